@@ -1,0 +1,17 @@
+// `nast bench kernels|infer|train [--json]`: each benchmark lives in its own module.
+import { UsageError } from "../util/errors.ts";
+
+const benches: Record<string, () => Promise<{ run: (argv: string[]) => Promise<number> }>> = {
+  kernels: () => import("./bench-kernels.ts"),
+  infer: () => import("./bench-infer.ts"),
+  train: () => import("./bench-train.ts"),
+};
+
+export async function run(argv: string[]): Promise<number> {
+  const [which, ...rest] = argv;
+  const load = which === undefined ? undefined : benches[which];
+  if (load === undefined) {
+    throw new UsageError(`usage: nast bench ${Object.keys(benches).join("|")} [--json]`);
+  }
+  return (await load()).run(rest);
+}
