@@ -7,8 +7,9 @@ import { dirname, join } from "node:path";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 await build({
-  entryPoints: [join(root, "src/cli/main.ts")],
-  outfile: join(root, "dist/cli.js"),
+  // nast prep runs talks in worker threads: the worker is its own entry point beside the CLI.
+  entryPoints: { cli: join(root, "src/cli/main.ts"), "prep-worker": join(root, "src/data/prep-worker.ts") },
+  outdir: join(root, "dist"),
   bundle: true,
   platform: "node",
   format: "esm",
