@@ -70,6 +70,14 @@ export interface Ops<T> {
   argmax(x: T, axis: number): T;
   /** Maximum along `axis` (axis removed). */
   max(x: T, axis: number): T;
+  /** Sum along `axis` (axis removed); ONNX ReduceSum with keepdims 0. Used to renormalise LiSA "probs" sharing. */
+  sum(x: T, axis: number): T;
+  /**
+   * Rows of `x` picked by int64 `indices` along `axis` (ONNX Gather, torch index_select generalised):
+   * output shape = x.shape[:axis] + indices.shape + x.shape[axis+1:]. The curriculum oracle looks up
+   * E_pae_tgt rows of the ground-truth ids with it (nast-lisa.md §1.10).
+   */
+  gather(x: T, indices: T, axis: number): T;
 
   // Sequence structure: composite operations that each engine implements natively; parity-tested.
   /** lengths (B) int64 and the time size of x along `axis` → (B, T) bool, true at padded positions. */
