@@ -1,0 +1,207 @@
+// The speech side: runs the talk plan with `jobs` talks at a time (each talk is a chain of engine and
+// sox processes, so concurrent talks use all cores), writes each talk WAV and its segment times
+// atomically, and finally the MuST-C text files. Resumable: a talk whose WAV and times exist is not
+// made again, so a killed run continues where it stopped; a failed talk leaves the others done.
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Progress } from "../util/progress.ts";
+import type { JsonLogger } from "../util/log.ts";
+import { errorMessage } from "../util/errors.ts";
+import { Rng } from "./rng.ts";
+import { runPool } from "./process.ts";
+import { synthesizeSentences } from "./engines.ts";
+import { addNoise, limitPeak, sampleRate, toSpeech16k, wavBytes } from "./effects.ts";
+import { heldoutSplit, type TalkPlan } from "./talks.ts";
+import type { Tools } from "./tools.ts";
+import { describeSpeaker } from "./voices.ts";
+import { devSplit, testSplit, trainSplit } from "./corpus-text.ts";
+
+export const splitsInOrder = [trainSplit, devSplit, testSplit, heldoutSplit];
+
+export interface SynthOptions {
+  outDir: string;
+  pair: string;
+  jobs: number;
+  tools: Tools;
+  seed: number;
+  logger?: JsonLogger;
+  progress?: boolean;
+  /**
+   * Make only talks k, k+n, k+2n, ... and no text files: n processes with a few jobs each share one
+   * corpus when one Node process's own work (mixing, noise, WAV encoding) would limit the speed on many
+   * cores; a last run without a shard finds every talk done and writes the text files.
+   */
+  shard?: { index: number; count: number };
+}
+
+interface TalkTimes {
+  samples: number;
+  segments: { offset: number; duration: number }[];
+}
+
+export interface SynthSummary {
+  talks: number;
+  made: number;
+  resumed: number;
+  failed: { talk: string; error: string }[];
+  /** Per split, after a complete run (not a shard). */
+  seconds: Record<string, number>;
+  /** Audio made by this run (not resumed). */
+  madeSeconds: number;
+  segments: Record<string, number>;
+  wallSeconds: number;
+}
+
+const writeAtomic = (path: string, data: string | Buffer) => {
+  writeFileSync(`${path}.tmp`, data);
+  renameSync(`${path}.tmp`, path);
+};
+
+export function talkName(t: TalkPlan): string {
+  return `ted_${t.n}`;
+}
+
+export async function synthesizeCorpus(talks: readonly TalkPlan[], opts: SynthOptions): Promise<SynthSummary> {
+  const start = performance.now();
+  const pairDir = join(opts.outDir, opts.pair);
+  const stateDir = join(pairDir, ".synth");
+  mkdirSync(stateDir, { recursive: true });
+  checkPlan(stateDir, talks, pairDir);
+  const splits = splitsInOrder.filter((s) => talks.some((t) => t.split === s));
+  for (const s of splits) {
+    mkdirSync(join(pairDir, "data", s, "wav"), { recursive: true });
+    mkdirSync(join(pairDir, "data", s, "txt"), { recursive: true });
+    mkdirSync(join(stateDir, s), { recursive: true });
+  }
+  const timesPath = (t: TalkPlan) => join(stateDir, t.split, `${talkName(t)}.json`);
+  const wavPath = (t: TalkPlan) => join(pairDir, "data", t.split, "wav", `${talkName(t)}.wav`);
+
+  const summary: SynthSummary = { talks: opts.shard ? Math.ceil((talks.length - opts.shard.index) / opts.shard.count) : talks.length, made: 0, resumed: 0, failed: [], seconds: {}, madeSeconds: 0, segments: {}, wallSeconds: 0 };
+  const mine = opts.shard ? talks.filter((_, i) => i % opts.shard!.count === opts.shard!.index) : talks;
+  const todo = mine.filter((t) => !(existsSync(timesPath(t)) && existsSync(wavPath(t))));
+  summary.resumed = mine.length - todo.length;
+  const progress = new Progress({ total: todo.length, label: "synth talks", enabled: opts.progress });
+  let audioSeconds = 0;
+  await runPool(todo, opts.jobs, async (talk) => {
+    try {
+      const { wav, times } = await renderTalk(talk, opts);
+      writeAtomic(wavPath(talk), wav);
+      writeAtomic(timesPath(talk), JSON.stringify(times));
+      summary.made++;
+      audioSeconds += times.samples / sampleRate;
+      summary.madeSeconds += times.samples / sampleRate;
+      opts.logger?.log("talk", { split: talk.split, talk: talkName(talk), seconds: times.samples / sampleRate, speaker: describeSpeaker(talk.speaker) });
+    } catch (err) {
+      summary.failed.push({ talk: `${talk.split}/${talkName(talk)}`, error: errorMessage(err) });
+      opts.logger?.log("talk_failed", { split: talk.split, talk: talkName(talk), error: errorMessage(err) });
+    }
+    const wall = (performance.now() - start) / 1000;
+    progress.tick(1, `${(audioSeconds / 3600).toFixed(2)} h, ${(audioSeconds / wall).toFixed(0)}x real time`);
+  });
+  progress.finish();
+  if (summary.failed.length === 0 && !opts.shard) {
+    for (const s of splits) {
+      const st = writeSplitText(pairDir, s, talks.filter((t) => t.split === s), opts.pair, timesPath);
+      summary.seconds[s] = st.seconds;
+      summary.segments[s] = st.segments;
+    }
+    writeSpeakers(pairDir, talks);
+  }
+  summary.wallSeconds = (performance.now() - start) / 1000;
+  return summary;
+}
+
+/** Refuses to resume into a folder made from another plan (other seed, sentences or options). */
+function checkPlan(stateDir: string, talks: readonly TalkPlan[], pairDir: string): void {
+  const digest = createHash("sha256").update(JSON.stringify(talks)).digest("hex");
+  const path = join(stateDir, "plan.sha256");
+  if (existsSync(path)) {
+    if (readFileSync(path, "utf8").trim() !== digest) {
+      throw new Error(`${pairDir} holds a corpus made with other sentences or options; remove it or choose another -o`);
+    }
+  } else writeAtomic(path, `${digest}\n`);
+}
+
+async function renderTalk(talk: TalkPlan, opts: SynthOptions): Promise<{ wav: Buffer; times: TalkTimes }> {
+  const dir = mkdtempSync(join(tmpdir(), "nast-synth-"));
+  try {
+    const texts = talk.segments.map((s) => s.entry.en);
+    const raw = await synthesizeSentences(talk.speaker, texts, dir, opts.tools);
+    const audio: Float32Array[] = [];
+    for (const path of raw) audio.push(await toSpeech16k(path, talk.speaker, talk.aug, opts.tools));
+    const pauses = talk.segments.map((s) => Math.round(s.pause * sampleRate));
+    const tail = Math.round(talk.tail * sampleRate);
+    const total = audio.reduce((n, a, i) => n + a.length + pauses[i]!, 0) + tail;
+    const x = new Float32Array(total);
+    const segments: TalkTimes["segments"] = [];
+    let pos = 0;
+    let speechEnergy = 0;
+    let speechSamples = 0;
+    audio.forEach((a, i) => {
+      pos += pauses[i]!;
+      x.set(a, pos);
+      segments.push({ offset: pos / sampleRate, duration: a.length / sampleRate });
+      for (let k = 0; k < a.length; k++) speechEnergy += a[k]! * a[k]!;
+      speechSamples += a.length;
+      pos += a.length;
+    });
+    if (talk.aug.noise) {
+      const noiseRng = Rng.derive(opts.seed, "noise", talk.split, talk.n);
+      addNoise(x, speechEnergy / Math.max(1, speechSamples), talk.aug.noise.snrDb, talk.aug.noise.color, noiseRng);
+    }
+    limitPeak(x);
+    return { wav: wavBytes(x), times: { samples: total, segments } };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `- {duration: 3.500000, offset: 16.090000, speaker_id: spk.767, wav: ted_767.wav}`: MuST-C v1.0's line format. */
+export function yamlLine(duration: number, offset: number, speaker: string, wav: string): string {
+  return `- {duration: ${duration.toFixed(6)}, offset: ${offset.toFixed(6)}, speaker_id: ${speaker}, wav: ${wav}}`;
+}
+
+function writeSplitText(
+  pairDir: string,
+  split: string,
+  talks: readonly TalkPlan[],
+  pair: string,
+  timesPath: (t: TalkPlan) => string,
+): { seconds: number; segments: number } {
+  const [src, tgt] = pair.split("-") as [string, string];
+  const yaml: string[] = [];
+  const en: string[] = [];
+  const es: string[] = [];
+  let seconds = 0;
+  for (const talk of talks) {
+    const times = JSON.parse(readFileSync(timesPath(talk), "utf8")) as TalkTimes;
+    seconds += times.samples / sampleRate;
+    talk.segments.forEach((seg, i) => {
+      const t = times.segments[i]!;
+      yaml.push(yamlLine(t.duration, t.offset, talk.speaker.id, `${talkName(talk)}.wav`));
+      en.push(seg.entry.en);
+      es.push(seg.entry.tgt);
+    });
+  }
+  const txt = join(pairDir, "data", split, "txt");
+  writeAtomic(join(txt, `${split}.${src}`), en.join("\n") + "\n");
+  writeAtomic(join(txt, `${split}.${tgt}`), es.join("\n") + "\n");
+  writeAtomic(join(txt, `${split}.yaml`), yaml.join("\n") + "\n");
+  return { seconds, segments: yaml.length };
+}
+
+/** speakers.tsv: who speaks each talk and how it was augmented (for the model card). */
+function writeSpeakers(pairDir: string, talks: readonly TalkPlan[]): void {
+  const rows = ["speaker_id\tsplit\twav\tengine\tvoice\tvariant\trate\tpitch\ttempo\tcents\tspeed\treverb\tnoise_snr_db\tnoise_color"];
+  for (const t of talks) {
+    const s = t.speaker;
+    const r = t.aug.reverb;
+    rows.push(
+      [s.id, t.split, `${talkName(t)}.wav`, s.engine, s.voice, s.variant ?? "", s.rate ?? "", s.pitch ?? "", s.tempo ?? "", s.cents ?? "",
+        t.aug.speed, r ? `${r.reverberance}/${r.hfDamping}/${r.roomScale}` : "", t.aug.noise?.snrDb ?? "", t.aug.noise?.color ?? ""].join("\t"),
+    );
+  }
+  writeAtomic(join(pairDir, "speakers.tsv"), rows.join("\n") + "\n");
+}

@@ -1,0 +1,30 @@
+// Shared by the corpus tests: run the real `nast` CLI and read back what it wrote.
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
+
+export function nast(args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { cwd: repoRoot, encoding: "utf8" });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Header fields and int16 samples of a canonical 44-byte-header PCM WAV, checked field by field. */
+export function readWav16(path: string): { rate: number; channels: number; bits: number; samples: Int16Array } {
+  const b = readFileSync(path);
+  if (b.toString("ascii", 0, 4) !== "RIFF" || b.toString("ascii", 8, 16) !== "WAVEfmt " || b.toString("ascii", 36, 40) !== "data") {
+    throw new Error(`${path}: not a canonical PCM WAV`);
+  }
+  const dataBytes = b.readUInt32LE(40);
+  if (dataBytes !== b.length - 44 || b.readUInt32LE(4) !== b.length - 8) throw new Error(`${path}: size fields disagree with the file size`);
+  const samples = new Int16Array(dataBytes / 2);
+  for (let i = 0; i < samples.length; i++) samples[i] = b.readInt16LE(44 + 2 * i);
+  return { rate: b.readUInt32LE(24), channels: b.readUInt16LE(22), bits: b.readUInt16LE(34), samples };
+}
+
+export function rms(x: ArrayLike<number>, start = 0, end = x.length): number {
+  let s = 0;
+  for (let i = start; i < end; i++) s += x[i]! * x[i]!;
+  return Math.sqrt(s / Math.max(1, end - start));
+}
