@@ -36,6 +36,7 @@ synth only:
   --no-augment          no speed perturbation, reverberation or noise in train
   --tools PREFIX        run the engines and sox from a prefix of unpacked Debian packages
                         (recipes/synthetic/gpu-corpus.sh)
+  --splits A,B          make only these splits (each identical to the same split of a full run)
   --shard K/N           make only every N-th talk from the K-th (0-based), no text files: N
                         concurrent processes share the work on many cores; then run once without
                         --shard to write the text files
@@ -66,6 +67,7 @@ export async function run(argv: string[]): Promise<number> {
         "no-augment": { type: "boolean", default: false },
         tools: { type: "string" },
         shard: { type: "string" },
+        splits: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -135,7 +137,12 @@ export async function run(argv: string[]): Promise<number> {
     if (!m || Number(m[1]) >= Number(m[2])) throw new UsageError(`corpus synth: --shard must be K/N with 0 <= K < N, got '${values.shard}'`);
     shard = { index: Number(m[1]), count: Number(m[2]) };
   }
-  const talks = planTalks(entries, { seed, hours: values.tsv || values.hours ? hours : undefined, engines: engineList, holdout, augment: !values["no-augment"] });
+  const planned = planTalks(entries, { seed, hours: values.tsv || values.hours ? hours : undefined, engines: engineList, holdout, augment: !values["no-augment"] });
+  // Each talk's voice and augmentation derive from (seed, split, index) alone, so a subset of splits is
+  // byte-identical to the same splits of a full run: test sets made on the GPU host can be remade here.
+  const only = values.splits?.split(",").map((s) => s.trim()).filter(Boolean);
+  const talks = only ? planned.filter((t) => only.includes(t.split)) : planned;
+  if (only && talks.length === 0) throw new UsageError(`corpus synth: --splits ${values.splits} selects no talk (splits: ${[...new Set(planned.map((t) => t.split))].join(", ")})`);
   mkdirSync(join(values.output, pair), { recursive: true });
   const logger = new JsonLogger(join(values.output, pair, "synth.log"));
   logger.log("start", { seed, pair, hours, engines: engineList, holdout, talks: talks.length, jobs });
