@@ -1,5 +1,71 @@
-// `nast export`: not implemented yet (its issue has not landed).
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write("nast export: not available yet in this version.\n");
-  return 2;
+// `nast export CKPT -o MODEL_DIR [--fp16] [--spm PATH]`: checkpoint → ONNX model package, then a smoke
+// run of the package in onnxruntime (loads, agrees with itself, gives finite outputs).
+import { parseArgs } from "node:util";
+import { exportModel } from "../export/exporter.ts";
+import { loadModelPackage } from "../infer/model-package.ts";
+import { NastSession } from "../infer/session.ts";
+import { UsageError, errorMessage } from "../util/errors.ts";
+
+const USAGE = `usage: nast export CKPT -o MODEL_DIR [--fp16] [--spm SPM_MODEL]
+
+Exports a checkpoint (a .safetensors file written by nast train / nast average, or a directory holding
+one) to a model package: MODEL_DIR/model.onnx (opset 17, symbolic batch and time axes), spm.model,
+config.json (the resolved config, also embedded in model.onnx) and MODEL_CARD.md.
+
+options:
+  -o, --output DIR    the model package directory (created)
+      --fp16          store the weights as float16 (half the size; cast to float32 when loaded)
+      --spm PATH      the SentencePiece model (default: spm.model next to the checkpoint or up to two
+                      directories above it, e.g. DATA_DIR/spm.model)
+  -h, --help          this help
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        output: { type: "string", short: "o" },
+        fp16: { type: "boolean" },
+        spm: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (err) {
+    throw new UsageError(`${errorMessage(err)}\n\n${USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError(`give exactly one checkpoint\n\n${USAGE}`);
+  if (values.output === undefined) throw new UsageError(`-o MODEL_DIR is required\n\n${USAGE}`);
+  const t0 = performance.now();
+  const result = exportModel({ checkpoint: positionals[0]!, outDir: values.output, spm: values.spm, fp16: values.fp16 });
+
+  // Smoke run: the package loads and a 2 s input of noise gives finite log-probabilities.
+  const pkg = loadModelPackage(values.output);
+  const session = await NastSession.create(pkg, {});
+  const frames = 200;
+  const feats = new Float32Array(frames * pkg.cfg.inputDim);
+  for (let i = 0; i < feats.length; i++) feats[i] = Math.sin(i * 0.37) * 0.8;
+  const out = await session.run([{ feats, frames }]);
+  await session.release();
+  if (!out.tgtScores.every((v) => Number.isFinite(v))) throw new Error(`${result.modelPath}: the exported model gives non-finite outputs; the checkpoint may be corrupt`);
+
+  process.stdout.write(
+    `${JSON.stringify({
+      model: result.modelPath,
+      bytes: result.bytes,
+      nodes: result.nodes,
+      parameters: result.parameters,
+      weights: values.fp16 ? "float16" : "float32",
+      spm: result.spm,
+      seconds: Number(((performance.now() - t0) / 1000).toFixed(2)),
+    })}\n`,
+  );
+  return 0;
 }

@@ -1,5 +1,38 @@
-// `nast plot`: not implemented yet (its issue has not landed).
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write("nast plot: not available yet in this version.\n");
-  return 2;
+// `nast plot EXP_DIR [-o PNG]`: the training curves (loss terms, dev BLEU, learning rate) of an experiment,
+// read from EXP_DIR/train.log.jsonl, as a PNG image (default EXP_DIR/curves.png).
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { UsageError } from "../util/errors.ts";
+import { writeFileAtomic } from "../train/safetensors.ts";
+import { panelsFromLog, readJsonLines, renderPanels } from "../train/plot.ts";
+
+const USAGE = `usage: nast plot EXP_DIR [-o PNG] [--width PX]
+
+  Renders EXP_DIR/train.log.jsonl (written by nast train) to a PNG: the loss terms, dev BLEU and the
+  learning rate against the update step. Default output: EXP_DIR/curves.png.
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      output: { type: "string", short: "o" },
+      width: { type: "string", default: "1200" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const expDir = positionals[0];
+  if (positionals.length !== 1 || expDir === undefined) throw new UsageError(`expected one EXP_DIR\n\n${USAGE}`);
+  const width = Number(values.width);
+  if (!Number.isInteger(width) || width < 400 || width > 8000) throw new UsageError("--width must be an integer in 400..8000");
+  const records = readJsonLines(join(expDir, "train.log.jsonl"));
+  const out = values.output ?? join(expDir, "curves.png");
+  writeFileAtomic(out, renderPanels(panelsFromLog(records), width));
+  process.stderr.write(`nast plot: wrote ${out}\n`);
+  return 0;
 }

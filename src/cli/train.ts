@@ -1,5 +1,152 @@
-// `nast train`: not implemented yet (its issue has not landed).
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write("nast train: not available yet in this version.\n");
-  return 2;
+// `nast train`: train a CTC-NAST (+LiSA) model on a prepared data directory (src/train/trainer.ts).
+import { parseArgs } from "node:util";
+import { UsageError } from "../util/errors.ts";
+import type { TrainSettings } from "../train/settings.ts";
+
+const USAGE = `usage: nast train -c CONFIG|PRESET -d DATA_DIR -o EXP_DIR [options]
+
+  Trains on DATA_DIR/train (written by nast prep), validates on DATA_DIR/dev, and writes
+  EXP_DIR/checkpoints/ckpt-<step>.safetensors, EXP_DIR/train.log.jsonl (JSON lines: loss terms, lr,
+  grad norm, frames/s, replaced-frame ratio, memory, infeasible count; dev BLEU) and EXP_DIR/config.json.
+  Settings come from the defaults, then the config's "train" object, then these flags.
+
+  -c, --config C         preset (tiny, small, base, repro) or config JSON file
+  -d, --data DIR         prepared data directory (spm.model, train/, dev/)
+  -o, --out DIR          experiment directory
+  --device D             cpu (default) or cuda[:N]
+  --precision P          CUDA only: bf16 autocast (default), tf32 or fp32
+  --resume               continue the run in EXP_DIR exactly where it stopped
+  --max-steps N          stop after N updates
+  --max-epochs N         stop after N epochs (default 100)
+  --lr X                 peak learning rate (default 1e-3)
+  --warmup N             warm-up updates (default 10000)
+  --max-frames N         frames per micro-batch, padding included (default 40000)
+  --accum N              micro-batches per update (default 1)
+  --seed N               seed of every random stream (default 1)
+  --valid-every N        validate and checkpoint every N updates (default 1000)
+  --valid-max N          validate on the first N utterances only
+  --valid-split S        the split of DATA_DIR to validate on (default dev)
+  --log-every N          a JSON log line every N updates (default 1)
+  --keep-last N          checkpoints kept: the last N (default 5) ...
+  --keep-best N          ... and the best N by dev BLEU (default 10)
+  --no-curriculum        switch the ground-truth mixing off for this run
+  --no-specaugment       switch SpecAugment off
+  --threads N            CPU threads of libtorch
+  --retrofit-lisa CKPT   retro-fit LiSA: start from a trained model without LiSA (the config must have
+                         LiSA layers), train only the LiSA parameters with the task loss + λ·KL
+  --kl-weight X          λ of the retro-fit attention KL (default 1)
+  --unfreeze-after N     retro-fit: train every parameter from update N on
+  --max-bad-steps N      stop after N consecutive non-finite updates (default 20)
+  --no-progress          no progress line even on a terminal
+`;
+
+function int(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new UsageError(`--${name} must be an integer, got "${v}"`);
+  return n;
+}
+
+function num(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got "${v}"`);
+  return n;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: "string", short: "c" },
+      data: { type: "string", short: "d" },
+      out: { type: "string", short: "o" },
+      device: { type: "string", default: "cpu" },
+      precision: { type: "string", default: "bf16" },
+      resume: { type: "boolean" },
+      "max-steps": { type: "string" },
+      "max-epochs": { type: "string" },
+      lr: { type: "string" },
+      warmup: { type: "string" },
+      "max-frames": { type: "string" },
+      accum: { type: "string" },
+      seed: { type: "string" },
+      "valid-every": { type: "string" },
+      "valid-max": { type: "string" },
+      "valid-split": { type: "string" },
+      "log-every": { type: "string" },
+      "keep-last": { type: "string" },
+      "keep-best": { type: "string" },
+      "no-curriculum": { type: "boolean" },
+      "no-specaugment": { type: "boolean" },
+      threads: { type: "string" },
+      "retrofit-lisa": { type: "string" },
+      "kl-weight": { type: "string" },
+      "unfreeze-after": { type: "string" },
+      "no-progress": { type: "boolean" },
+      "max-bad-steps": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}\n\n${USAGE}`);
+  if (!values.data || !values.out) throw new UsageError(`-d DATA_DIR and -o EXP_DIR are required\n\n${USAGE}`);
+  if (!values.config && !values.resume) throw new UsageError(`-c CONFIG is required (a preset: tiny, small, base, repro; or a JSON file)\n\n${USAGE}`);
+  const device = values.device!;
+  if (!/^(cpu|cuda(:\d+)?)$/.test(device)) throw new UsageError(`--device must be cpu or cuda[:N], got "${device}"`);
+  const precision = values.precision!;
+  if (precision !== "bf16" && precision !== "tf32" && precision !== "fp32") throw new UsageError(`--precision must be bf16, tf32 or fp32`);
+  const threads = int("threads", values.threads);
+  if (threads !== undefined && threads < 1) throw new UsageError("--threads must be at least 1");
+  if ((values["kl-weight"] || values["unfreeze-after"]) && !values["retrofit-lisa"]) {
+    throw new UsageError("--kl-weight and --unfreeze-after go with --retrofit-lisa CKPT");
+  }
+
+  const flags: Partial<Record<keyof TrainSettings, unknown>> = {
+    maxSteps: int("max-steps", values["max-steps"]),
+    maxEpochs: int("max-epochs", values["max-epochs"]),
+    lr: num("lr", values.lr),
+    warmup: int("warmup", values.warmup),
+    maxFrames: int("max-frames", values["max-frames"]),
+    accum: int("accum", values.accum),
+    seed: int("seed", values.seed),
+    validEvery: int("valid-every", values["valid-every"]),
+    validMax: int("valid-max", values["valid-max"]),
+    validSplit: values["valid-split"],
+    logEvery: int("log-every", values["log-every"]),
+    keepLast: int("keep-last", values["keep-last"]),
+    keepBest: int("keep-best", values["keep-best"]),
+    curriculum: values["no-curriculum"] ? false : undefined,
+    specAugment: values["no-specaugment"] ? false : undefined,
+    maxBadSteps: int("max-bad-steps", values["max-bad-steps"]),
+  };
+  // Loaded here, not at the top: the kernels are needed only once training really starts.
+  const { train } = await import("../train/trainer.ts");
+  const summary = await train({
+    config: values.config ?? "",
+    dataDir: values.data,
+    expDir: values.out,
+    device,
+    resume: values.resume ?? false,
+    threads: threads ?? null,
+    precision,
+    flags,
+    retrofit: values["retrofit-lisa"]
+      ? {
+          from: values["retrofit-lisa"],
+          klWeight: num("kl-weight", values["kl-weight"]) ?? 1,
+          unfreezeAfter: int("unfreeze-after", values["unfreeze-after"]) ?? null,
+        }
+      : null,
+    ...(values["no-progress"] ? { progress: false } : {}),
+  });
+  process.stderr.write(
+    `nast train: ${summary.stopReason}; ${summary.steps} updates, ${summary.epochs} epochs, loss ${summary.lastLoss?.toFixed(4) ?? "-"}, ` +
+      `dev BLEU ${summary.lastBleu?.toFixed(2) ?? "-"} (best ${summary.bestBleu?.toFixed(2) ?? "-"}), ${summary.badSteps} skipped updates\n`,
+  );
+  return 0;
 }

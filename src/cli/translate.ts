@@ -1,5 +1,130 @@
-// `nast translate`: not implemented yet (its issue has not landed).
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write("nast translate: not available yet in this version.\n");
-  return 2;
+// `nast translate <audio...>`: any format and length, one model load for all inputs, outputs txt (stdout
+// by default), json, srt, vtt. A bad input is reported (naming it) and the others go on; the exit code is
+// 0 only if every input was translated. Nothing here (or below) imports src/torch.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { basename, extname, join } from "node:path";
+import { parseArgs } from "node:util";
+import { loadModelPackage } from "../infer/model-package.ts";
+import { NastSession } from "../infer/session.ts";
+import { Translator } from "../infer/translator.ts";
+import { FORMATS, render, type FileResult, type Format } from "../infer/writers.ts";
+import { UsageError, errorMessage } from "../util/errors.ts";
+
+const USAGE = `usage: nast translate <audio...> [-m MODEL_DIR] [-f txt|json|srt|vtt|all] [-o OUT_DIR]
+                      [--threads N] [--beam N] [--batch N]
+
+Translates speech in audio files of any format (WAV in-process, others through ffmpeg) and any length
+(long audio is cut at pauses into segments of at most ~20 s). "-" reads one input from stdin.
+
+options:
+  -m, --model DIR     model package written by \`nast export\` (default: models/default of this package)
+  -f, --format F      txt (default), json, srt, vtt, a comma list, or all
+  -o, --output DIR    write <name>.<format> files into DIR (default: print to stdout)
+      --threads N     onnxruntime threads (default: all cores)
+      --beam N        CTC prefix beam search with N beams (default 0: greedy, as the reference)
+      --top-k K       tokens per frame the beam search considers (default 40)
+      --batch N       segments per network batch (default 8)
+  -h, --help          this help
+
+On stdout, txt prints one line per input (its whole translation), json one object per input (an
+array for several inputs), srt/vtt the subtitles of each input. Files written with -o hold txt as one
+line per segment. Exit status: 0 if every input was translated, 1 otherwise.
+`;
+
+function positiveInt(value: string | undefined, flag: string, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} needs an integer >= ${min}, got '${value}'`);
+  return n;
+}
+
+export function parseFormats(value: string | undefined): Format[] {
+  if (value === undefined) return ["txt"];
+  if (value === "all") return [...FORMATS];
+  const list = value.split(",").map((f) => f.trim());
+  for (const f of list) {
+    if (!(FORMATS as readonly string[]).includes(f)) throw new UsageError(`-f: unknown format '${f}' (use ${FORMATS.join(", ")} or all)`);
+  }
+  return [...new Set(list)] as Format[];
+}
+
+/** Output file stems, unique within one call (two inputs named talk.wav and talk.mp3 → talk, talk-2). */
+function outputStems(inputs: string[]): string[] {
+  const seen = new Map<string, number>();
+  return inputs.map((input) => {
+    const stem = input === "-" ? "stdin" : basename(input, extname(input)) || "audio";
+    const n = (seen.get(stem) ?? 0) + 1;
+    seen.set(stem, n);
+    return n === 1 ? stem : `${stem}-${n}`;
+  });
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        model: { type: "string", short: "m" },
+        format: { type: "string", short: "f" },
+        output: { type: "string", short: "o" },
+        threads: { type: "string" },
+        beam: { type: "string" },
+        "top-k": { type: "string" },
+        batch: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (err) {
+    throw new UsageError(`${errorMessage(err)}\n\n${USAGE}`);
+  }
+  const { values, positionals: inputs } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (inputs.length === 0) throw new UsageError(`no audio input given\n\n${USAGE}`);
+  if (inputs.filter((i) => i === "-").length > 1) throw new UsageError(`"-" (stdin) can be given only once`);
+  const formats = parseFormats(values.format);
+  const outDir = values.output;
+  if (outDir === undefined && formats.length > 1) throw new UsageError(`several formats (-f ${values.format}) need -o OUT_DIR`);
+  const threads = positiveInt(values.threads, "--threads", 1);
+  const beam = positiveInt(values.beam, "--beam", 0);
+  const topK = positiveInt(values["top-k"], "--top-k", 1);
+  const batchSize = positiveInt(values.batch, "--batch", 1);
+
+  const pkg = loadModelPackage(values.model);
+  const modelDir = values.model ?? pkg.dir;
+  const session = await NastSession.create(pkg, { threads });
+  const translator = new Translator(pkg, session, { beam, topK, batchSize });
+  if (outDir !== undefined) mkdirSync(outDir, { recursive: true });
+
+  const stems = outputStems(inputs);
+  const jsonOut: FileResult[] = [];
+  let failed = 0;
+  for (const [i, input] of inputs.entries()) {
+    let result: FileResult;
+    try {
+      result = await translator.translateFile(input, modelDir);
+    } catch (err) {
+      failed++;
+      const msg = errorMessage(err);
+      process.stderr.write(`nast translate: ${msg.startsWith(input) ? msg : `${input}: ${msg}`}\n`);
+      continue;
+    }
+    if (outDir !== undefined) {
+      for (const f of formats) writeFileSync(join(outDir, `${stems[i]}.${f}`), render(f, result));
+    } else if (formats[0] === "txt") {
+      process.stdout.write(`${result.translation}\n`);
+    } else if (formats[0] === "json") {
+      jsonOut.push(result);
+    } else {
+      process.stdout.write(render(formats[0]!, result));
+    }
+  }
+  if (jsonOut.length > 0) process.stdout.write(`${JSON.stringify(inputs.length === 1 ? jsonOut[0] : jsonOut, null, 2)}\n`);
+  await session.release();
+  if (failed > 0) process.stderr.write(`nast translate: ${failed} of ${inputs.length} inputs failed\n`);
+  return failed === 0 ? 0 : 1;
 }
