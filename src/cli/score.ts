@@ -34,6 +34,7 @@ const OPTIONS: OptionSpec[] = [
   { names: ["-r", "--refs"], dest: "refs", kind: "list", nonEmpty: true, metavar: "REF", help: "reference file(s), one per reference stream (positional arguments work too)" },
   { names: ["-i", "--input"], dest: "input", kind: "list", metavar: "HYP", help: "hypothesis file(s), one per system (default: stdin, systems separated by tabs)" },
   { names: ["-nr", "--num-refs"], dest: "num_refs", kind: "value", metavar: "N", help: "split each reference line on tabs into N references (default 1)" },
+  { names: ["-l", "--language-pair"], dest: "langpair", kind: "value", metavar: "SRC-TRG", help: "language pair; a Chinese target (xx-zh) selects the zh tokenizer unless -tok is given" },
   { names: ["-e", "--encoding"], dest: "encoding", kind: "value", metavar: "ENC", help: "text encoding of the files (only utf-8)" },
   { names: ["-m", "--metrics"], dest: "metrics", kind: "list", nonEmpty: true, metavar: "M", help: "bleu, chrf, ter (default: bleu)" },
   { names: ["-sl", "--sentence-level"], dest: "sentence_level", kind: "flag", help: "score each sentence (one metric)" },
@@ -276,7 +277,16 @@ async function readSystems(inputs: string[] | undefined, paired: boolean): Promi
 }
 
 function buildMetrics(p: Parsed, names: MetricName[], sentenceLevel: boolean): Map<MetricName, Metric> {
-  const tokenize = p.values.get("tokenize") ?? "13a";
+  // As sacreBLEU: the target language picks BLEU's default tokenizer (zh for Chinese, mecab for ja/ko).
+  const target = p.values.get("langpair")?.split("-")[1];
+  const explicit = p.values.get("tokenize");
+  if (explicit === undefined && (target === "ja" || target === "ko")) {
+    throw new UsageError(`score: the ${target}-mecab tokenizer is not available; choose one with -tok (e.g. -tok char or -tok intl)`);
+  }
+  if (explicit !== undefined && target === "zh" && explicit !== "zh") {
+    process.stderr.write("sacreBLEU: Consider using the 'zh' or 'spm' tokenizer for Chinese.\n");
+  }
+  const tokenize = explicit ?? (target === "zh" ? "zh" : "13a");
   if (!isTokenizerName(tokenize)) {
     throw new UsageError(`score: -tok: invalid choice '${tokenize}' (choose from ${TOKENIZER_NAMES.join(", ")})`);
   }

@@ -1,0 +1,40 @@
+// Shared by the metric tests: run `nast score` as a user would (a child process on real files).
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const main = join(root, "src", "cli", "main.ts");
+const tsx = join(root, "node_modules", "tsx", "dist", "loader.mjs");
+
+/** A fresh temporary directory holding the given files. */
+export function writeFiles(files: Record<string, string | Uint8Array>): string {
+  const dir = mkdtempSync(join(tmpdir(), "nast-score-"));
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+  return dir;
+}
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `nast score ARGS` in `cwd` with `stdin` as standard input. */
+export function nastScore(args: string[], cwd: string, stdin = ""): CliResult {
+  const r = spawnSync(process.execPath, ["--import", tsx, main, "score", ...args], {
+    cwd,
+    input: stdin,
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The sacreBLEU vectors in shared/ beside the repository (ecosystem.md §1.8). */
+export const VECTORS_PATH = fileURLToPath(new URL("../../../shared/vectors/sacrebleu-vectors.json", import.meta.url));
+
+/** Scores computed by the real sacreBLEU 2.6.0 on es/de/ru/zh/en cases (fixtures/, made by its generator). */
+export const CASES_PATH = fileURLToPath(new URL("./fixtures/sacrebleu-2.6.0-cases.json", import.meta.url));
