@@ -1,5 +1,100 @@
-// `nast bench train`: not implemented yet (its issue has not landed).
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write("nast bench train: not available yet in this version.\n");
-  return 2;
+// `nast bench train`: ms/step and frames/s of full training updates per preset on a synthetic batch, LiSA's
+// effect on encoder time and Q/K parameters, and (--pytorch) the same step in plain PyTorch for the ratio.
+import { parseArgs } from "node:util";
+import { UsageError } from "../util/errors.ts";
+
+const USAGE = `usage: nast bench train [--json] [--device cpu|cuda] [--presets tiny,small] [options]
+
+  Times full training updates (curriculum pass 1 + Viterbi + pass 2 + backward + clip + Adam) on a
+  synthetic batch of --max-frames frames in utterances of --utt-frames frames, per preset; then the
+  forward time with and without the preset's LiSA layers and their Q/K parameter counts.
+
+  --device D          cpu (default) or cuda[:N]
+  --presets LIST      comma-separated presets or config files (default: tiny,small)
+  --max-frames N      frames per batch (default: 4800 on cpu, 40000 on cuda)
+  --utt-frames N      frames per utterance (default 600 = 6 s)
+  --steps N           timed updates (default: 3 on cpu, 20 on cuda); the median is reported
+  --warmup N          untimed updates first (default: 1 on cpu, 5 on cuda)
+  --precision P       cuda: bf16 (default), tf32 or fp32
+  --vocab N           vocabulary size (default: the preset's)
+  --no-curriculum     time updates without the curriculum's first pass
+  --pytorch [PYTHON]  also run eval/pytorch/nast_step.py with PYTHON (default python3) and report the ratio
+  --threads N         CPU threads of libtorch
+  --json              one JSON object per preset (an array) instead of a table
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  // `--pytorch` may stand alone or take an interpreter: normalise to --pytorch=PATH first.
+  const args = argv.flatMap((a, i) =>
+    a === "--pytorch" && (argv[i + 1] === undefined || argv[i + 1]!.startsWith("-")) ? ["--pytorch=python3"] : [a],
+  );
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      json: { type: "boolean" },
+      device: { type: "string", default: "cpu" },
+      presets: { type: "string", default: "tiny,small" },
+      "max-frames": { type: "string" },
+      "utt-frames": { type: "string", default: "600" },
+      steps: { type: "string" },
+      warmup: { type: "string" },
+      precision: { type: "string", default: "bf16" },
+      vocab: { type: "string" },
+      "no-curriculum": { type: "boolean" },
+      pytorch: { type: "string" },
+      threads: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}\n\n${USAGE}`);
+  const device = values.device!;
+  if (!/^(cpu|cuda(:\d+)?)$/.test(device)) throw new UsageError(`--device must be cpu or cuda[:N]`);
+  const cuda = device.startsWith("cuda");
+  const int = (name: string, v: string | undefined, dflt: number): number => {
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a non-negative integer, got "${v}"`);
+    return n;
+  };
+  const precision = values.precision!;
+  if (precision !== "bf16" && precision !== "tf32" && precision !== "fp32") throw new UsageError("--precision must be bf16, tf32 or fp32");
+  const { benchPreset } = await import("../train/bench.ts");
+  const { setNumThreads, torchVersion, numThreads } = await import("../torch/index.ts");
+  if (values.threads !== undefined) setNumThreads(int("threads", values.threads, 1));
+  const opts = {
+    presets: values.presets!.split(",").map((s) => s.trim()).filter(Boolean),
+    device,
+    precision: precision as "bf16" | "tf32" | "fp32",
+    maxFrames: int("max-frames", values["max-frames"], cuda ? 40000 : 4800),
+    uttFrames: int("utt-frames", values["utt-frames"], 600),
+    steps: Math.max(1, int("steps", values.steps, cuda ? 20 : 3)),
+    warmup: int("warmup", values.warmup, cuda ? 5 : 1),
+    curriculum: !values["no-curriculum"],
+    vocab: values.vocab === undefined ? null : int("vocab", values.vocab, 0),
+    python: values.pytorch ?? null,
+  };
+  const results = [];
+  for (const preset of opts.presets) {
+    const r = benchPreset(preset, opts);
+    results.push(r);
+    if (!values.json) {
+      const f = (x: number, d = 1) => x.toFixed(d);
+      process.stdout.write(
+        `${r.preset}: ${f(r.params / 1e6, 2)}M params, ${r.utterances}x${opts.uttFrames} frames on ${device}` +
+          `${cuda ? ` (${precision})` : ` (${numThreads()} threads)`}, curriculum ${opts.curriculum ? "on" : "off"}: ` +
+          `${f(r.msPerStep)} ms/step, ${f(r.framesPerSecond / 1000, 2)}k frames/s` +
+          (r.pytorch ? `; PyTorch ${r.pytorch.torch}: ${f(r.pytorch.msPerStep)} ms/step, ratio ${f(r.ratio!, 3)}` : "") +
+          `\n  LiSA (acoustic ${r.lisaLayers.acoustic.join(",") || "-"}; textual ${r.lisaLayers.textual.join(",") || "-"}): ` +
+          `forward ${f(r.encoderMs)} ms vs ${f(r.encoderMsNoLisa)} ms without (${f((r.encoderMs / r.encoderMsNoLisa - 1) * 100)}%), ` +
+          `Q/K params ${r.qkParams} vs ${r.qkParamsNoLisa} (${f(r.qkParamsNoLisa / Math.max(1, r.qkParams), 2)}x fewer)\n`,
+      );
+    }
+  }
+  if (values.json) process.stdout.write(JSON.stringify({ ...opts, torch: torchVersion(), threads: numThreads(), results }, null, 2) + "\n");
+  return 0;
 }

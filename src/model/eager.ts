@@ -60,9 +60,14 @@ export class EagerOps implements Ops<Tensor> {
   silu(x: Tensor): Tensor {
     return x.silu();
   }
-  /** Exact (erf) GELU, as ONNX Gelu's default. */
+  /**
+   * Exact (erf) GELU, as ONNX Gelu's default, written as x·½·(1 + erf(x/√2)): libtorch 1.13's CPU gelu
+   * backward is wrong when the incoming gradient is non-contiguous, which LiSA's head-alignment matmul
+   * hands it (measured: |Δgrad| 4.47 against a contiguous gradient; grad norms of ~1e19 in training).
+   */
   gelu(x: Tensor): Tensor {
-    return x.gelu("none");
+    const erf = call("aten::erf", x.mul(Math.SQRT1_2));
+    return x.mul(0.5).mul(erf.add(1));
   }
   glu(x: Tensor, axis: number): Tensor {
     return x.glu(axis);

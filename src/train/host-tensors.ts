@@ -1,0 +1,31 @@
+// Copies between libtorch tensors (any device) and the host tensors that checkpoint files hold.
+import { tensor, type DType, type Tensor } from "../torch/index.ts";
+import type { HostTensor, StDtype } from "./safetensors.ts";
+
+const TO_ST: Partial<Record<DType, StDtype>> = { float32: "F32", float64: "F64", float16: "F16", bfloat16: "BF16", int64: "I64", int32: "I32", uint8: "U8", bool: "BOOL" };
+
+export function toHost(t: Tensor): HostTensor {
+  const dtype = TO_ST[t.dtype];
+  if (dtype === undefined) throw new Error(`checkpoint: cannot store a ${t.dtype} tensor`);
+  return { dtype, shape: t.shape, bytes: t.bytes() };
+}
+
+export function toHostMap(tensors: Map<string, Tensor>): Map<string, HostTensor> {
+  const out = new Map<string, HostTensor>();
+  for (const [name, t] of tensors) out.set(name, toHost(t));
+  return out;
+}
+
+/** A host tensor on `device` (float32 and int64 only: what the model and optimizer hold). */
+export function fromHost(h: HostTensor, device: string, source: string): Tensor {
+  const n = h.shape.reduce((a, b) => a * b, 1);
+  const copy = h.bytes.slice(); // own, aligned buffer
+  switch (h.dtype) {
+    case "F32":
+      return tensor(new Float32Array(copy.buffer, 0, n), { shape: h.shape, dtype: "float32", device });
+    case "I64":
+      return tensor(new BigInt64Array(copy.buffer, 0, n), { shape: h.shape, dtype: "int64", device });
+    default:
+      throw new Error(`${source}: tensor of dtype ${h.dtype}; training checkpoints hold F32 and I64 only`);
+  }
+}

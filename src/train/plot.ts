@@ -1,0 +1,228 @@
+// Training curves from EXP_DIR/train.log.jsonl to a PNG: one panel per quantity (loss terms, dev BLEU,
+// learning rate), drawn pixel by pixel into an RGBA buffer and encoded with pngjs. Text uses the 5×7
+// bitmap font of bitmap-font.ts, so the image needs no font files.
+import { readFileSync } from "node:fs";
+import { PNG } from "pngjs";
+import { InputError } from "../util/errors.ts";
+import { drawText, GLYPH_HEIGHT, textWidth } from "./bitmap-font.ts";
+
+type Rgb = readonly [number, number, number];
+
+export interface Series {
+  name: string;
+  color: Rgb;
+  points: Array<[number, number]>;
+}
+
+export interface Panel {
+  title: string;
+  series: Series[];
+  /** Logarithmic y axis (for losses spanning orders of magnitude); needs positive values. */
+  logY?: boolean;
+}
+
+const PALETTE: Rgb[] = [
+  [31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189],
+  [140, 86, 75], [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207],
+];
+
+/** The records of a JSON-lines log; unparsable lines (e.g. a line cut by a kill) are skipped. */
+export function readJsonLines(path: string): Array<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new InputError(path, `cannot read the training log (${(err as Error).message}); is this an experiment directory written by nast train?`);
+  }
+  const out: Array<Record<string, unknown>> = [];
+  for (const line of text.split("\n")) {
+    if (!line.trim()) continue;
+    try {
+      out.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      // A partially written last line after a kill; the rest of the log is still good.
+    }
+  }
+  return out;
+}
+
+/**
+ * The panels of a training log: every numeric `loss*` field of "train" events, the "valid" events' BLEU,
+ * and the learning rate. A resumed run logs some steps twice; the later record of a step wins.
+ */
+export function panelsFromLog(records: Array<Record<string, unknown>>): Panel[] {
+  const byStep = (event: string): Map<number, Record<string, unknown>> => {
+    const m = new Map<number, Record<string, unknown>>();
+    for (const r of records) if (r.event === event && typeof r.step === "number") m.set(r.step, r);
+    return new Map([...m.entries()].sort((a, b) => a[0] - b[0]));
+  };
+  const train = byStep("train");
+  const valid = byStep("valid");
+  const lossKeys = new Set<string>();
+  for (const r of train.values()) for (const [k, v] of Object.entries(r)) if (k.startsWith("loss") && typeof v === "number") lossKeys.add(k);
+  const seriesOf = (rows: Map<number, Record<string, unknown>>, key: string, i: number): Series => ({
+    name: key,
+    color: PALETTE[i % PALETTE.length] as Rgb,
+    points: [...rows.entries()].filter(([, r]) => typeof r[key] === "number" && Number.isFinite(r[key])).map(([s, r]) => [s, r[key] as number]),
+  });
+  const losses = [...lossKeys].sort().map((k, i) => seriesOf(train, k, i));
+  const positive = losses.every((s) => s.points.every(([, y]) => y > 0));
+  return [
+    { title: "loss", series: losses, logY: positive && losses.some((s) => s.points.length > 0) },
+    { title: "dev BLEU", series: [seriesOf(valid, "bleu", 3)] },
+    { title: "learning rate", series: [seriesOf(train, "lr", 2)] },
+  ];
+}
+
+class Canvas {
+  readonly data: Buffer;
+  constructor(
+    readonly width: number,
+    readonly height: number,
+  ) {
+    this.data = Buffer.alloc(width * height * 4, 255);
+  }
+
+  set(x: number, y: number, c: Rgb): void {
+    x = Math.round(x);
+    y = Math.round(y);
+    if (x < 0 || y < 0 || x >= this.width || y >= this.height) return;
+    const i = (y * this.width + x) * 4;
+    this.data[i] = c[0];
+    this.data[i + 1] = c[1];
+    this.data[i + 2] = c[2];
+    this.data[i + 3] = 255;
+  }
+
+  /** A line of the given thickness (Bresenham-style stepping along the longer axis). */
+  line(x0: number, y0: number, x1: number, y1: number, c: Rgb, thickness = 1): void {
+    const n = Math.max(Math.abs(x1 - x0), Math.abs(y1 - y0), 1);
+    const r = Math.floor(thickness / 2);
+    for (let i = 0; i <= n; i++) {
+      const x = x0 + ((x1 - x0) * i) / n;
+      const y = y0 + ((y1 - y0) * i) / n;
+      for (let dx = -r; dx <= thickness - 1 - r; dx++) for (let dy = -r; dy <= thickness - 1 - r; dy++) this.set(x + dx, y + dy, c);
+    }
+  }
+
+  text(s: string, x: number, y: number, c: Rgb, scale = 1): void {
+    drawText(s, x, y, scale, (px, py) => this.set(px, py, c));
+  }
+}
+
+/** Tick values at 1, 2 or 5 × 10^k spacing, about `count` of them over [lo, hi]. */
+function niceTicks(lo: number, hi: number, count: number): number[] {
+  const span = hi - lo;
+  if (!(span > 0)) return [lo];
+  const raw = span / count;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = ([1, 2, 5, 10].find((m) => m * mag >= raw) ?? 10) * mag;
+  const ticks: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) ticks.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+  return ticks;
+}
+
+/** A short label: at most 3 significant digits, exponent form for very small or large values. */
+export function formatTick(v: number): string {
+  if (v === 0) return "0";
+  const a = Math.abs(v);
+  if (a < 1e-2 || a >= 1e5) {
+    const [m, e] = v.toExponential(1).split("e");
+    return `${String(Number(m))}E${Number(e)}`;
+  }
+  return String(Number(v.toPrecision(3)));
+}
+
+const AXIS: Rgb = [40, 40, 40];
+const GRID: Rgb = [225, 225, 225];
+
+function drawPanel(cv: Canvas, panel: Panel, left: number, top: number, width: number, height: number): void {
+  const scale = 2;
+  const lineH = GLYPH_HEIGHT * scale;
+  cv.text(panel.title, left + (width - textWidth(panel.title, scale)) / 2, top, AXIS, scale);
+  const plotL = left + 90;
+  const plotR = left + width - 20;
+  const plotT = top + lineH + 12;
+  const legendRows = Math.ceil(panel.series.length / 3);
+  const plotB = top + height - 40 - legendRows * (lineH + 6);
+  const pts = panel.series.flatMap((s) => s.points);
+  if (pts.length === 0) {
+    const msg = "no data yet";
+    cv.text(msg, (plotL + plotR - textWidth(msg, scale)) / 2, (plotT + plotB) / 2, AXIS, scale);
+    return;
+  }
+  const fy = panel.logY ? (y: number) => Math.log10(y) : (y: number) => y;
+  let xLo = Math.min(...pts.map((p) => p[0]));
+  let xHi = Math.max(...pts.map((p) => p[0]));
+  let yLo = Math.min(...pts.map((p) => fy(p[1])));
+  let yHi = Math.max(...pts.map((p) => fy(p[1])));
+  if (xHi === xLo) xHi = xLo + 1;
+  if (yHi === yLo) [yLo, yHi] = [yLo - 0.5, yHi + 0.5];
+  const pad = (yHi - yLo) * 0.05;
+  yLo -= pad;
+  yHi += pad;
+  if (!panel.logY && yLo < 0 && Math.min(...pts.map((p) => p[1])) >= 0) yLo = 0;
+  const px = (x: number) => plotL + ((x - xLo) / (xHi - xLo)) * (plotR - plotL);
+  const py = (y: number) => plotB - ((fy(y) - yLo) / (yHi - yLo)) * (plotB - plotT);
+
+  // Grid and tick labels. A log axis labels powers of ten (and 2, 5 between them when the range is short).
+  const yTicks = panel.logY
+    ? (() => {
+        const out: number[] = [];
+        const mult = yHi - yLo < 2 ? [1, 2, 5] : [1];
+        for (let e = Math.floor(yLo); e <= Math.ceil(yHi); e++) for (const m of mult) {
+          const v = m * 10 ** e;
+          if (Math.log10(v) >= yLo && Math.log10(v) <= yHi) out.push(v);
+        }
+        return out;
+      })()
+    : niceTicks(yLo, yHi, 5);
+  for (const v of yTicks) {
+    const y = py(v);
+    cv.line(plotL, y, plotR, y, GRID);
+    const label = formatTick(v);
+    cv.text(label, plotL - 8 - textWidth(label, scale), y - lineH / 2, AXIS, scale);
+  }
+  for (const v of niceTicks(xLo, xHi, 6)) {
+    const x = px(v);
+    cv.line(x, plotT, x, plotB, GRID);
+    cv.line(x, plotB, x, plotB + 5, AXIS);
+    const label = formatTick(v);
+    cv.text(label, x - textWidth(label, scale) / 2, plotB + 9, AXIS, scale);
+  }
+  cv.line(plotL, plotT, plotL, plotB, AXIS, 2);
+  cv.line(plotL, plotB, plotR, plotB, AXIS, 2);
+  const stepLabel = "step";
+  cv.text(stepLabel, plotR - textWidth(stepLabel, scale), plotB + 9 + lineH + 4, AXIS, scale);
+
+  for (const s of panel.series) {
+    const visible = s.points.filter(([, y]) => !panel.logY || y > 0);
+    for (let i = 1; i < visible.length; i++) {
+      const [x0, y0] = visible[i - 1] as [number, number];
+      const [x1, y1] = visible[i] as [number, number];
+      cv.line(px(x0), py(y0), px(x1), py(y1), s.color, 2);
+    }
+    // A lone point (e.g. one validation) would otherwise be invisible.
+    if (visible.length === 1) {
+      const [x, y] = visible[0] as [number, number];
+      for (let d = -3; d <= 3; d++) cv.line(px(x) - 3, py(y) + d, px(x) + 3, py(y) + d, s.color);
+    }
+  }
+  // Legend: a colored stroke and the series name, three per row under the axis.
+  const colW = Math.floor((plotR - plotL) / 3);
+  panel.series.forEach((s, i) => {
+    const x = plotL + (i % 3) * colW;
+    const y = plotB + 9 + 2 * (lineH + 4) + Math.floor(i / 3) * (lineH + 6);
+    cv.line(x, y + lineH / 2, x + 30, y + lineH / 2, s.color, 3);
+    cv.text(s.name, x + 38, y, AXIS, scale);
+  });
+}
+
+/** The panels stacked vertically in one PNG. */
+export function renderPanels(panels: Panel[], width = 1200, panelHeight = 340): Buffer {
+  const cv = new Canvas(width, panelHeight * panels.length);
+  panels.forEach((p, i) => drawPanel(cv, p, 10, i * panelHeight + 10, width - 20, panelHeight - 20));
+  const png = new PNG({ width, height: cv.height });
+  cv.data.copy(png.data);
+  return PNG.sync.write(png);
+}

@@ -1,0 +1,183 @@
+// The loss of one micro-batch and its gradient (nast-lisa.md §1.9, §1.10, §3.4):
+//   curriculum pass 1 (no grad, train mode) → Viterbi oracle (curriculum.ts) → pass 2 with the oracle
+//   L = CTC_src + mean(CTC_src@inter) + CTC_tgt + mean(CTC_tgt@inter)  [+ λ·KL(full ‖ LiSA) when retro-fitting]
+// Each CTC is summed over the batch on log_softmax in fp32 with infeasible alignments zeroed; the caller's
+// normalizer (target tokens of the whole update) turns the sums into per-token values, as fairseq's
+// sample_size does. On CUDA the forward runs under bf16 autocast.
+import type { NastConfig } from "../model/config.ts";
+import { EagerOps } from "../model/eager.ts";
+import { forward, type ForwardOptions, type NastOutput } from "../model/nast.ts";
+import { autocast, ctcLoss, noGrad, tensor, tidy, type Tensor } from "../torch/index.ts";
+import type { Rng } from "../util/rng.ts";
+import type { HostBatch } from "./batch.ts";
+import { buildOracle } from "./curriculum.ts";
+
+export interface StepContext {
+  cfg: NastConfig;
+  params: Map<string, Tensor>;
+  device: string;
+  /** bf16 autocast for the forward (CUDA). */
+  bf16: boolean;
+  /** Ground-truth mixing for this update (ratio already scheduled), or null when off. */
+  curriculum: { ratio: number; onlyMistakes: boolean; smoothing: number } | null;
+  /** LiSA retro-fit: weight λ of KL(full attention ‖ LiSA attention), or null. */
+  klWeight: number | null;
+}
+
+/** Per-batch sums (not yet normalised) and curriculum counts of one micro-batch. */
+export interface MicroResult {
+  src: number;
+  srcInter: number;
+  tgt: number;
+  tgtInter: number;
+  kl: number;
+  replaced: number;
+  validFrames: number;
+  mistakes: number;
+}
+
+export interface DeviceBatch {
+  feats: Tensor;
+  lengths: Tensor;
+  src: Tensor;
+  srcLengths: Tensor;
+  tgt: Tensor;
+  tgtLengths: Tensor;
+}
+
+/** Padded (B, max(1, U_max)) int64 targets and their lengths. */
+function targetTensors(targets: number[][], device: string): [Tensor, Tensor] {
+  const U = Math.max(1, ...targets.map((t) => t.length));
+  const padded = new BigInt64Array(targets.length * U);
+  targets.forEach((t, b) => t.forEach((id, u) => (padded[b * U + u] = BigInt(id))));
+  return [
+    tensor(padded, { shape: [targets.length, U], dtype: "int64", device }),
+    tensor(BigInt64Array.from(targets, (t) => BigInt(t.length)), { shape: [targets.length], dtype: "int64", device }),
+  ];
+}
+
+export function toDevice(batch: HostBatch, device: string): DeviceBatch {
+  const B = batch.indices.length;
+  const [src, srcLengths] = targetTensors(batch.srcTargets, device);
+  const [tgt, tgtLengths] = targetTensors(batch.tgtTargets, device);
+  return {
+    feats: tensor(batch.feats, { shape: [B, batch.frames, batch.dim], dtype: "float32", device }),
+    lengths: tensor(BigInt64Array.from(batch.lengths, (n) => BigInt(n)), { shape: [B], dtype: "int64", device }),
+    src,
+    srcLengths,
+    tgt,
+    tgtLengths,
+  };
+}
+
+/** Summed CTC loss of logits (B, T', V) in fp32. */
+export function ctcSum(logits: Tensor, outLengths: Tensor, targets: Tensor, targetLengths: Tensor): Tensor {
+  const logProbs = logits.to("float32").logSoftmax(2).transpose(0, 1); // (T',B,V)
+  return ctcLoss(logProbs, targets, outLengths, targetLengths, { blank: 0, reduction: "sum", zeroInfinity: true });
+}
+
+function runForward(ctx: StepContext, ops: EagerOps, b: DeviceBatch, rng: Rng, extra: ForwardOptions<Tensor>): NastOutput<Tensor> {
+  const run = () => forward(ops, ctx.cfg, b.feats, b.lengths, { random: () => rng.uniform(), ...extra });
+  return ctx.bf16 ? autocast(run, "bfloat16") : run();
+}
+
+/**
+ * Curriculum pass 1: the model's own target-CTC prediction without gradients, its Viterbi alignment to the
+ * reference, and the mask of frames whose PAE input gets the ground truth (nast-lisa.md §1.10 steps 1-4).
+ */
+function curriculumOracle(ctx: StepContext, ops: EagerOps, b: DeviceBatch, host: HostBatch, rng: Rng) {
+  const cur = ctx.curriculum!;
+  const pass1 = noGrad(() =>
+    tidy(() => {
+      const out = runForward(ctx, ops, b, rng, {});
+      const logp = out.tgtLogits.to("float32").logSoftmax(2); // (B,T',V)
+      const [B, Tp] = [logp.shape[0]!, logp.shape[1]!];
+      // Gather [blank, y_1..y_U] per frame on the device: (B,T',U_max+1) leaves it instead of (B,T',V).
+      const S = Math.max(1, ...host.tgtTargets.map((t) => t.length)) + 1;
+      const index = new BigInt64Array(B * S);
+      host.tgtTargets.forEach((t, i) => t.forEach((id, u) => (index[i * S + 1 + u] = BigInt(id))));
+      const idx = tensor(index, { shape: [B, 1, S], dtype: "int64", device: ctx.device }).expand([B, Tp, S]);
+      return {
+        emissions: logp.gather(2, idx).to("cpu").data() as Float32Array,
+        argmax: Int32Array.from(logp.argmax(2).to("cpu").data() as BigInt64Array, Number),
+        lengths: out.outLengths.to("cpu").toArray(),
+        frames: Tp,
+        stride: S,
+      };
+    }),
+  );
+  const oracle = buildOracle({
+    emissions: pass1.emissions,
+    stride: pass1.stride,
+    frames: pass1.frames,
+    lengths: pass1.lengths,
+    argmax: pass1.argmax,
+    targets: host.tgtTargets,
+    ratio: cur.ratio,
+    onlyMistakes: cur.onlyMistakes,
+    rng,
+  });
+  const B = host.indices.length;
+  const mask = tensor(oracle.mask, { shape: [B, pass1.frames], dtype: "bool", device: ctx.device });
+  const ids = tensor(BigInt64Array.from(oracle.ids, (v) => BigInt(v)), { shape: [B, pass1.frames], dtype: "int64", device: ctx.device });
+  return { oracle, tensors: { mask, ids, smoothing: cur.smoothing } };
+}
+
+/**
+ * KL(full ‖ LiSA) per LiSA layer, averaged over heads and valid queries, summed over layers and the batch
+ * (so that the caller's per-token normaliser applies to it like to the CTC sums). The full attention is
+ * the teacher: detached.
+ */
+function attentionKl(out: NastOutput<Tensor>): Tensor | null {
+  const records = (out.attention ?? []).filter((r) => r.lisa && r.teacherLogProbs !== undefined);
+  if (records.length === 0) return null;
+  const valid = out.padMask.logicalNot().to("float32"); // (B,T')
+  let total: Tensor | null = null;
+  for (const r of records) {
+    const teacher = r.teacherLogProbs!.detach().to("float32");
+    const student = r.logProbs.to("float32");
+    const perQuery = teacher.exp().mul(teacher.sub(student)).sum(3).mean(1); // (B,T'): mean over heads
+    const term = perQuery.mul(valid).sum();
+    total = total === null ? term : total.add(term);
+  }
+  return total;
+}
+
+/**
+ * Forward (both curriculum passes) and backward of one micro-batch. `normalizer` is the number of target
+ * tokens of the whole update; the gradient accumulates into the parameters' .grad.
+ */
+export function microBatchStep(ctx: StepContext, host: HostBatch, rng: Rng, normalizer: number): MicroResult {
+  return tidy(() => {
+    const ops = new EagerOps(ctx.params, true);
+    const b = toDevice(host, ctx.device);
+    const cur = ctx.curriculum ? curriculumOracle(ctx, ops, b, host, rng) : null;
+    const out = runForward(ctx, ops, b, rng, {
+      ...(cur ? { oracle: cur.tensors } : {}),
+      ...(ctx.klWeight !== null ? { teacher: true } : {}),
+    });
+    const src = ctcSum(out.srcLogits, out.outLengths, b.src, b.srcLengths);
+    const tgt = ctcSum(out.tgtLogits, out.outLengths, b.tgt, b.tgtLengths);
+    const mean = (zs: Tensor[], t: Tensor, tl: Tensor): Tensor | null =>
+      zs.length === 0 ? null : zs.map((z) => ctcSum(z, out.outLengths, t, tl)).reduce((a, c) => a.add(c)).div(zs.length);
+    const srcInter = mean(out.interSrcLogits, b.src, b.srcLengths);
+    const tgtInter = mean(out.interTgtLogits, b.tgt, b.tgtLengths);
+    const kl = ctx.klWeight !== null ? attentionKl(out) : null;
+    let loss = src.add(tgt);
+    if (srcInter) loss = loss.add(srcInter);
+    if (tgtInter) loss = loss.add(tgtInter);
+    if (kl) loss = loss.add(kl.mul(ctx.klWeight as number));
+    loss.div(normalizer).backward();
+    const o = cur?.oracle;
+    return {
+      src: src.item(),
+      srcInter: srcInter?.item() ?? 0,
+      tgt: tgt.item(),
+      tgtInter: tgtInter?.item() ?? 0,
+      kl: kl?.item() ?? 0,
+      replaced: o?.replaced ?? 0,
+      validFrames: o?.validFrames ?? 0,
+      mistakes: o?.mistakes ?? 0,
+    };
+  });
+}

@@ -1,0 +1,87 @@
+// Validation: greedy CTC decoding of the dev set (nast-lisa.md §1.12: argmax per frame, collapse repeats,
+// drop blank 0, SentencePiece decode) on the target head for BLEU and on the source head for WER, scored
+// with eval/metrics (sacreBLEU-identical corpus BLEU).
+import { corpusBleu, wer } from "../../eval/metrics/index.ts";
+import type { FeatureStore } from "../data/feature-store.ts";
+import { batchesByFrames } from "../data/batching.ts";
+import type { NastConfig } from "../model/config.ts";
+import { EagerOps } from "../model/eager.ts";
+import { forward } from "../model/nast.ts";
+import type { SentencePiece } from "../text/sentencepiece.ts";
+import { autocast, noGrad, tidy, type Tensor } from "../torch/index.ts";
+import { collate } from "./batch.ts";
+import { toDevice } from "./step.ts";
+
+/** Collapse repeats, drop blanks: the CTC labelling of one frame sequence. */
+export function greedyCollapse(frameIds: ArrayLike<number | bigint>, length: number, blank = 0): number[] {
+  const out: number[] = [];
+  let prev = -1;
+  for (let t = 0; t < length; t++) {
+    const id = Number(frameIds[t]);
+    if (id !== prev && id !== blank) out.push(id);
+    prev = id;
+  }
+  return out;
+}
+
+export interface ValidationResult {
+  bleu: number;
+  bleuSignature: string;
+  srcWer: number;
+  utterances: number;
+  hyps: string[];
+  seconds: number;
+}
+
+export interface ValidateOptions {
+  cfg: NastConfig;
+  params: Map<string, Tensor>;
+  device: string;
+  bf16: boolean;
+  store: FeatureStore;
+  spm: SentencePiece;
+  maxFrames: number;
+  /** Use only the first N utterances of the store. */
+  limit: number | null;
+}
+
+/** Greedy (B, T') decodings of a logits tensor (B, T', V) with per-utterance valid lengths. */
+function decodeBatch(logits: Tensor, lengths: number[], spm: SentencePiece): string[] {
+  const am = logits.argmax(2).to("cpu").data() as BigInt64Array;
+  const Tp = logits.shape[1]!;
+  return lengths.map((len, b) => spm.decode(greedyCollapse(am.subarray(b * Tp, (b + 1) * Tp), Math.min(len, Tp))));
+}
+
+export function validate(opts: ValidateOptions): ValidationResult {
+  const start = performance.now();
+  const n = opts.limit === null ? opts.store.size : Math.min(opts.limit, opts.store.size);
+  const frames = opts.store.frames().slice(0, n);
+  const hyps = new Array<string>(n).fill("");
+  const srcHyps = new Array<string>(n).fill("");
+  const ops = new EagerOps(opts.params, false);
+  // A fixed order (seed 0, epoch 0); the order does not change the result, only the padding.
+  for (const indices of batchesByFrames(frames.map((f) => Math.min(f, opts.maxFrames)), opts.maxFrames, 0, 0)) {
+    noGrad(() =>
+      tidy(() => {
+        const host = collate(opts.store, indices, null);
+        const b = toDevice(host, opts.device);
+        const run = () => forward(ops, opts.cfg, b.feats, b.lengths);
+        const out = opts.bf16 ? autocast(run, "bfloat16") : run();
+        const lens = out.outLengths.to("cpu").toArray();
+        decodeBatch(out.tgtLogits, lens, opts.spm).forEach((h, k) => (hyps[indices[k]!] = h));
+        decodeBatch(out.srcLogits, lens, opts.spm).forEach((h, k) => (srcHyps[indices[k]!] = h));
+      }),
+    );
+  }
+  const refs = Array.from({ length: n }, (_, i) => opts.store.meta(i).tgt);
+  const srcRefs = Array.from({ length: n }, (_, i) => opts.store.meta(i).src);
+  const bleu = corpusBleu(hyps, [refs]);
+  return {
+    bleu: bleu.score,
+    bleuSignature: bleu.signature,
+    srcWer: wer(srcHyps, srcRefs).wer,
+    utterances: n,
+    hyps,
+    seconds: (performance.now() - start) / 1000,
+  };
+}

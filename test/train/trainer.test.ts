@@ -1,0 +1,159 @@
+// `nast train` on real (synthetic espeak-ng) data with the tiny preset on the CPU: the loss falls and dev BLEU
+// leaves 0; a run killed with SIGKILL and resumed gives exactly the uninterrupted run's losses and weights;
+// the non-finite guard skips a poisoned batch and stops a hopeless run with a clear message; a LiSA
+// retro-fit trains only the LiSA parameters until it is told to unfreeze.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { cpSync, existsSync, openSync, readFileSync, rmSync, writeSync, closeSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { readSafetensors, toFloat64 } from "../../src/train/safetensors.ts";
+import { listCheckpoints } from "../../src/train/checkpoint.ts";
+import { lisaParamNames } from "../../src/model/params.ts";
+import { loadConfig } from "../../src/model/config.ts";
+import { lossByStep, nast, readLog, REPO, shortCorpus, type Data } from "./fixture.ts";
+
+let d: Data;
+// One thread: the tests must not depend on (or fight over) the machine's cores.
+const COMMON = ["--threads", "1", "--no-progress", "--max-frames", "1200", "--warmup", "20", "--lr", "5e-3", "--max-epochs", "1000"];
+
+before(() => {
+  d = shortCorpus();
+});
+after(() => rmSync(d.dir, { recursive: true, force: true }));
+
+test("tiny preset: the loss falls, dev BLEU rises above 0, the log holds every term", () => {
+  const exp = join(d.dir, "exp-falls");
+  nast(["train", "-c", "tiny", "-d", d.data, "-o", exp, "--max-steps", "120", "--valid-every", "60", ...COMMON]);
+  const log = readLog(exp);
+  const train = log.filter((r) => r.event === "train");
+  assert.equal(train.length, 120);
+  const mean = (rs: typeof train) => rs.reduce((a, r) => a + (r.loss as number), 0) / rs.length;
+  const first = mean(train.slice(0, 10));
+  const last = mean(train.slice(-10));
+  assert.ok(last < 0.5 * first, `loss ${first.toFixed(2)} -> ${last.toFixed(2)}`);
+  for (const key of ["loss_src", "loss_src_inter", "loss_tgt", "loss_tgt_inter", "lr", "gradNorm", "framesPerSecond", "replaced", "infeasible", "rssMiB"]) {
+    assert.equal(typeof train[5]![key], "number", `train record has ${key}`);
+  }
+  // The curriculum replaces fewer frames as the model makes fewer mistakes (nast-lisa.md §1.10, Q6).
+  const replaced = (rs: typeof train) => rs.reduce((a, r) => a + (r.replaced as number), 0) / rs.length;
+  assert.ok(replaced(train.slice(-10)) < replaced(train.slice(0, 10)), "replaced-frame ratio falls");
+  const valid = log.filter((r) => r.event === "valid");
+  assert.deepEqual(valid.map((r) => r.step), [60, 120]);
+  assert.ok((valid.at(-1)!.bleu as number) > 0, `dev BLEU ${valid.at(-1)!.bleu}`);
+  assert.deepEqual(listCheckpoints(exp).map((c) => c.step), [60, 120]);
+  const cfg = JSON.parse(readFileSync(join(exp, "config.json"), "utf8"));
+  assert.equal(cfg.train.lr, 5e-3, "resolved config written with the settings");
+  nast(["plot", exp]);
+  assert.ok(existsSync(join(exp, "curves.png")));
+});
+
+/** Runs `nast train` and SIGKILLs it as soon as its first checkpoint is on disk. */
+function trainAndKill(args: string[], exp: string): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "src/cli/main.ts"), "train", ...args], { cwd: REPO, stdio: "ignore" });
+    const timer = setInterval(() => {
+      if (existsSync(join(exp, "checkpoints", "latest.json"))) child.kill("SIGKILL");
+    }, 5);
+    child.on("error", reject);
+    child.on("exit", (_code, signal) => {
+      clearInterval(timer);
+      resolve(signal);
+    });
+  });
+}
+
+test("a run killed with SIGKILL and resumed equals the uninterrupted run", async () => {
+  const args = (exp: string) => ["-c", "tiny", "-d", d.data, "-o", exp, "--max-steps", "10", "--valid-every", "3", "--valid-max", "1", ...COMMON];
+  const whole = join(d.dir, "exp-whole");
+  nast(["train", ...args(whole)]);
+  const killed = join(d.dir, "exp-killed");
+  const signal = await trainAndKill(args(killed), killed);
+  assert.equal(signal, "SIGKILL", "the run was killed before it finished");
+  const before = listCheckpoints(killed).at(-1)!.step;
+  assert.ok(before < 10);
+  const again = nast(["train", "-d", d.data, "-o", killed, "--resume", "--threads", "1", "--no-progress"], { allowFail: true });
+  assert.equal(again.status, 0, again.stderr);
+  const a = lossByStep(readLog(whole));
+  const b = lossByStep(readLog(killed));
+  assert.equal(a.size, 10);
+  for (let step = 1; step <= 10; step++) assert.equal(b.get(step), a.get(step), `loss at step ${step} (resumed from ${before})`);
+  assert.ok(readLog(killed).some((r) => r.event === "resume" && r.step === before));
+  // Same weights, bit for bit.
+  const wa = readSafetensors(listCheckpoints(whole).at(-1)!.path).tensors;
+  const wb = readSafetensors(listCheckpoints(killed).at(-1)!.path).tensors;
+  assert.equal(wb.size, wa.size);
+  for (const [name, t] of wa) assert.deepEqual(wb.get(name)!.bytes, t.bytes, name);
+  const refused = nast(["train", ...args(killed)], { allowFail: true });
+  assert.equal(refused.status, 2);
+  assert.match(refused.stderr, /already holds checkpoints: pass --resume/);
+});
+
+/** A copy of the data directory with the features of the given train utterances set to NaN. */
+function poisoned(name: string, which: (i: number) => boolean): string {
+  const dir = join(d.dir, name);
+  cpSync(d.data, dir, { recursive: true });
+  const index = JSON.parse(readFileSync(join(dir, "train", "index.json"), "utf8"));
+  assert.equal(index.dtype, "float32");
+  const fd = openSync(join(dir, "train", "feats.bin"), "r+");
+  for (let i = 0; i < index.count; i++) {
+    if (!which(i)) continue;
+    const n = index.columns.frames[i] * index.dim;
+    writeSync(fd, Buffer.from(new Float32Array(n).fill(Number.NaN).buffer), 0, n * 4, index.columns.start[i] * 4);
+  }
+  closeSync(fd);
+  return dir;
+}
+
+test("the non-finite guard skips a poisoned batch and stops a hopeless run", () => {
+  const data = poisoned("data-nan1", (i) => i === 3);
+  const exp = join(d.dir, "exp-nan1");
+  nast(["train", "-c", "tiny", "-d", data, "-o", exp, "--valid-every", "1000", "--valid-max", "1", ...COMMON, "--max-epochs", "2", "--max-frames", "400"]);
+  const log = readLog(exp);
+  const bad = log.filter((r) => r.event === "bad_step");
+  assert.equal(bad.length, 2, "the poisoned batch, once per epoch");
+  const id = JSON.parse(readFileSync(join(data, "train", "index.json"), "utf8")).columns.id[3];
+  for (const r of bad) assert.ok((r.utterances as string[]).includes(id), "the record names the poisoned utterance");
+  const epochs = log.filter((r) => r.event === "epoch").map((r) => r.batches as number);
+  assert.equal(log.filter((r) => r.event === "train").length, epochs[0]! + epochs[1]! - 2, "every other batch trained");
+  const final = readSafetensors(listCheckpoints(exp).at(-1)!.path).tensors;
+  for (const [name, t] of final) assert.ok(toFloat64(t).every(Number.isFinite), `${name} stays finite (batch-norm statistics too)`);
+
+  const all = poisoned("data-nanall", () => true);
+  const r = nast(["train", "-c", "tiny", "-d", all, "-o", join(d.dir, "exp-nanall"), "--max-steps", "5", "--max-bad-steps", "3", ...COMMON], { allowFail: true });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /3 consecutive updates had a non-finite loss or gradient/);
+  assert.match(r.stderr, /--lr/);
+});
+
+test("LiSA retro-fit trains only the LiSA parameters, then everything after --unfreeze-after", () => {
+  const base = join(d.dir, "nolisa.json");
+  writeFileSync(base, JSON.stringify({ extends: "tiny", lisa: { acoustic: "", textual: "" } }));
+  const src = join(d.dir, "exp-nolisa");
+  nast(["train", "-c", base, "-d", d.data, "-o", src, "--max-steps", "4", "--valid-every", "1000", "--valid-max", "1", ...COMMON]);
+  const from = listCheckpoints(src).at(-1)!.path;
+  const source = readSafetensors(from).tensors;
+  const lisa = new Set(lisaParamNames({ ...loadConfig("tiny"), vocabSize: 60 }));
+  assert.ok(lisa.size > 0);
+
+  const frozen = join(d.dir, "exp-retrofit");
+  nast(["train", "-c", "tiny", "-d", d.data, "-o", frozen, "--retrofit-lisa", from, "--max-steps", "3", "--valid-every", "1000", "--valid-max", "1", ...COMMON]);
+  const out = readSafetensors(listCheckpoints(frozen).at(-1)!.path).tensors;
+  for (const [name, t] of out) {
+    if (lisa.has(name)) continue;
+    if (name.includes("running_")) continue; // batch-norm statistics follow the data in train mode
+    assert.ok(source.has(name), `${name} comes from the trained model (the full Q/K of LiSA layers are the KL teacher)`);
+    assert.deepEqual(t.bytes, source.get(name)!.bytes, `${name} is frozen`);
+  }
+  // q_lr starts at zero (LiSA = previous layer's attention at initialisation); training moves it.
+  const qlr = [...lisa].filter((n) => n.endsWith("q_lr.weight"));
+  assert.ok(qlr.length > 0);
+  for (const n of qlr) assert.ok(toFloat64(out.get(n)!).some((v) => v !== 0), `${n} trained`);
+  const kl = readLog(frozen).filter((r) => r.event === "train").map((r) => r.loss_kl as number);
+  assert.ok(kl.length === 3 && kl.every((v) => Number.isFinite(v) && v >= 0), `KL terms ${kl}`);
+
+  const thawed = join(d.dir, "exp-retrofit-unfreeze");
+  nast(["train", "-c", "tiny", "-d", d.data, "-o", thawed, "--retrofit-lisa", from, "--unfreeze-after", "1", "--max-steps", "3", "--valid-every", "1000", "--valid-max", "1", ...COMMON]);
+  const w = readSafetensors(listCheckpoints(thawed).at(-1)!.path).tensors;
+  assert.notDeepEqual(w.get("acoustic.layers.0.ffn.fc1.weight")!.bytes, source.get("acoustic.layers.0.ffn.fc1.weight")!.bytes, "unfrozen");
+});
