@@ -31,14 +31,14 @@ array for several inputs), srt/vtt the subtitles of each input. Files written wi
 line per segment. Exit status: 0 if every input was translated, 1 otherwise.
 `;
 
-function positiveInt(value: string | undefined, flag: string, min: number): number | undefined {
+function intAtLeast(value: string | undefined, flag: string, min: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} needs an integer >= ${min}, got '${value}'`);
   return n;
 }
 
-export function parseFormats(value: string | undefined): Format[] {
+function parseFormats(value: string | undefined): Format[] {
   if (value === undefined) return ["txt"];
   if (value === "all") return [...FORMATS];
   const list = value.split(",").map((f) => f.trim());
@@ -86,41 +86,55 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (inputs.length === 0) throw new UsageError(`no audio input given\n\n${USAGE}`);
   if (inputs.filter((i) => i === "-").length > 1) throw new UsageError(`"-" (stdin) can be given only once`);
+  if (inputs.includes("-") && process.stdin.isTTY) throw new UsageError(`"-" reads audio from stdin, but stdin is a terminal; pipe a file in (nast translate - < talk.mp3)`);
   const formats = parseFormats(values.format);
   const outDir = values.output;
   if (outDir === undefined && formats.length > 1) throw new UsageError(`several formats (-f ${values.format}) need -o OUT_DIR`);
-  const threads = positiveInt(values.threads, "--threads", 1);
-  const beam = positiveInt(values.beam, "--beam", 0);
-  const topK = positiveInt(values["top-k"], "--top-k", 1);
-  const batchSize = positiveInt(values.batch, "--batch", 1);
+  const threads = intAtLeast(values.threads, "--threads", 1);
+  const beam = intAtLeast(values.beam, "--beam", 0);
+  const topK = intAtLeast(values["top-k"], "--top-k", 1);
+  const batchSize = intAtLeast(values.batch, "--batch", 1);
 
   const pkg = loadModelPackage(values.model);
   const modelDir = values.model ?? pkg.dir;
   const session = await NastSession.create(pkg, { threads });
   const translator = new Translator(pkg, session, { beam, topK, batchSize });
-  if (outDir !== undefined) mkdirSync(outDir, { recursive: true });
+  if (outDir !== undefined) {
+    try {
+      mkdirSync(outDir, { recursive: true });
+    } catch (err) {
+      throw new UsageError(`-o ${outDir}: cannot create the output directory (${errorMessage(err)})`);
+    }
+  }
 
   const stems = outputStems(inputs);
   const jsonOut: FileResult[] = [];
-  let failed = 0;
-  for (const [i, input] of inputs.entries()) {
-    let result: FileResult;
-    try {
-      result = await translator.translateFile(input, modelDir);
-    } catch (err) {
-      failed++;
-      const msg = errorMessage(err);
-      process.stderr.write(`nast translate: ${msg.startsWith(input) ? msg : `${input}: ${msg}`}\n`);
-      continue;
-    }
+  const emit = (result: FileResult, stem: string): void => {
     if (outDir !== undefined) {
-      for (const f of formats) writeFileSync(join(outDir, `${stems[i]}.${f}`), render(f, result));
+      for (const f of formats) {
+        const path = join(outDir, `${stem}.${f}`);
+        try {
+          writeFileSync(path, render(f, result));
+        } catch (err) {
+          throw new Error(`cannot write ${path} (${errorMessage(err)})`);
+        }
+      }
     } else if (formats[0] === "txt") {
       process.stdout.write(`${result.translation}\n`);
     } else if (formats[0] === "json") {
       jsonOut.push(result);
     } else {
       process.stdout.write(render(formats[0]!, result));
+    }
+  };
+  let failed = 0;
+  for (const [i, input] of inputs.entries()) {
+    try {
+      emit(await translator.translateFile(input, modelDir), stems[i]!);
+    } catch (err) {
+      failed++;
+      const msg = errorMessage(err);
+      process.stderr.write(`nast translate: ${msg.startsWith(input) ? msg : `${input}: ${msg}`}\n`);
     }
   }
   if (jsonOut.length > 0) process.stdout.write(`${JSON.stringify(inputs.length === 1 ? jsonOut[0] : jsonOut, null, 2)}\n`);

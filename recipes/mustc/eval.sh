@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Evaluates an exported model package on MuST-C (or any corpus in MuST-C layout): every YAML segment of
+# each test set translated, BLEU/chrF2/TER with sacreBLEU signatures, source WER, speed (nast eval).
+#   recipes/mustc/eval.sh --corpus-root /data/MUST-C --model exp/en-es-base-cuda/model
+#   recipes/mustc/eval.sh --corpus-root ROOT --model models/default --test-sets "dev tst-COMMON" --eval-args "--beam 5"
+# Writes <out_dir>/<set>/{hyp.<tgt>, hyp.<src>, report.json, report.md} and prints a summary table.
+# A set whose report is newer than the model is skipped (delete <out_dir>/<set>/.eval.done to redo it).
+set -euo pipefail
+
+# ---- settings
+corpus_root=           # MuST-C root holding <pair>/data/<set>/ (required)
+pair=en-es             # language pair
+model=                 # model package written by `nast export` (default: models/default)
+test_sets=tst-COMMON   # space-separated splits
+out_dir=               # default: <model>/eval
+eval_args=""           # extra `nast eval` flags, e.g. "--beam 5 --threads 2"
+nast="${NAST:-}"       # the nast command; default: bin/nast.js of this checkout
+
+log() {
+  local fname=${BASH_SOURCE[1]##*/}
+  echo -e "$(date '+%Y-%m-%d %H:%M:%S') (${fname}:${BASH_LINENO[0]}) $*"
+}
+
+usage() {
+  sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+  echo "settings (--name value; defaults as shown):"
+  sed -n '/^# ---- settings/,/^$/p' "$0" | grep -E '^[a-z_]+=' | sed -E 's/^([a-z_]+)=/  --\1 /' | sed -E 's/^  --([a-z]+)_([a-z]+)/  --\1-\2/'
+}
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -h|--help) usage; exit 0 ;;
+    --*)
+      name=${1#--}; name=${name//-/_}
+      if [ $# -lt 2 ]; then echo "eval.sh: $1 needs a value" >&2; exit 2; fi
+      case "$name" in
+        corpus_root|pair|model|test_sets|out_dir|eval_args|nast) printf -v "$name" '%s' "$2" ;;
+        *) echo "eval.sh: unknown option $1 (eval.sh --help lists them)" >&2; exit 2 ;;
+      esac
+      shift 2 ;;
+    *) echo "eval.sh: unexpected argument $1 (eval.sh --help)" >&2; exit 2 ;;
+  esac
+done
+
+recipe_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$recipe_dir/../.." && pwd)
+[ -n "$nast" ] || nast="node $repo/bin/nast.js"
+[ -n "$model" ] || model="$repo/models/default"
+[ -n "$out_dir" ] || out_dir="$model/eval"
+if [ -z "$corpus_root" ]; then
+  echo "eval.sh: --corpus-root DIR is required (a MuST-C root holding $pair/data/)" >&2
+  exit 2
+fi
+if [ ! -f "$model/model.onnx" ]; then
+  echo "eval.sh: $model/model.onnx not found; export a checkpoint first: nast export CKPT -o $model" >&2
+  exit 2
+fi
+
+status=0
+for set in $test_sets; do
+  out="$out_dir/$set"
+  if [ -f "$out/.eval.done" ] && [ "$out/.eval.done" -nt "$model/model.onnx" ]; then
+    log "$set: up to date ($out/report.md)"
+    continue
+  fi
+  log "$set: nast eval -> $out"
+  # shellcheck disable=SC2086
+  if $nast eval --mustc "$corpus_root" --pair "$pair" --split "$set" -m "$model" -o "$out" $eval_args > /dev/null; then
+    touch "$out/.eval.done"
+  else
+    log "$set: nast eval failed or some talks could not be read (see $out/report.md)"
+    status=1
+  fi
+done
+
+printf '\n| set | BLEU | chrF2 | TER | src WER | RTF | segments/s |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n'
+for set in $test_sets; do
+  report="$out_dir/$set/report.json"
+  [ -f "$report" ] || continue
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const m = r.metrics;
+    console.log(`| ${process.argv[2]} | ${m.bleu.score.toFixed(2)} | ${m.chrf.score.toFixed(2)} | ${m.ter.score.toFixed(2)} | ${r.sourceWer.wer.toFixed(2)} | ${r.speed.realTimeFactor.toFixed(4)} | ${r.speed.segmentsPerSecond.toFixed(2)} |`);
+  ' "$report" "$set"
+done
+printf '\nBLEU signature: %s\n' "$(node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(r.metrics.bleu.signature)' "$out_dir/${test_sets%% *}/report.json" 2>/dev/null || echo n/a)"
+exit $status

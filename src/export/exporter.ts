@@ -1,0 +1,177 @@
+// `nast export`: a checkpoint (safetensors state dict + "nast.config" metadata, src/train/checkpoint.ts)
+// becomes a model package MODEL_DIR/{model.onnx, spm.model, config.json, MODEL_CARD.md}. The ONNX graph is
+// the model's own forward (src/model/nast.ts) run by OnnxOps in eval mode ("one model definition, two
+// executions", ../shared/DESIGN.md), with symbolic batch (B) and time (T) axes.
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { validateConfig, type NastConfig } from "../model/config.ts";
+import { forward } from "../model/nast.ts";
+import { paramSpecs } from "../model/params.ts";
+import { GraphBuilder } from "./graph.ts";
+import { modelCard } from "./model-card.ts";
+import { OnnxOps } from "./onnx-ops.ts";
+import { modelProto } from "./onnx-proto.ts";
+import { readCheckpoint, type StoredTensor } from "./checkpoint.ts";
+import { INPUTS, OUTPUTS } from "../infer/model-io.ts";
+
+export const PACKAGE_FORMAT = "1";
+
+/** Seconds per output frame: 10 ms fbank hop × 2 per subsampling layer (40 ms for 2 layers). */
+export function frameSeconds(cfg: NastConfig): number {
+  return 0.01 * 2 ** cfg.subsampler.layers;
+}
+
+export interface BuildOptions {
+  fp16?: boolean;
+  /** Extra ONNX metadata_props. */
+  metadata?: Record<string, string>;
+}
+
+export interface BuiltModel {
+  chunks: Uint8Array[];
+  bytes: number;
+  nodes: number;
+  /** Parameters (elements) stored in the graph. */
+  parameters: number;
+}
+
+/**
+ * Checks that the state dict holds every parameter the config's model has, with the config's shapes
+ * (a checkpoint and a config that disagree fail here with the first few differences named).
+ */
+export function checkStateDict(cfg: NastConfig, state: ReadonlyMap<string, StoredTensor>, source: string): void {
+  const problems: string[] = [];
+  for (const spec of paramSpecs(cfg)) {
+    const t = state.get(spec.name);
+    if (t === undefined) problems.push(`'${spec.name}' is missing`);
+    else if (t.shape.join("x") !== spec.shape.join("x")) problems.push(`'${spec.name}' has shape [${t.shape}] but the config needs [${spec.shape}]`);
+  }
+  if (problems.length > 0) {
+    const more = problems.length > 5 ? ` (and ${problems.length - 5} more)` : "";
+    throw new Error(`${source}: the weights do not match the model config: ${problems.slice(0, 5).join("; ")}${more}`);
+  }
+}
+
+/** The ONNX model of `cfg` with the weights of `state`, serialized. */
+export function buildOnnxModel(cfg: NastConfig, state: ReadonlyMap<string, StoredTensor>, opts: BuildOptions = {}): BuiltModel {
+  const g = new GraphBuilder();
+  const ops = new OnnxOps(g, state, { fp16Weights: opts.fp16 });
+  const feats = g.input(INPUTS.feats, "float32", ["B", "T", cfg.inputDim]);
+  const lengths = g.input(INPUTS.lengths, "int64", ["B"]);
+  const out = forward(ops, cfg, feats, lengths);
+  const logProbs = ops.logSoftmax(out.tgtLogits, 2);
+  const values = {
+    tgt_ids: ops.argmax(out.tgtLogits, 2),
+    tgt_scores: ops.max(logProbs, 2),
+    src_ids: ops.argmax(out.srcLogits, 2),
+    out_lengths: out.outLengths,
+    tgt_log_probs: logProbs,
+  };
+  const dims = { tgt_ids: ["B", "T_out"], tgt_scores: ["B", "T_out"], src_ids: ["B", "T_out"], out_lengths: ["B"], tgt_log_probs: ["B", "T_out", cfg.vocabSize] };
+  for (const name of OUTPUTS) g.output(values[name], name, dims[name]);
+  let parameters = 0;
+  for (const name of ops.used) parameters += state.get(name)!.shape.reduce((a, b) => a * b, 1);
+  const metadata: Record<string, string> = {
+    "nast.format": PACKAGE_FORMAT,
+    "nast.config": JSON.stringify(cfg),
+    "nast.vocab_size": String(cfg.vocabSize),
+    "nast.frame_seconds": String(frameSeconds(cfg)),
+    "nast.weights": opts.fp16 ? "float16" : "float32",
+    "nast.parameters": String(parameters),
+    ...opts.metadata,
+  };
+  const chunks = modelProto(
+    g.model({ graphName: "nast", metadata, producerVersion: "0.1.0", docString: "CTC-NAST speech translation (nast export)" }),
+  );
+  return { chunks, bytes: chunks.reduce((a, c) => a + c.length, 0), nodes: g.nodeCount, parameters };
+}
+
+export interface ExportOptions {
+  checkpoint: string;
+  outDir: string;
+  /** SentencePiece model; default: spm.model next to the checkpoint or up to two directories above it. */
+  spm?: string;
+  fp16?: boolean;
+}
+
+export interface ExportResult {
+  modelPath: string;
+  bytes: number;
+  nodes: number;
+  parameters: number;
+  config: NastConfig;
+  spm: string;
+}
+
+/**
+ * The SentencePiece model that belongs to a checkpoint: `explicit`, else spm.model in the checkpoint's
+ * directory or up to two above it, else DATA_DIR/spm.model of the run that wrote it (the "data" of the
+ * "start" event in EXP_DIR/train.log.jsonl, src/train).
+ */
+export function findSpm(checkpoint: string, explicit?: string): string {
+  if (explicit !== undefined) {
+    if (!existsSync(explicit)) throw new Error(`${explicit}: no such SentencePiece model`);
+    return explicit;
+  }
+  const dirs: string[] = [];
+  for (let dir = dirname(resolve(checkpoint)), i = 0; i < 3; i++, dir = dirname(dir)) dirs.push(dir);
+  for (const dir of dirs) if (existsSync(join(dir, "spm.model"))) return join(dir, "spm.model");
+  for (const dir of dirs.slice(0, 2)) {
+    const log = join(dir, "train.log.jsonl");
+    if (!existsSync(log)) continue;
+    const first = readFileSync(log, "utf8").split("\n", 1)[0]!;
+    try {
+      const start = JSON.parse(first) as { event?: string; data?: unknown };
+      if (start.event === "start" && typeof start.data === "string" && existsSync(join(start.data, "spm.model"))) return join(start.data, "spm.model");
+    } catch {
+      // Not a log we can read: fall through to the error below.
+    }
+  }
+  throw new Error(`${checkpoint}: no spm.model found next to the checkpoint, above it or in its training log; pass --spm DATA_DIR/spm.model (written by nast prep)`);
+}
+
+/** Writes chunks to `path` through a temporary file, so that a failed export leaves no half model.onnx. */
+function writeChunks(path: string, chunks: Uint8Array[]): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fd = openSync(tmp, "w");
+  try {
+    for (const c of chunks) {
+      let off = 0;
+      while (off < c.length) off += writeSync(fd, c, off, c.length - off);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+export function exportModel(opts: ExportOptions): ExportResult {
+  const ckpt = readCheckpoint(opts.checkpoint);
+  const rawConfig = ckpt.metadata["nast.config"];
+  if (rawConfig === undefined) {
+    throw new Error(`${ckpt.path}: the checkpoint has no "nast.config" metadata (was it written by nast train or nast average?)`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(rawConfig);
+  } catch (err) {
+    throw new Error(`${ckpt.path}: its "nast.config" metadata is not JSON (${(err as Error).message})`);
+  }
+  const cfg = validateConfig(parsed, `${ckpt.path} (nast.config)`);
+  checkStateDict(cfg, ckpt.tensors, ckpt.path);
+  const spm = findSpm(ckpt.path, opts.spm);
+
+  const metadata: Record<string, string> = { "nast.checkpoint": basename(ckpt.path) };
+  for (const key of ["nast.step", "nast.dev_bleu"]) if (ckpt.metadata[key] !== undefined) metadata[key] = ckpt.metadata[key]!;
+  const built = buildOnnxModel(cfg, ckpt.tensors, { fp16: opts.fp16, metadata });
+
+  mkdirSync(opts.outDir, { recursive: true });
+  const modelPath = join(opts.outDir, "model.onnx");
+  writeChunks(modelPath, built.chunks);
+  copyFileSync(spm, join(opts.outDir, "spm.model"));
+  writeChunks(join(opts.outDir, "config.json"), [Buffer.from(`${JSON.stringify(cfg, null, 2)}\n`)]);
+  writeChunks(join(opts.outDir, "MODEL_CARD.md"), [
+    Buffer.from(modelCard({ cfg, checkpoint: ckpt.path, metadata: ckpt.metadata, parameters: built.parameters, bytes: built.bytes, fp16: opts.fp16 === true })),
+  ]);
+  return { modelPath, bytes: built.bytes, nodes: built.nodes, parameters: built.parameters, config: cfg, spm };
+}

@@ -1,0 +1,138 @@
+// A model package written by `nast export`: MODEL_DIR/{model.onnx, spm.model, config.json, MODEL_CARD.md}.
+// Loading checks that the three files agree before anything runs: config.json = the config embedded in
+// model.onnx, and the vocabulary sizes of config, graph and SentencePiece model are equal. Every problem
+// is an error that names the file and says what to do.
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { validateConfig, type NastConfig } from "../model/config.ts";
+import { SentencePiece } from "../text/sentencepiece.ts";
+import { readOnnxInfo } from "./onnx-info.ts";
+
+export class ModelPackageError extends Error {
+  override name = "ModelPackageError";
+}
+
+export interface ModelPackage {
+  dir: string;
+  cfg: NastConfig;
+  sp: SentencePiece;
+  /** The bytes of model.onnx (onnxruntime loads the session from them). */
+  onnx: Uint8Array;
+  /** Seconds per output frame of the CTC heads. */
+  frameSeconds: number;
+  metadata: Record<string, string>;
+}
+
+/** The package root (the directory of nast's package.json), found from this module's location. */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = join(dir, "package.json");
+    if (existsSync(pkg)) {
+      try {
+        if ((JSON.parse(readFileSync(pkg, "utf8")) as { name?: string }).name === "nast") return dir;
+      } catch {
+        // Not ours; keep walking up.
+      }
+    }
+    const up = dirname(dir);
+    if (up === dir) throw new ModelPackageError("cannot find nast's package root (package.json) above the program");
+    dir = up;
+  }
+}
+
+/** models/default under the package root: the model `nast translate` uses without -m. */
+export function defaultModelDir(): string {
+  return join(packageRoot(), "models", "default");
+}
+
+/** Canonical JSON (sorted keys) for comparing configs. */
+function canonical(x: unknown): string {
+  if (Array.isArray(x)) return `[${x.map(canonical).join(",")}]`;
+  if (x !== null && typeof x === "object") {
+    return `{${Object.keys(x)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((x as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
+  }
+  return JSON.stringify(x);
+}
+
+export function loadModelPackage(dirArg: string | undefined): ModelPackage {
+  const dir = resolve(dirArg ?? defaultModelDir());
+  if (dirArg === undefined && !existsSync(join(dir, "model.onnx"))) {
+    throw new ModelPackageError(
+      `no default model is installed (${dir} holds no model.onnx); pass -m MODEL_DIR, or export one there with \`nast export CKPT -o ${dir}\``,
+    );
+  }
+  dirArg ??= dir;
+  const reexport = "re-export it with `nast export CKPT -o MODEL_DIR`";
+  if (!existsSync(dir)) throw new ModelPackageError(`${dirArg}: no such model directory; pass -m MODEL_DIR (a directory written by \`nast export\`)`);
+  if (!statSync(dir).isDirectory()) throw new ModelPackageError(`${dirArg}: not a directory; -m takes the model directory written by \`nast export\``);
+  const file = (name: string): string => {
+    const p = join(dir, name);
+    if (!existsSync(p)) throw new ModelPackageError(`${p}: missing from the model package (model.onnx, spm.model, config.json); ${reexport}`);
+    return p;
+  };
+  const onnxPath = file("model.onnx");
+  const spmPath = file("spm.model");
+  const configPath = file("config.json");
+
+  let rawConfig: unknown;
+  try {
+    rawConfig = JSON.parse(readFileSync(configPath, "utf8"));
+  } catch (err) {
+    throw new ModelPackageError(`${configPath}: not valid JSON (${(err as Error).message}); ${reexport}`);
+  }
+  let cfg: NastConfig;
+  try {
+    cfg = validateConfig(rawConfig, configPath);
+  } catch (err) {
+    throw new ModelPackageError(`${(err as Error).message}; ${reexport}`);
+  }
+
+  const onnx = readFileSync(onnxPath);
+  let info;
+  try {
+    info = readOnnxInfo(onnx);
+  } catch (err) {
+    throw new ModelPackageError(`${onnxPath}: not a readable ONNX model: ${(err as Error).message}; ${reexport}`);
+  }
+  const embedded = info.metadata["nast.config"];
+  if (embedded === undefined) throw new ModelPackageError(`${onnxPath}: holds no "nast.config" metadata (not written by nast export, or truncated); ${reexport}`);
+  let embeddedCfg: unknown;
+  try {
+    embeddedCfg = JSON.parse(embedded);
+  } catch {
+    throw new ModelPackageError(`${onnxPath}: its "nast.config" metadata is not JSON; ${reexport}`);
+  }
+  if (canonical(embeddedCfg) !== canonical(cfg)) {
+    const diff = Object.keys({ ...(embeddedCfg as object), ...cfg }).filter(
+      (k) => canonical((embeddedCfg as Record<string, unknown>)[k]) !== canonical((cfg as unknown as Record<string, unknown>)[k]),
+    );
+    throw new ModelPackageError(
+      `${configPath}: disagrees with the config the weights in model.onnx were exported with (differs in: ${diff.join(", ")}); ` +
+        `restore config.json from the export or ${reexport}`,
+    );
+  }
+  const logProbs = info.outputs.find((o) => o.name === "tgt_log_probs");
+  const graphVocab = logProbs?.dims[2];
+  if (typeof graphVocab === "number" && graphVocab !== cfg.vocabSize) {
+    throw new ModelPackageError(`${onnxPath}: the graph outputs ${graphVocab} classes but config.json says vocabSize ${cfg.vocabSize}; ${reexport}`);
+  }
+
+  let sp: SentencePiece;
+  try {
+    sp = SentencePiece.load(spmPath);
+  } catch (err) {
+    throw new ModelPackageError(`${(err as Error).message}; ${reexport}`);
+  }
+  if (sp.vocabSize !== cfg.vocabSize) {
+    throw new ModelPackageError(
+      `${spmPath}: has ${sp.vocabSize} pieces but the model has ${cfg.vocabSize} outputs; the SentencePiece model is not the one the model was trained with (${reexport})`,
+    );
+  }
+  const frameSeconds = Number(info.metadata["nast.frame_seconds"] ?? 0.01 * 2 ** cfg.subsampler.layers);
+  return { dir, cfg, sp, onnx, frameSeconds, metadata: info.metadata };
+}

@@ -1,0 +1,46 @@
+// The protobuf writer (wire-format bytes checked by hand against the encoding rules) and the reader of
+// ONNX model headers used by translate (round trip, truncation detected).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ProtoWriter } from "../../src/export/protobuf.ts";
+import { modelProto } from "../../src/export/onnx-proto.ts";
+import { GraphBuilder, float32ToFloat16 } from "../../src/export/graph.ts";
+import { readOnnxInfo, OnnxFormatError } from "../../src/infer/onnx-info.ts";
+
+test("varints, negative int64, floats, strings and nested messages", () => {
+  const bytes = (w: ProtoWriter): number[] => Array.from(w.toBuffer());
+  assert.deepEqual(bytes(new ProtoWriter().int(1, 150)), [0x08, 0x96, 0x01]);
+  assert.deepEqual(bytes(new ProtoWriter().int(2, 0)), [0x10, 0x00]);
+  assert.deepEqual(bytes(new ProtoWriter().int(1, -1)), [0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+  assert.deepEqual(bytes(new ProtoWriter().int(1, 2n ** 40n)), [0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x20]);
+  assert.deepEqual(bytes(new ProtoWriter().float(2, 1.5)), [0x15, 0x00, 0x00, 0xc0, 0x3f]);
+  assert.deepEqual(bytes(new ProtoWriter().string(3, "hé")), [0x1a, 0x03, 0x68, 0xc3, 0xa9]);
+  assert.deepEqual(bytes(new ProtoWriter().packedInts(1, [3, 270])), [0x0a, 0x03, 0x03, 0x8e, 0x02]);
+  const inner = new ProtoWriter().int(1, 1).bytesField(2, new Uint8Array(100).fill(7));
+  const outer = bytes(new ProtoWriter().message(4, inner).int(5, 1));
+  assert.deepEqual(outer.slice(0, 3), [0x22, 104, 0x08]);
+  assert.equal(outer.length, 2 + 104 + 2);
+  assert.deepEqual(outer.slice(-2), [0x28, 0x01]);
+});
+
+test("float16 conversion rounds to nearest even, saturates to infinity and keeps subnormals", () => {
+  const v = Float32Array.from([0, -0, 1, -2.5, 65504, 65520, 1e-8, 6.1035156e-5, 5.96e-8, 0.1, 1 + 2 ** -11, 1 + 3 * 2 ** -11]);
+  const h = float32ToFloat16(v);
+  assert.deepEqual(Array.from(h), [0x0000, 0x8000, 0x3c00, 0xc100, 0x7bff, 0x7c00, 0x0000, 0x0400, 0x0001, 0x2e66, 0x3c00, 0x3c02]);
+});
+
+test("readOnnxInfo reads back metadata, inputs and output shapes; truncation is detected", () => {
+  const g = new GraphBuilder();
+  const x = g.input("feats", "float32", ["B", "T", 80]);
+  g.output(g.op("Relu", [x], {}, "float32"), "y", ["B", "T", 80]);
+  const bytes = Buffer.concat(modelProto(g.model({ graphName: "g", metadata: { "nast.config": '{"a":1}', other: "x" }, producerVersion: "t" })));
+  const info = readOnnxInfo(bytes);
+  assert.equal(info.irVersion, 8);
+  assert.deepEqual(info.metadata, { "nast.config": '{"a":1}', other: "x" });
+  assert.deepEqual(info.inputs, ["feats"]);
+  assert.deepEqual(info.outputs, [{ name: "y", dims: ["B", "T", 80] }]);
+  for (const cut of [10, Math.floor(bytes.length / 2), bytes.length - 3]) {
+    assert.throws(() => readOnnxInfo(bytes.subarray(0, cut)), OnnxFormatError, `cut at ${cut}`);
+  }
+  assert.throws(() => readOnnxInfo(Buffer.from("hello world, not a model")), OnnxFormatError);
+});

@@ -1,0 +1,31 @@
+// `nast bench infer --json`: one row per preset × engine × batch setting, with consistent fields (the
+// numbers themselves are measurements, never asserted).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+
+const root = new URL("../..", import.meta.url).pathname;
+
+test("bench infer --json: rows for both engines at batch 1 and batched, shares within the wall time", () => {
+  const r = spawnSync(
+    process.execPath,
+    ["--import", "tsx", join(root, "src/cli/main.ts"), "bench", "infer", "--json", "--presets", "tiny", "--seconds", "4", "--batch", "4", "--repeat", "1", "--threads", "1"],
+    { cwd: root, encoding: "utf8" },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.deepEqual(out.notes, []);
+  assert.deepEqual(
+    out.rows.map((x: { preset: string; engine: string; batch: number }) => `${x.preset}/${x.engine}/${x.batch}`),
+    ["tiny/onnxruntime/1", "tiny/onnxruntime/4", "tiny/libtorch/1", "tiny/libtorch/4"],
+  );
+  for (const row of out.rows) {
+    assert.ok(row.segments >= 1 && row.audioSeconds === 4);
+    assert.ok(Math.abs(row.realTimeFactor - row.seconds / row.audioSeconds) < 1e-3);
+    const shares = Object.values(row.share) as number[];
+    assert.ok(shares.every((x) => x >= 0) && shares.reduce((a, b) => a + b, 0) <= 1.001, JSON.stringify(row.share));
+  }
+  // Same weights and audio: both engines cut the audio into the same segments.
+  assert.equal(new Set(out.rows.map((x: { segments: number }) => x.segments)).size, 1);
+});

@@ -1,0 +1,117 @@
+// CTC decoding against hand-worked examples and against brute force over every alignment.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { beamDecode, greedyDecode, type CtcHypothesis } from "../../src/infer/ctc.ts";
+
+/** Greedy decoding from full log-probabilities (T × V): the per-frame argmax, then greedyDecode. */
+function greedyFromLogProbs(lp: Float32Array, V: number, T: number): CtcHypothesis {
+  const ids: number[] = [];
+  for (let t = 0; t < T; t++) {
+    const row = Array.from(lp.subarray(t * V, (t + 1) * V));
+    ids.push(row.indexOf(Math.max(...row)));
+  }
+  return greedyDecode(ids, undefined, T);
+}
+
+test("greedy: collapse repeats, drop blanks, keep each token's frame span, ignore padding", () => {
+  //           t: 0  1  2  3  4  5  6  7  8  (8 = padding)
+  const ids = [0, 5, 5, 0, 5, 7, 7, 0, 9];
+  const lp = [-0.1, -0.2, -0.3, -0.1, -0.5, -0.2, -0.2, -0.1, -9];
+  const h = greedyDecode(ids, lp, 8);
+  assert.deepEqual(h.tokens, [
+    { id: 5, start: 1, end: 3 },
+    { id: 5, start: 4, end: 5 },
+    { id: 7, start: 5, end: 7 },
+  ]);
+  assert.ok(Math.abs(h.score - -1.7) < 1e-12);
+  assert.deepEqual(greedyDecode(BigInt64Array.from([0n, 0n]), undefined, 2).tokens, []);
+});
+
+function normalizedRows(T: number, V: number, seed: number): Float32Array {
+  const out = new Float32Array(T * V);
+  let s = seed;
+  const rand = (): number => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s / 2147483648;
+  };
+  for (let t = 0; t < T; t++) {
+    const e = Array.from({ length: V }, () => Math.exp(3 * rand()));
+    const z = e.reduce((a, b) => a + b, 0);
+    e.forEach((v, i) => (out[t * V + i] = Math.log(v / z)));
+  }
+  return out;
+}
+
+/** Sum over every alignment: P(labeling) for all labelings reachable in T frames. */
+function bruteForce(lp: Float32Array, T: number, V: number): Map<string, number> {
+  const probs = new Map<string, number>();
+  const path = new Array<number>(T).fill(0);
+  const walk = (t: number, logp: number): void => {
+    if (t === T) {
+      const labels: number[] = [];
+      let prev = 0;
+      for (const c of path) {
+        if (c !== 0 && c !== prev) labels.push(c);
+        prev = c;
+      }
+      const key = labels.join(",");
+      probs.set(key, (probs.get(key) ?? 0) + Math.exp(logp));
+      return;
+    }
+    for (let c = 0; c < V; c++) {
+      path[t] = c;
+      walk(t + 1, logp + lp[t * V + c]!);
+    }
+  };
+  walk(0, 0);
+  return probs;
+}
+
+test("prefix beam search with a wide beam finds the most probable labeling, scored exactly", () => {
+  for (const seed of [1, 7, 42, 99]) {
+    const T = 6;
+    const V = 3;
+    const lp = normalizedRows(T, V, seed);
+    const probs = bruteForce(lp, T, V);
+    const [bestKey, bestP] = [...probs.entries()].sort((a, b) => b[1] - a[1])[0]!;
+    const h = beamDecode(lp, V, T, { width: 1000, topK: V });
+    assert.equal(h.tokens.map((t) => t.id).join(","), bestKey, `seed ${seed}`);
+    assert.ok(Math.abs(h.score - Math.log(bestP)) < 1e-9, `seed ${seed}: ${h.score} vs ${Math.log(bestP)}`);
+  }
+});
+
+test("beam search prefers the labeling greedy misses (summed alignments)", () => {
+  // Frames: P(blank)=0.4, P(a)=0.35, P(b)=0.25 twice. Greedy picks blank,blank → "". Labelings:
+  // "" = 0.16; "a" = 0.35·0.35 + 2·0.4·0.35 = 0.4025; so the beam must return "a".
+  const row = [Math.log(0.4), Math.log(0.35), Math.log(0.25)];
+  const lp = Float32Array.from([...row, ...row]);
+  assert.deepEqual(greedyFromLogProbs(lp, 3, 2).tokens, []);
+  const h = beamDecode(lp, 3, 2, { width: 4 });
+  assert.deepEqual(h.tokens.map((t) => t.id), [1]);
+  assert.ok(Math.abs(h.score - Math.log(0.4025)) < 1e-6);
+});
+
+test("beam search times: a token spans the frames of its best alignment", () => {
+  // A clear alignment: blank, a, a, blank, b, blank (padding after frame 6).
+  const V = 3;
+  const frames = [0, 1, 1, 0, 2, 0, 1];
+  const lp = new Float32Array(frames.length * V).fill(Math.log(0.01));
+  frames.forEach((c, t) => (lp[t * V + c] = Math.log(0.98)));
+  const h = beamDecode(lp, V, 6, { width: 5, topK: 2 });
+  assert.deepEqual(h.tokens, [
+    { id: 1, start: 1, end: 3 },
+    { id: 2, start: 4, end: 5 },
+  ]);
+  assert.deepEqual(greedyFromLogProbs(lp, V, 6).tokens, h.tokens);
+});
+
+test("beam width 1 with top-1 pruning equals greedy on peaked outputs", () => {
+  const T = 40;
+  const V = 6;
+  const lp = normalizedRows(T, V, 5);
+  // Sharpen so that the best path dominates.
+  for (let t = 0; t < T; t++) lp[t * V + ((t * 7) % V)] = Math.log(0.999);
+  const g = greedyFromLogProbs(lp, V, T);
+  const b = beamDecode(lp, V, T, { width: 1, topK: 1 });
+  assert.deepEqual(b.tokens.map((t) => t.id), g.tokens.map((t) => t.id));
+});

@@ -1,0 +1,112 @@
+// `nast eval` on a small corpus in MuST-C layout (two espeak-ng talks): every YAML segment gets a
+// hypothesis, the scores are those of the metrics on the written hypotheses, with sacreBLEU signatures;
+// a talk whose audio is missing is reported (its segments scored as empty) with a non-zero exit.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { corpusBleu, corpusChrf, corpusTer, wer } from "../../eval/metrics/index.ts";
+import { synthTalk, tinyModelPackage, SENTENCES_EN, type TinyModel } from "./fixtures.ts";
+
+const root = new URL("../..", import.meta.url).pathname;
+let work = "";
+let model: TinyModel;
+let corpus = "";
+let audioSeconds = 0;
+const ES = ["hola y bienvenidos a esta charla.", "hoy veremos cómo traducen las máquinas.", "hace buen tiempo.", "muchas gracias.", "¡adiós!"];
+const EN = [...SENTENCES_EN, "goodbye"];
+
+function nast(args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(root, "src/cli/main.ts"), ...args], { cwd: root, encoding: "utf8" });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), "nast-eval-"));
+  model = tinyModelPackage(join(work, "tiny"));
+  corpus = join(work, "mustc");
+  const dir = join(corpus, "en-es", "data", "tst-COMMON");
+  mkdirSync(join(dir, "txt"), { recursive: true });
+  const a = await synthTalk(join(dir, "wav"), EN.slice(0, 3), 0.7, "ted_1.wav");
+  const b = await synthTalk(join(dir, "wav"), EN.slice(3), 0.7, "ted_2.wav");
+  audioSeconds = [...a.spans, ...b.spans].reduce((acc, s) => acc + Number(s.duration.toFixed(6)), 0);
+  const yaml = [
+    ...a.spans.map((s) => `- {duration: ${s.duration.toFixed(6)}, offset: ${s.offset.toFixed(6)}, speaker_id: spk.1, wav: ted_1.wav}`),
+    ...b.spans.map((s) => `- {duration: ${s.duration.toFixed(6)}, offset: ${s.offset.toFixed(6)}, speaker_id: spk.2, wav: ted_2.wav}`),
+  ];
+  writeFileSync(join(dir, "txt", "tst-COMMON.yaml"), `${yaml.join("\n")}\n`);
+  writeFileSync(join(dir, "txt", "tst-COMMON.en"), `${EN.join("\n")}\n`);
+  writeFileSync(join(dir, "txt", "tst-COMMON.es"), `${ES.join("\n")}\n`);
+});
+
+after(() => rmSync(work, { recursive: true, force: true }));
+
+test("every segment translated; BLEU/chrF/TER/WER recomputed from the written hypotheses agree", () => {
+  const out = join(work, "report");
+  const r = nast(["eval", "--mustc", corpus, "--pair", "en-es", "--split", "tst-COMMON", "-m", model.dir, "-o", out, "--json", "--threads", "1"]);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  assert.deepEqual(JSON.parse(readFileSync(join(out, "report.json"), "utf8")), report);
+  assert.equal(report.corpus.segments, 5);
+  assert.equal(report.corpus.talks, 2);
+  assert.equal(report.translated, 5);
+  const hyps = readFileSync(join(out, "hyp.es"), "utf8").split("\n").slice(0, -1);
+  const srcHyps = readFileSync(join(out, "hyp.en"), "utf8").split("\n").slice(0, -1);
+  assert.equal(hyps.length, 5);
+  assert.equal(srcHyps.length, 5);
+  assert.equal(report.metrics.bleu.signature, corpusBleu(hyps, [ES]).signature);
+  assert.match(report.metrics.bleu.signature, /^nrefs:1\|case:mixed\|eff:no\|tok:13a\|smooth:exp\|version:2\.\d+\.\d+$/);
+  assert.equal(report.metrics.bleu.score, Number(corpusBleu(hyps, [ES]).score.toFixed(4)));
+  assert.equal(report.metrics.chrf.score, Number(corpusChrf(hyps, [ES]).score.toFixed(4)));
+  assert.equal(report.metrics.ter.score, Number(corpusTer(hyps, [ES]).score.toFixed(4)));
+  const w = wer(srcHyps, EN);
+  assert.equal(report.sourceWer.refWords, w.refWords);
+  assert.equal(report.sourceWer.wer, Number(w.wer.toFixed(4)));
+  assert.ok(report.speed.realTimeFactor > 0 && report.speed.segmentsPerSecond > 0);
+  assert.ok(Math.abs(report.corpus.audioSeconds - audioSeconds) < 1e-3, `${report.corpus.audioSeconds} s of audio`);
+  const md = readFileSync(join(out, "report.md"), "utf8");
+  assert.ok(md.includes(report.metrics.bleu.text), "report.md quotes the sacreBLEU line");
+});
+
+test("a missing talk is reported, its segments scored as empty, the others translated; exit 1", () => {
+  const copy = join(work, "mustc-missing");
+  cpSync(corpus, copy, { recursive: true });
+  rmSync(join(copy, "en-es", "data", "tst-COMMON", "wav", "ted_2.wav"));
+  const out = join(work, "report-missing");
+  const r = nast(["eval", "--mustc", copy, "--pair", "en-es", "--split", "tst-COMMON", "-m", model.dir, "-o", out, "--json"]);
+  assert.equal(r.code, 1);
+  const report = JSON.parse(r.stdout);
+  assert.equal(report.translated, 3);
+  assert.equal(report.failures.length, 1);
+  assert.equal(report.failures[0].talk, "ted_2");
+  assert.match(r.stderr, /ted_2\.wav: no such file/);
+  assert.equal(readFileSync(join(out, "hyp.es"), "utf8").split("\n").length, 6);
+});
+
+test("a YAML whose segment count disagrees with the text files is refused with a clear error", () => {
+  const copy = join(work, "mustc-short");
+  cpSync(corpus, copy, { recursive: true });
+  writeFileSync(join(copy, "en-es", "data", "tst-COMMON", "txt", "tst-COMMON.es"), `${ES.slice(0, 4).join("\n")}\n`);
+  const r = nast(["eval", "--mustc", copy, "--pair", "en-es", "--split", "tst-COMMON", "-m", model.dir, "-o", join(work, "r3")]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /tst-COMMON\.yaml: has 5 segments but .*tst-COMMON\.en has 5 lines and .*tst-COMMON\.es has 4 lines/);
+});
+
+test("recipes/mustc/eval.sh runs nast eval per set, prints a summary table, and skips sets that are up to date", () => {
+  const out = join(work, "recipe-eval");
+  const env = { ...process.env, NAST: `${process.execPath} --import tsx ${join(root, "src/cli/main.ts")}` };
+  const args = [join(root, "recipes/mustc/eval.sh"), "--corpus-root", corpus, "--model", model.dir, "--out-dir", out, "--eval-args", "--threads 1"];
+  const first = spawnSync("bash", args, { cwd: root, encoding: "utf8", env });
+  assert.equal(first.status, 0, first.stderr + first.stdout);
+  const report = JSON.parse(readFileSync(join(out, "tst-COMMON", "report.json"), "utf8"));
+  assert.ok(first.stdout.includes(`| tst-COMMON | ${report.metrics.bleu.score.toFixed(2)} | ${report.metrics.chrf.score.toFixed(2)} |`), first.stdout);
+  assert.ok(first.stdout.includes(`BLEU signature: ${report.metrics.bleu.signature}`));
+  const second = spawnSync("bash", args, { cwd: root, encoding: "utf8", env });
+  assert.equal(second.status, 0);
+  assert.match(second.stdout, /tst-COMMON: up to date/);
+  const noCorpus = spawnSync("bash", [join(root, "recipes/mustc/eval.sh"), "--model", model.dir], { cwd: root, encoding: "utf8", env });
+  assert.equal(noCorpus.status, 2);
+  assert.match(noCorpus.stderr, /--corpus-root DIR is required/);
+});
