@@ -8,7 +8,7 @@ import { fbank } from "../../src/audio/fbank.ts";
 import { LD2_POLICY, specAugment } from "../../src/audio/specaugment.ts";
 import { Rng } from "../../src/util/rng.ts";
 
-const vectors = JSON.parse(readFileSync(new URL("../../../shared/vectors/fbank-vectors.json", import.meta.url), "utf8"));
+const vectors = JSON.parse(readFileSync(new URL("../vectors/fbank-vectors.json", import.meta.url), "utf8"));
 
 describe("utterance CMVN", () => {
   const expected = (vectors.utterance_cmvn_float64_first2_frames as number[][]).flat();

@@ -33,8 +33,8 @@ export function nastScore(args: string[], cwd: string, stdin = ""): CliResult {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** The sacreBLEU vectors in shared/ beside the repository (ecosystem.md §1.8). */
-export const VECTORS_PATH = fileURLToPath(new URL("../../../shared/vectors/sacrebleu-vectors.json", import.meta.url));
+/** The sacreBLEU vectors (test/vectors, from ../shared/vectors; ecosystem.md §1.8). */
+export const VECTORS_PATH = fileURLToPath(new URL("../vectors/sacrebleu-vectors.json", import.meta.url));
 
 /** Scores computed by the real sacreBLEU 2.6.0 on es/de/ru/zh/en cases (fixtures/, made by its generator). */
 export const CASES_PATH = fileURLToPath(new URL("./fixtures/sacrebleu-2.6.0-cases.json", import.meta.url));

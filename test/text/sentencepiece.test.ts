@@ -10,7 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { BLANK_ID, SentencePiece } from "../../src/text/sentencepiece.ts";
 import { trainSentencePiece } from "../../src/text/train.ts";
 
-const VECTORS = new URL("../../../shared/vectors/", import.meta.url).pathname;
+const VECTORS = new URL("../vectors/", import.meta.url).pathname;
 
 interface VectorCase {
   input: string;
