@@ -16,31 +16,9 @@ out_dir=               # default: <model>/eval
 eval_args=""           # extra `nast eval` flags, e.g. "--beam 5 --threads 2"
 nast="${NAST:-}"       # the nast command; default: bin/nast.js of this checkout
 
-log() {
-  local fname=${BASH_SOURCE[1]##*/}
-  echo -e "$(date '+%Y-%m-%d %H:%M:%S') (${fname}:${BASH_LINENO[0]}) $*"
-}
-
-usage() {
-  sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
-  echo "settings (--name value; defaults as shown):"
-  sed -n '/^# ---- settings/,/^$/p' "$0" | grep -E '^[a-z_]+=' | sed -E 's/^([a-z_]+)=/  --\1 /' | sed -E 's/^  --([a-z]+)_([a-z]+)/  --\1-\2/'
-}
-
-while [ $# -gt 0 ]; do
-  case "$1" in
-    -h|--help) usage; exit 0 ;;
-    --*)
-      name=${1#--}; name=${name//-/_}
-      if [ $# -lt 2 ]; then echo "eval.sh: $1 needs a value" >&2; exit 2; fi
-      case "$name" in
-        corpus_root|pair|model|test_sets|out_dir|eval_args|nast) printf -v "$name" '%s' "$2" ;;
-        *) echo "eval.sh: unknown option $1 (eval.sh --help lists them)" >&2; exit 2 ;;
-      esac
-      shift 2 ;;
-    *) echo "eval.sh: unexpected argument $1 (eval.sh --help)" >&2; exit 2 ;;
-  esac
-done
+# shellcheck source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+parse_settings "corpus_root pair model test_sets out_dir eval_args nast" "$@"
 
 recipe_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$recipe_dir/../.." && pwd)

@@ -5,6 +5,7 @@
 // (non-extensible) header because wavefile 11 decodes WAVE_FORMAT_EXTENSIBLE float data as integers.
 import wavefile from "wavefile";
 import { InputError } from "../util/errors.ts";
+import { wavHeader } from "./wav-header.ts";
 
 export type WavCodec = "pcm" | "float" | "alaw" | "mulaw";
 
@@ -148,24 +149,9 @@ const FORMAT_TAGS: Record<WavCodec, number> = { pcm: 1, float: 3, alaw: 6, mulaw
 
 /** A 44-byte canonical header followed by `data`, which wavefile reads without surprises. */
 function canonicalWav(info: WavInfo, data: Uint8Array): Uint8Array {
+  const { channels, sampleRate, bits, blockAlign } = info;
   const out = new Uint8Array(44 + data.length);
-  const view = new DataView(out.buffer);
-  const ascii = (offset: number, text: string) => {
-    for (let i = 0; i < 4; i++) out[offset + i] = text.charCodeAt(i);
-  };
-  ascii(0, "RIFF");
-  view.setUint32(4, 36 + data.length, true);
-  ascii(8, "WAVE");
-  ascii(12, "fmt ");
-  view.setUint32(16, 16, true);
-  view.setUint16(20, FORMAT_TAGS[info.codec], true);
-  view.setUint16(22, info.channels, true);
-  view.setUint32(24, info.sampleRate, true);
-  view.setUint32(28, info.sampleRate * info.blockAlign, true);
-  view.setUint16(32, info.blockAlign, true);
-  view.setUint16(34, info.bits, true);
-  ascii(36, "data");
-  view.setUint32(40, data.length, true);
+  out.set(wavHeader({ formatTag: FORMAT_TAGS[info.codec], channels, sampleRate, bits, blockAlign }, data.length));
   out.set(data, 44);
   return out;
 }

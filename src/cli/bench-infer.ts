@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { PCM16_MONO, wavHeader } from "../audio/wav-header.ts";
 import { frameSeconds, buildOnnxModel } from "../export/exporter.ts";
 import { ProtoWriter } from "../export/protobuf.ts";
 import { randomStateDict } from "../export/random-state.ts";
@@ -19,6 +19,7 @@ import { SentencePiece } from "../text/sentencepiece.ts";
 import { UsageError, errorMessage } from "../util/errors.ts";
 import { Rng } from "../util/rng.ts";
 import type { Tensor } from "../torch/index.ts";
+import { parseFlags } from "./args.ts";
 
 const USAGE = `usage: nast bench infer [--json] [--presets tiny,small,base] [--seconds 60] [--threads N] [--batch 8]
                         [--engines onnx,torch] [--repeat 2]
@@ -75,20 +76,7 @@ function syntheticRecording(path: string, seconds: number): number {
     at += Math.round((0.3 + 0.9 * rng.uniform()) * rate);
   }
   for (let i = 0; i < n; i++) pcm[i] = pcm[i]! + Math.round(rng.normal() * 30);
-  const header = Buffer.alloc(44);
-  header.write("RIFF", 0);
-  header.writeUInt32LE(36 + n * 2, 4);
-  header.write("WAVEfmt ", 8);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(rate, 24);
-  header.writeUInt32LE(rate * 2, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write("data", 36);
-  header.writeUInt32LE(n * 2, 40);
-  writeFileSync(path, Buffer.concat([header, Buffer.from(pcm.buffer)]));
+  writeFileSync(path, Buffer.concat([wavHeader(PCM16_MONO(rate), n * 2), Buffer.from(pcm.buffer)]));
   return n / rate;
 }
 
@@ -152,9 +140,8 @@ interface Row {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = parseFlags(
+    {
       args: argv,
       options: {
         json: { type: "boolean" },
@@ -166,10 +153,9 @@ export async function run(argv: string[]): Promise<number> {
         repeat: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
-    });
-  } catch (err) {
-    throw new UsageError(`${errorMessage(err)}\n\n${USAGE}`);
-  }
+    },
+    USAGE,
+  );
   const v = parsed.values;
   if (v.help) {
     process.stdout.write(USAGE);

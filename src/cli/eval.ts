@@ -2,10 +2,10 @@
 // hypotheses, report.json and report.md, and prints the Markdown report (or the JSON with --json).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { evaluateMustc, reportMarkdown } from "../../eval/harness/mustc-eval.ts";
 import { parsePair } from "../data/mustc.ts";
-import { UsageError, errorMessage } from "../util/errors.ts";
+import { UsageError } from "../util/errors.ts";
+import { intFlag, parseFlags } from "./args.ts";
 
 const USAGE = `usage: nast eval --mustc ROOT --pair en-es --split tst-COMMON [-m MODEL_DIR] [-o REPORT_DIR] [--json]
                  [--beam N] [--batch N] [--threads N]
@@ -30,17 +30,9 @@ Exit status: 0 when every segment was translated, 1 when some talk's audio could
 segments are scored as empty and listed under "failures").
 `;
 
-function intFlag(value: string | undefined, flag: string, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} needs an integer >= ${min}, got '${value}'`);
-  return n;
-}
-
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = parseFlags(
+    {
       args: argv,
       options: {
         mustc: { type: "string" },
@@ -54,10 +46,9 @@ export async function run(argv: string[]): Promise<number> {
         threads: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
-    });
-  } catch (err) {
-    throw new UsageError(`${errorMessage(err)}\n\n${USAGE}`);
-  }
+    },
+    USAGE,
+  );
   const v = parsed.values;
   if (v.help) {
     process.stdout.write(USAGE);

@@ -1,10 +1,10 @@
 // `nast export CKPT -o MODEL_DIR [--fp16] [--spm PATH]`: checkpoint → ONNX model package, then a smoke
 // run of the package in onnxruntime (loads, agrees with itself, gives finite outputs).
-import { parseArgs } from "node:util";
 import { exportModel } from "../export/exporter.ts";
 import { loadModelPackage } from "../infer/model-package.ts";
 import { NastSession } from "../infer/session.ts";
-import { UsageError, errorMessage } from "../util/errors.ts";
+import { UsageError } from "../util/errors.ts";
+import { parseFlags } from "./args.ts";
 
 const USAGE = `usage: nast export CKPT -o MODEL_DIR [--fp16] [--spm SPM_MODEL]
 
@@ -21,9 +21,8 @@ options:
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = parseFlags(
+    {
       args: argv,
       allowPositionals: true,
       options: {
@@ -32,10 +31,9 @@ export async function run(argv: string[]): Promise<number> {
         spm: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
-    });
-  } catch (err) {
-    throw new UsageError(`${errorMessage(err)}\n\n${USAGE}`);
-  }
+    },
+    USAGE,
+  );
   const { values, positionals } = parsed;
   if (values.help) {
     process.stdout.write(USAGE);

@@ -3,13 +3,13 @@
 // `--bench` measures the fbank speed on one core (the figure the issue asks for; never asserted).
 import { mkdir, stat, writeFile } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
-import { parseArgs } from "node:util";
 import { decodeAudio } from "../audio/decode.ts";
 import { FBANK_DIM, fbank } from "../audio/fbank.ts";
 import { encodeNpyFloat32 } from "../audio/npy.ts";
 import { Progress } from "../util/progress.ts";
 import { Rng } from "../util/rng.ts";
-import { InputError, UsageError, errorMessage } from "../util/errors.ts";
+import { InputError, UsageError } from "../util/errors.ts";
+import { parseFlags } from "./args.ts";
 
 const USAGE = `usage: nast features <audio>... -o <out.npy | dir/ | ->
        nast features --bench [audio] [--seconds N]
@@ -26,9 +26,8 @@ options:
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = parseFlags(
+    {
       args: argv,
       allowPositionals: true,
       options: {
@@ -37,10 +36,9 @@ export async function run(argv: string[]): Promise<number> {
         seconds: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
-    });
-  } catch (err) {
-    throw new UsageError(`${errorMessage(err)}\n\n${USAGE}`);
-  }
+    },
+    USAGE,
+  );
   const { values, positionals } = parsed;
   if (values.help) {
     process.stdout.write(USAGE);

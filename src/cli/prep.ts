@@ -1,10 +1,10 @@
 // `nast prep`: prepares a MuST-C-layout corpus for training (src/data/prep.ts).
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { prepareMustc, SPM_MODEL } from "../data/prep.ts";
 import { UsageError } from "../util/errors.ts";
 import { JsonLogger } from "../util/log.ts";
+import { parseFlags } from "./args.ts";
 
 const USAGE = `usage: nast prep --mustc ROOT --pair en-es -o DATA_DIR [options]
 
@@ -36,9 +36,8 @@ function intFlag(name: string, value: string | undefined, fallback: number, min:
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
+  const { values } = parseFlags(
+    {
       args: argv,
       options: {
         mustc: { type: "string" },
@@ -56,10 +55,9 @@ export async function run(argv: string[]): Promise<number> {
       },
       strict: true,
       allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n\n${USAGE}`);
-  }
+    },
+    USAGE,
+  );
   if (values.help) {
     process.stdout.write(USAGE);
     return 0;

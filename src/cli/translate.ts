@@ -3,12 +3,12 @@
 // 0 only if every input was translated. Nothing here (or below) imports src/torch.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { basename, extname, join } from "node:path";
-import { parseArgs } from "node:util";
 import { loadModelPackage } from "../infer/model-package.ts";
 import { NastSession } from "../infer/session.ts";
 import { Translator } from "../infer/translator.ts";
 import { FORMATS, render, type FileResult, type Format } from "../infer/writers.ts";
 import { UsageError, errorMessage } from "../util/errors.ts";
+import { intFlag, parseFlags } from "./args.ts";
 
 const USAGE = `usage: nast translate <audio...> [-m MODEL_DIR] [-f txt|json|srt|vtt|all] [-o OUT_DIR]
                       [--threads N] [--beam N] [--batch N]
@@ -30,13 +30,6 @@ On stdout, txt prints one line per input (its whole translation), json one objec
 array for several inputs), srt/vtt the subtitles of each input. Files written with -o hold txt as one
 line per segment. Exit status: 0 if every input was translated, 1 otherwise.
 `;
-
-function intAtLeast(value: string | undefined, flag: string, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} needs an integer >= ${min}, got '${value}'`);
-  return n;
-}
 
 function parseFormats(value: string | undefined): Format[] {
   if (value === undefined) return ["txt"];
@@ -60,9 +53,8 @@ function outputStems(inputs: string[]): string[] {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = parseFlags(
+    {
       args: argv,
       allowPositionals: true,
       options: {
@@ -75,10 +67,9 @@ export async function run(argv: string[]): Promise<number> {
         batch: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
-    });
-  } catch (err) {
-    throw new UsageError(`${errorMessage(err)}\n\n${USAGE}`);
-  }
+    },
+    USAGE,
+  );
   const { values, positionals: inputs } = parsed;
   if (values.help) {
     process.stdout.write(USAGE);
@@ -90,10 +81,10 @@ export async function run(argv: string[]): Promise<number> {
   const formats = parseFormats(values.format);
   const outDir = values.output;
   if (outDir === undefined && formats.length > 1) throw new UsageError(`several formats (-f ${values.format}) need -o OUT_DIR`);
-  const threads = intAtLeast(values.threads, "--threads", 1);
-  const beam = intAtLeast(values.beam, "--beam", 0);
-  const topK = intAtLeast(values["top-k"], "--top-k", 1);
-  const batchSize = intAtLeast(values.batch, "--batch", 1);
+  const threads = intFlag(values.threads, "--threads", 1);
+  const beam = intFlag(values.beam, "--beam", 0);
+  const topK = intFlag(values["top-k"], "--top-k", 1);
+  const batchSize = intFlag(values.batch, "--batch", 1);
 
   const pkg = loadModelPackage(values.model);
   const modelDir = values.model ?? pkg.dir;

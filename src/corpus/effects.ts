@@ -3,6 +3,7 @@
 // 0.9/1.0/1.1, as Kaldi and fairseq recipes use), reverberation (sox's Freeverb-based `reverb`), and,
 // after concatenation, additive noise at a given SNR.
 import { existsSync, statSync } from "node:fs";
+import { PCM16_MONO, wavHeader } from "../audio/wav-header.ts";
 import { runProcessBytes } from "./process.ts";
 import { enginePackages, type Speaker } from "./voices.ts";
 import type { Tools } from "./tools.ts";
@@ -91,18 +92,7 @@ export function limitPeak(x: Float32Array, peak = 0.97): void {
 /** 16-bit PCM mono WAV (RIFF, 44-byte header) of float samples in [-1, 1]. */
 export function wavBytes(x: Float32Array, rate = sampleRate): Buffer {
   const buf = Buffer.alloc(44 + x.length * 2);
-  buf.write("RIFF", 0, "ascii");
-  buf.writeUInt32LE(36 + x.length * 2, 4);
-  buf.write("WAVEfmt ", 8, "ascii");
-  buf.writeUInt32LE(16, 16);
-  buf.writeUInt16LE(1, 20); // PCM
-  buf.writeUInt16LE(1, 22); // mono
-  buf.writeUInt32LE(rate, 24);
-  buf.writeUInt32LE(rate * 2, 28);
-  buf.writeUInt16LE(2, 32);
-  buf.writeUInt16LE(16, 34);
-  buf.write("data", 36, "ascii");
-  buf.writeUInt32LE(x.length * 2, 40);
+  wavHeader(PCM16_MONO(rate), x.length * 2).copy(buf, 0);
   // Buffer.alloc gives a fresh, aligned ArrayBuffer, so the samples can be written through a view.
   const pcm = new Int16Array(buf.buffer, buf.byteOffset + 44, x.length);
   for (let i = 0; i < x.length; i++) pcm[i] = Math.round(Math.max(-1, Math.min(1, x[i]!)) * 32767);

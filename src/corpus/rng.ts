@@ -2,13 +2,17 @@
 // speaker, augmentation, pauses, noise) draws from a generator derived from the user's seed and a
 // label naming what it is for, so that the corpus is identical for a seed whatever the order in which
 // parallel workers finish, and a change in one part (e.g. more talks) does not reshuffle another.
+// This is deliberately not src/util/rng.ts's xoshiro128** generator: corpora must stay byte-identical
+// for a seed (the GPU run's corpus and a local regeneration), so the corpus keeps its own stream, built
+// from the shared splitmix32 and FNV-1a pieces.
+import { fnv1a32, splitmix32 } from "../util/rng.ts";
 
 /** A small, fast generator (SplitMix32-style mixing of a Weyl sequence); period 2^32 per stream. */
 export class Rng {
-  private state: number;
+  private readonly bits: () => number;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
+    this.bits = splitmix32(seed);
   }
 
   /** A generator for a named sub-stream: `Rng.derive(seed, "talk", 17)`. */
@@ -18,11 +22,7 @@ export class Rng {
 
   /** Uniform 32-bit unsigned integer. */
   nextU32(): number {
-    this.state = (this.state + 0x9e3779b9) >>> 0;
-    let z = this.state;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return (z ^ (z >>> 16)) >>> 0;
+    return this.bits();
   }
 
   /** Uniform in [0, 1). */
@@ -66,11 +66,7 @@ export class Rng {
 
 /** FNV-1a over UTF-16 code units, then mixed; a stable 32-bit hash of a label. */
 export function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
+  let h = fnv1a32(text);
   h ^= h >>> 15;
   h = Math.imul(h, 0x2c1b3c6d) >>> 0;
   h ^= h >>> 12;

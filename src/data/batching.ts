@@ -3,18 +3,7 @@
 // between equal lengths (fairseq orders by a random permutation, then by length, stable), batches
 // are cut greedily along that order, and the batch order is shuffled. Same (seed, epoch) → same
 // batches; different epochs → different batches.
-
-/** mulberry32 over a 32-bit state: small, fast, and enough for data order. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../util/rng.ts";
 
 function shuffleInPlace<T>(a: T[], rand: () => number): void {
   for (let i = a.length - 1; i > 0; i--) {

@@ -4,10 +4,11 @@
 //   ckpt-<step>.train.safetensors  the optimizer moments; metadata "nast.trainer" (TrainerState JSON)
 //   latest.json                    {step, model, train}: written last, so a kill at any moment leaves the
 //                                  previous checkpoint as the one `--resume` continues from
-// Every file is written to a temporary name and renamed (safetensors.ts writeFileAtomic). Retention keeps the
+// Every file is written to a temporary name and renamed (src/util/atomic-file.ts). Retention keeps the
 // last N and the best N by dev BLEU (ESPnet keep_nbest_models, fairseq keep-best-checkpoints; style-anchors §3).
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { writeFileAtomic } from "../util/atomic-file.ts";
 import { InputError } from "../util/errors.ts";
 import {
   fromFloat64,
@@ -15,9 +16,8 @@ import {
   readSafetensors,
   readSafetensorsMetadata,
   toFloat64,
-  writeFileAtomic,
   writeSafetensors,
-} from "./safetensors.ts";
+} from "../util/safetensors.ts";
 
 /** Everything besides tensors that `--resume` needs to continue exactly where a run stopped. */
 export interface TrainerState {

@@ -1,12 +1,10 @@
 // Training curves from EXP_DIR/train.log.jsonl to a PNG: one panel per quantity (loss terms, dev BLEU,
 // learning rate), drawn pixel by pixel into an RGBA buffer and encoded with pngjs. Text uses the 5×7
-// bitmap font of bitmap-font.ts, so the image needs no font files.
+// bitmap font of src/util/bitmap-font.ts, so the image needs no font files.
 import { readFileSync } from "node:fs";
-import { PNG } from "pngjs";
 import { InputError } from "../util/errors.ts";
-import { drawText, GLYPH_HEIGHT, textWidth } from "./bitmap-font.ts";
-
-type Rgb = readonly [number, number, number];
+import { GLYPH_HEIGHT, textWidth } from "../util/bitmap-font.ts";
+import { Canvas, type Rgb } from "../util/png-canvas.ts";
 
 export interface Series {
   name: string;
@@ -72,42 +70,6 @@ export function panelsFromLog(records: Array<Record<string, unknown>>): Panel[] 
     { title: "dev BLEU", series: [seriesOf(valid, "bleu", 3)] },
     { title: "learning rate", series: [seriesOf(train, "lr", 2)] },
   ];
-}
-
-class Canvas {
-  readonly data: Buffer;
-  constructor(
-    readonly width: number,
-    readonly height: number,
-  ) {
-    this.data = Buffer.alloc(width * height * 4, 255);
-  }
-
-  set(x: number, y: number, c: Rgb): void {
-    x = Math.round(x);
-    y = Math.round(y);
-    if (x < 0 || y < 0 || x >= this.width || y >= this.height) return;
-    const i = (y * this.width + x) * 4;
-    this.data[i] = c[0];
-    this.data[i + 1] = c[1];
-    this.data[i + 2] = c[2];
-    this.data[i + 3] = 255;
-  }
-
-  /** A line of the given thickness (Bresenham-style stepping along the longer axis). */
-  line(x0: number, y0: number, x1: number, y1: number, c: Rgb, thickness = 1): void {
-    const n = Math.max(Math.abs(x1 - x0), Math.abs(y1 - y0), 1);
-    const r = Math.floor(thickness / 2);
-    for (let i = 0; i <= n; i++) {
-      const x = x0 + ((x1 - x0) * i) / n;
-      const y = y0 + ((y1 - y0) * i) / n;
-      for (let dx = -r; dx <= thickness - 1 - r; dx++) for (let dy = -r; dy <= thickness - 1 - r; dy++) this.set(x + dx, y + dy, c);
-    }
-  }
-
-  text(s: string, x: number, y: number, c: Rgb, scale = 1): void {
-    drawText(s, x, y, scale, (px, py) => this.set(px, py, c));
-  }
 }
 
 /** Tick values at 1, 2 or 5 × 10^k spacing, about `count` of them over [lo, hi]. */
@@ -222,7 +184,5 @@ function drawPanel(cv: Canvas, panel: Panel, left: number, top: number, width: n
 export function renderPanels(panels: Panel[], width = 1200, panelHeight = 340): Buffer {
   const cv = new Canvas(width, panelHeight * panels.length);
   panels.forEach((p, i) => drawPanel(cv, p, 10, i * panelHeight + 10, width - 20, panelHeight - 20));
-  const png = new PNG({ width, height: cv.height });
-  cv.data.copy(png.data);
-  return PNG.sync.write(png);
+  return cv.encodePng();
 }

@@ -37,7 +37,7 @@ import { Rng } from "../util/rng.ts";
 import { collate, ctcMinFrames, type HostBatch } from "./batch.ts";
 import { listCheckpoints, loadLatestCheckpoint, pruneCheckpoints, saveCheckpoint, type TrainerState } from "./checkpoint.ts";
 import { fromHost, toHostMap } from "./host-tensors.ts";
-import { writeFileAtomic } from "./safetensors.ts";
+import { writeFileAtomic } from "../util/atomic-file.ts";
 import { curriculumRatio, inverseSqrtLr } from "./schedule.ts";
 import { resolveSettings, type TrainSettings } from "./settings.ts";
 import { microBatchStep, type StepContext } from "./step.ts";

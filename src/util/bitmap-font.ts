@@ -1,6 +1,7 @@
-// A 5×7 bitmap font (the classic HD44780-style character shapes, drawn here by hand) for the axis labels
-// and legends of `nast plot`. Each glyph is 7 rows; bit 4 of a row is its leftmost pixel. Lower-case text is
-// drawn in upper case; characters without a glyph are drawn as blanks.
+// A 5×7 bitmap font (the classic HD44780-style character shapes, drawn here by hand) for the labels and
+// legends of `nast plot` and `nast analyze` (through src/util/png-canvas.ts). Each glyph is 7 rows; bit 4
+// of a row is its leftmost pixel. Lower-case text is drawn in upper case; characters without a glyph are
+// drawn as blanks.
 
 const GLYPHS: Record<string, number[]> = {
   "0": [0x0e, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0e],

@@ -1,10 +1,14 @@
-// A small seeded PRNG shared by everything that must be reproducible (SpecAugment, shuffling,
-// corpus synthesis). Generator: SplitMix32-style seeding of a 128-bit xoshiro128** state
-// (Blackman & Vigna, "Scrambled linear pseudorandom number generators", 2021); period 2^128 − 1,
-// plenty for shuffling and masking. Not cryptographic.
+// Seeded PRNGs for everything that must be reproducible. Rng: SplitMix32-style seeding of a 128-bit
+// xoshiro128** state (Blackman & Vigna, "Scrambled linear pseudorandom number generators", 2021); period
+// 2^128 − 1, plenty for SpecAugment, shuffling and initialisation. Not cryptographic. Two older streams
+// live here too because existing outputs depend on them bit for bit: splitmix32 (the synthetic corpus,
+// src/corpus/rng.ts) and mulberry32 (the batch order, src/data/batching.ts).
 
-/** Expands a 32-bit seed into well-mixed state words (the splitmix32 finaliser). */
-function splitmix32(seed: number): () => number {
+/**
+ * A Weyl sequence through the splitmix32 finaliser: expands a 32-bit seed into well-mixed words. Also the
+ * whole generator of the synthetic corpus (src/corpus/rng.ts), whose byte-identical output depends on it.
+ */
+export function splitmix32(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
     s = (s + 0x9e3779b9) >>> 0;
@@ -25,7 +29,7 @@ export class Rng {
 
   /** `seed` is any integer (only its low 32 bits matter) or a string (hashed). */
   constructor(seed: number | string) {
-    const mix = splitmix32(typeof seed === "string" ? hashString(seed) : seed);
+    const mix = splitmix32(typeof seed === "string" ? fnv1a32(seed) : seed);
     this.s0 = mix();
     this.s1 = mix();
     this.s2 = mix();
@@ -107,11 +111,26 @@ function rotl(x: number, k: number): number {
 }
 
 /** FNV-1a over the UTF-16 code units: a stable 32-bit seed from a string. */
-function hashString(text: string): number {
+export function fnv1a32(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
   return h >>> 0;
+}
+
+/**
+ * mulberry32 over a 32-bit state: uniform floats in [0, 1), small, fast, and enough for data order. The
+ * batch order of src/data/batching.ts (and so an exact --resume) depends on this exact stream.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }

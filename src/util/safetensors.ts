@@ -1,10 +1,12 @@
-// Checkpoint files in the safetensors format (huggingface/safetensors README; ../shared/reference/ecosystem.md §6):
-// 8-byte little-endian header length N, N bytes of JSON {name: {dtype, shape, data_offsets}, "__metadata__":
-// {string: string}}, then the raw little-endian C-order bytes. Pure TypeScript over host arrays, so that
-// averaging, pruning and reading a checkpoint's metadata need no libtorch; the trainer copies tensors to
-// and from the device itself.
-import { closeSync, fsyncSync, openSync, readFileSync, readSync, renameSync, writeSync } from "node:fs";
-import { InputError } from "../util/errors.ts";
+// The safetensors format (huggingface/safetensors README; ../shared/reference/ecosystem.md §6): 8-byte
+// little-endian header length N, N bytes of JSON {name: {dtype, shape, data_offsets}, "__metadata__":
+// {string: string}}, then the raw little-endian C-order bytes, offsets relative to the end of the header.
+// The one codec of the project, pure TypeScript over host bytes, so that averaging, export and reading a
+// checkpoint's metadata need no libtorch; src/torch/safetensors.ts converts Tensors to and from HostTensors.
+import { closeSync, openSync, readFileSync, readSync } from "node:fs";
+import { writeFileAtomic } from "./atomic-file.ts";
+import { InputError } from "./errors.ts";
+import { halfTable, toHalfBits } from "./float16.ts";
 
 export type StDtype = "F32" | "F64" | "F16" | "BF16" | "I64" | "I32" | "U8" | "BOOL";
 
@@ -38,12 +40,13 @@ export function f32Tensor(values: Float32Array, shape: number[]): HostTensor {
 export function toFloat64(t: HostTensor): Float64Array {
   const n = numel(t.shape);
   const view = new DataView(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength);
+  const halves = t.dtype === "F16" ? halfTable() : undefined;
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     switch (t.dtype) {
       case "F32": out[i] = view.getFloat32(i * 4, true); break;
       case "F64": out[i] = view.getFloat64(i * 8, true); break;
-      case "F16": out[i] = halfToFloat(view.getUint16(i * 2, true)); break;
+      case "F16": out[i] = halves![view.getUint16(i * 2, true)]!; break;
       case "BF16": out[i] = bf16ToFloat(view.getUint16(i * 2, true)); break;
       case "I64": out[i] = Number(view.getBigInt64(i * 8, true)); break;
       case "I32": out[i] = view.getInt32(i * 4, true); break;
@@ -63,7 +66,7 @@ export function fromFloat64(values: Float64Array, dtype: StDtype, shape: number[
     switch (dtype) {
       case "F32": view.setFloat32(i * 4, v, true); break;
       case "F64": view.setFloat64(i * 8, v, true); break;
-      case "F16": view.setUint16(i * 2, floatToHalf(v), true); break;
+      case "F16": view.setUint16(i * 2, toHalfBits(v), true); break;
       case "BF16": view.setUint16(i * 2, floatToBf16(v), true); break;
       case "I64": view.setBigInt64(i * 8, BigInt(Math.trunc(v)), true); break;
       case "I32": view.setInt32(i * 4, Math.trunc(v), true); break;
@@ -78,6 +81,7 @@ export function encodeSafetensors(tensors: Map<string, HostTensor>, metadata: Re
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   for (const [name, t] of tensors) {
+    if (name === "__metadata__") throw new RangeError(`safetensors: "__metadata__" cannot name a tensor`);
     const size = numel(t.shape) * BYTES[t.dtype];
     if (t.bytes.byteLength !== size) {
       throw new RangeError(`safetensors: tensor ${name} has ${t.bytes.byteLength} bytes, shape [${t.shape}] ${t.dtype} needs ${size}`);
@@ -100,20 +104,26 @@ export function encodeSafetensors(tensors: Map<string, HostTensor>, metadata: Re
   return out;
 }
 
-export function decodeSafetensors(buf: Buffer, source: string): SafetensorsFile {
+/** Tensors and metadata from a file's bytes; `source` names the file in errors. */
+export function decodeSafetensors(buf: Uint8Array, source: string): SafetensorsFile {
   const { header, dataStart } = parseHeader(buf, source);
+  const payload = buf.length - dataStart;
   const tensors = new Map<string, HostTensor>();
   for (const [name, info] of Object.entries(header)) {
     if (name === "__metadata__") continue;
     const { dtype, shape, data_offsets: offsets } = info as { dtype: StDtype; shape: number[]; data_offsets: [number, number] };
-    if (!(dtype in BYTES)) throw new InputError(source, `tensor ${name}: unsupported dtype ${dtype}`);
+    if (!(dtype in BYTES)) throw new InputError(source, `tensor "${name}" has unsupported dtype ${dtype}`);
     const size = numel(shape) * BYTES[dtype];
-    if (offsets[1] - offsets[0] !== size || dataStart + offsets[1] > buf.length) {
-      throw new InputError(source, `tensor ${name}: data offsets [${offsets}] do not fit shape [${shape}] ${dtype} (file truncated?)`);
+    const [begin, end] = offsets;
+    if (end - begin !== size || begin < 0 || end > payload) {
+      throw new InputError(
+        source,
+        `tensor "${name}" has offsets [${begin}, ${end}] for ${size} bytes in a ${payload}-byte payload: they do not fit shape [${shape}] ${dtype} (file truncated?)`,
+      );
     }
     // Copy so that each tensor owns an aligned buffer (the file buffer's offsets need not be aligned).
     const bytes = new Uint8Array(size);
-    bytes.set(buf.subarray(dataStart + offsets[0], dataStart + offsets[1]));
+    bytes.set(buf.subarray(dataStart + begin, dataStart + end));
     tensors.set(name, { dtype, shape, bytes });
   }
   return { tensors, metadata: (header.__metadata__ as Record<string, string> | undefined) ?? {} };
@@ -134,9 +144,9 @@ export function readSafetensorsMetadata(path: string): Record<string, string> {
   const fd = openSync(path, "r");
   try {
     const len = Buffer.alloc(8);
-    if (readSync(fd, len, 0, 8, 0) !== 8) throw new InputError(path, "not a safetensors file (shorter than 8 bytes)");
+    if (readSync(fd, len, 0, 8, 0) !== 8) throw new InputError(path, "not a valid safetensors file: shorter than 8 bytes");
     const n = Number(len.readBigUInt64LE(0));
-    if (n > 100_000_000) throw new InputError(path, `not a safetensors file (header length ${n})`);
+    if (n > MAX_HEADER) throw new InputError(path, `not a valid safetensors file: header length ${n} exceeds the limit`);
     const head = Buffer.alloc(8 + n);
     len.copy(head);
     readSync(fd, head, 8, n, 8);
@@ -146,42 +156,31 @@ export function readSafetensorsMetadata(path: string): Record<string, string> {
   }
 }
 
-function parseHeader(buf: Buffer, source: string): { header: Record<string, unknown>; dataStart: number } {
-  if (buf.length < 8) throw new InputError(source, "not a safetensors file (shorter than 8 bytes)");
-  const n = Number(buf.readBigUInt64LE(0));
-  if (n > 100_000_000 || 8 + n > buf.length) throw new InputError(source, `not a safetensors file (header length ${n}, file ${buf.length} bytes)`);
-  const text = buf.subarray(8, 8 + n).toString("utf8");
-  if (!text.startsWith("{")) throw new InputError(source, "not a safetensors file (header is not JSON)");
+/** A header longer than this is a corrupt length field, not a real file. */
+const MAX_HEADER = 100_000_000;
+
+function parseHeader(buf: Uint8Array, source: string): { header: Record<string, unknown>; dataStart: number } {
+  const bad = (why: string): never => {
+    throw new InputError(source, `not a valid safetensors file: ${why}`);
+  };
+  if (buf.length < 8) bad("shorter than 8 bytes");
+  const n = Number(new DataView(buf.buffer, buf.byteOffset, buf.byteLength).getBigUint64(0, true));
+  if (n > MAX_HEADER || 8 + n > buf.length) bad(`header length ${n} exceeds the file (${buf.length} bytes)`);
+  const text = Buffer.from(buf.buffer, buf.byteOffset + 8, n).toString("utf8");
+  if (!text.startsWith("{")) bad("header does not start with '{'");
   try {
     return { header: JSON.parse(text) as Record<string, unknown>, dataStart: 8 + n };
   } catch (err) {
-    throw new InputError(source, `corrupt safetensors header (${(err as Error).message})`);
+    return bad(`header is not JSON (${(err as Error).message})`);
   }
 }
 
-/**
- * Writes a file so that a reader never sees it half-written: a temporary file in the same directory,
- * fsync, then rename over the target (atomic on POSIX file systems).
- */
-export function writeFileAtomic(path: string, data: Uint8Array | string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, "w");
-  try {
-    const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
-    let done = 0;
-    while (done < bytes.byteLength) done += writeSync(fd, bytes, done, bytes.byteLength - done);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-}
-
+/** Writes atomically (src/util/atomic-file.ts): a crash never leaves a half-written checkpoint. */
 export function writeSafetensors(path: string, tensors: Map<string, HostTensor>, metadata: Record<string, string> = {}): void {
   writeFileAtomic(path, encodeSafetensors(tensors, metadata));
 }
 
-// IEEE half and bfloat16 conversions (round to nearest even).
+// bfloat16 conversions (round to nearest even); IEEE half: float16.ts.
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
@@ -197,35 +196,3 @@ function floatToBf16(v: number): number {
   return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
 }
 
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? Number.NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
-
-function floatToHalf(v: number): number {
-  f32[0] = v;
-  const x = u32[0] as number;
-  const sign = (x >>> 16) & 0x8000;
-  const e = (x >>> 23) & 0xff;
-  let m = x & 0x7fffff;
-  if (e === 0xff) return sign | 0x7c00 | (m ? 0x200 : 0);
-  const exp = e - 127 + 15;
-  if (exp >= 31) return sign | 0x7c00;
-  if (exp <= 0) {
-    if (exp < -10) return sign;
-    m |= 0x800000;
-    const shift = 14 - exp;
-    const half = m >>> shift;
-    const rem = m & ((1 << shift) - 1);
-    const mid = 1 << (shift - 1);
-    return sign | (half + (rem > mid || (rem === mid && half & 1) ? 1 : 0));
-  }
-  let half = (exp << 10) | (m >>> 13);
-  const rem = m & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++;
-  return sign | half;
-}

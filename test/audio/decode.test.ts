@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { decodeAudio, decodeAudioChunks } from "../../src/audio/decode.ts";
+import { PCM16_MONO, wavHeader } from "../../src/audio/wav-header.ts";
 import { InputError } from "../../src/util/errors.ts";
 import { writeMalformedAudio } from "../fixtures/malformed.ts";
 import { run, snrDb, twoTones, writeFloat64Wav } from "./helpers.ts";
@@ -200,7 +201,7 @@ describe("long input, bounded memory", () => {
     const pcm = new Int16Array(seconds * rate);
     for (let i = 0; i < pcm.length; i++) pcm[i] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate));
     const path = join(dir, "long.wav");
-    writeFileSync(path, Buffer.concat([wavHeader(pcm.byteLength, rate), Buffer.from(pcm.buffer)]));
+    writeFileSync(path, Buffer.concat([wavHeader(PCM16_MONO(rate), pcm.byteLength), Buffer.from(pcm.buffer)]));
 
     global.gc?.();
     const base = process.memoryUsage().arrayBuffers;
@@ -226,23 +227,6 @@ describe("long input, bounded memory", () => {
     assert.ok(Math.abs(audio.samples[4]! - pcm[4]! / 32768) < 1e-7);
   });
 });
-
-function wavHeader(dataBytes: number, rate: number): Buffer {
-  const h = Buffer.alloc(44);
-  h.write("RIFF", 0);
-  h.writeUInt32LE(36 + dataBytes, 4);
-  h.write("WAVEfmt ", 8);
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(1, 22);
-  h.writeUInt32LE(rate, 24);
-  h.writeUInt32LE(rate * 2, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write("data", 36);
-  h.writeUInt32LE(dataBytes, 40);
-  return h;
-}
 
 describe("malformed inputs: a clear error naming the input, no crash, no hang, no huge allocation", () => {
   test("every item of the suite", { timeout: 60_000 }, async (t) => {

@@ -1,14 +1,7 @@
 // Shared by the corpus tests: run the real `nast` CLI and read back what it wrote.
-import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 
-export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
-
-export function nast(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { cwd: repoRoot, encoding: "utf8" });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+export { runNast as nast } from "../helpers/cli.ts";
 
 /** Header fields and int16 samples of a canonical 44-byte-header PCM WAV, checked field by field. */
 export function readWav16(path: string): { rate: number; channels: number; bits: number; samples: Int16Array } {

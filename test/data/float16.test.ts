@@ -2,7 +2,7 @@
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
 import { test } from "node:test";
-import { halfTable, toHalfBits } from "../../src/data/float16.ts";
+import { halfTable, toHalfBits } from "../../src/util/float16.ts";
 
 test("float32 → float16 bits equal numpy's astype(float16), and back", () => {
   const values: number[] = [0, -0, 1, -1, 65504, 65519.99, 65520, 1e6, -1e6, 6.1e-5, 5.96e-8, 2.98e-8, 2.99e-8, 1e-9, Infinity, -Infinity, NaN];

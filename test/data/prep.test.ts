@@ -2,24 +2,24 @@
 // fbank of fairseq's audio slices, fairseq ids and order, the reference filtering, token ids of the
 // trained SentencePiece model; bad talks fail alone; a killed run resumes to the same result.
 import { strict as assert } from "node:assert";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { decodeAudio } from "../../src/audio/decode.ts";
 import { fbank } from "../../src/audio/fbank.ts";
 import { openFeatureStore, STORE_MARKER } from "../../src/data/feature-store.ts";
-import { halfTable, toHalfBits } from "../../src/data/float16.ts";
+import { halfTable, toHalfBits } from "../../src/util/float16.ts";
 import { readMustcSplit } from "../../src/data/mustc.ts";
 import { BLANK_ID, SentencePiece } from "../../src/text/sentencepiece.ts";
 import { makeTinyMustc, TINY_TALKS, type TinySegment } from "./tiny-mustc.ts";
+import { runNast, type CliRun } from "../helpers/cli.ts";
 
 const REPO = new URL("../../", import.meta.url).pathname;
 const CLI = ["--import", "tsx", join(REPO, "src/cli/main.ts"), "prep"];
 
-function prep(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [...CLI, ...args], { cwd: REPO, encoding: "utf8" });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+function prep(args: string[]): CliRun {
+  return runNast(["prep", ...args]);
 }
 
 function logEvents(dir: string, event: string): Record<string, unknown>[] {

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeAudio } from "../../src/audio/decode.ts";
+import { pcm16Wav } from "../helpers/wav.ts";
 
 const RATE = 16000;
 const GAP_SECONDS = 0.4;
@@ -40,24 +41,6 @@ export const TINY_TALKS: Record<string, Record<string, TinySegment[]>> = {
     ],
   },
 };
-
-export function wavBytes(samples: Float32Array, rate = RATE): Buffer {
-  const buf = Buffer.alloc(44 + samples.length * 2);
-  buf.write("RIFF", 0, "ascii");
-  buf.writeUInt32LE(36 + samples.length * 2, 4);
-  buf.write("WAVEfmt ", 8, "ascii");
-  buf.writeUInt32LE(16, 16);
-  buf.writeUInt16LE(1, 20);
-  buf.writeUInt16LE(1, 22);
-  buf.writeUInt32LE(rate, 24);
-  buf.writeUInt32LE(rate * 2, 28);
-  buf.writeUInt16LE(2, 32);
-  buf.writeUInt16LE(16, 34);
-  buf.write("data", 36, "ascii");
-  buf.writeUInt32LE(samples.length * 2, 40);
-  for (let i = 0; i < samples.length; i++) buf.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(samples[i]! * 32767))), 44 + 2 * i);
-  return buf;
-}
 
 async function speak(text: string, scratch: string): Promise<Float32Array> {
   const path = join(scratch, "say.wav");
@@ -96,7 +79,7 @@ export async function makeTinyMustc(talks = TINY_TALKS): Promise<string> {
         all.set(p, off);
         off += p.length;
       }
-      writeFileSync(join(dir, "wav", `${talk}.wav`), wavBytes(all));
+      writeFileSync(join(dir, "wav", `${talk}.wav`), pcm16Wav(all, RATE));
     }
     writeFileSync(join(dir, "txt", `${split}.yaml`), yaml.join("\n") + "\n");
     writeFileSync(join(dir, "txt", `${split}.en`), en.join("\n") + "\n");

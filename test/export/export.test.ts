@@ -2,7 +2,6 @@
 // whose outputs stay close to float32), and clear errors for checkpoints that do not fit their config.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,21 +9,16 @@ import * as ort from "onnxruntime-node";
 import { loadConfig, withVocabSize } from "../../src/model/config.ts";
 import { randomStateDict } from "../../src/export/random-state.ts";
 import { readCheckpoint, toHostTensors } from "../../src/export/checkpoint.ts";
-import { resolveSafetensorsPath } from "../../src/export/safetensors.ts";
-import { encodeSafetensors } from "../../src/train/safetensors.ts";
+import { resolveSafetensorsPath } from "../../src/util/checkpoint-path.ts";
+import { encodeSafetensors } from "../../src/util/safetensors.ts";
 import { readOnnxInfo } from "../../src/infer/onnx-info.ts";
 import { trainSpm, writeRandomCheckpoint } from "../infer/fixtures.ts";
+import { runNast as nast } from "../helpers/cli.ts";
 
-const root = new URL("../..", import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), "nast-export-"));
 const cfg = withVocabSize(loadConfig("tiny"), 64);
 let spm = "";
 let ckpt = "";
-
-function nast(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(root, "src/cli/main.ts"), ...args], { cwd: root, encoding: "utf8" });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
 
 before(() => {
   spm = trainSpm(join(work, "data"), 64);

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { corpusBleu, corpusChrf, corpusTer, wer } from "../../eval/metrics/index.ts";
 import { synthTalk, tinyModelPackage, SENTENCES_EN, type TinyModel } from "./fixtures.ts";
+import { runNast as nast } from "../helpers/cli.ts";
 
 const root = new URL("../..", import.meta.url).pathname;
 let work = "";
@@ -17,11 +18,6 @@ let corpus = "";
 let audioSeconds = 0;
 const ES = ["hola y bienvenidos a esta charla.", "hoy veremos cómo traducen las máquinas.", "hace buen tiempo.", "muchas gracias.", "¡adiós!"];
 const EN = [...SENTENCES_EN, "goodbye"];
-
-function nast(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(root, "src/cli/main.ts"), ...args], { cwd: root, encoding: "utf8" });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), "nast-eval-"));

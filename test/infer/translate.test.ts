@@ -4,24 +4,19 @@
 // good inputs in the same call are still translated.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync, readdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseSrt, parseVtt } from "./subtitles.ts";
 import { synthTalk, tinyModelPackage, trainSpm, SENTENCES_EN, type TinyModel } from "./fixtures.ts";
 import { writeMalformedAudio } from "../fixtures/malformed.ts";
+import { runNast as nast } from "../helpers/cli.ts";
 
-const root = new URL("../..", import.meta.url).pathname;
 let work = "";
 let model: TinyModel;
 let talk: { path: string; duration: number };
 let mp3 = "";
-
-function nast(args: string[], input?: Buffer): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(root, "src/cli/main.ts"), ...args], { cwd: root, input, encoding: "utf8", maxBuffer: 64 << 20 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), "nast-translate-"));

@@ -12,6 +12,7 @@ import { loadConfig } from "../../src/model/config.ts";
 import { initParams } from "../../src/model/init.ts";
 import { saveSafetensors, tensor, type Tensor } from "../../src/torch/index.ts";
 import { UsageError } from "../../src/util/errors.ts";
+import { pcm16Wav } from "../helpers/wav.ts";
 
 function permutations(n: number): number[][] {
   if (n === 0) return [[]];
@@ -81,25 +82,6 @@ test("permuted heads: direct similarity drops, alignment recovers the permutatio
   }
 });
 
-function writeWav(path: string, samples: Float32Array, rate = 16000): void {
-  const data = Buffer.alloc(samples.length * 2);
-  samples.forEach((v, i) => data.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(v * 32767))), i * 2));
-  const h = Buffer.alloc(44);
-  h.write("RIFF", 0);
-  h.writeUInt32LE(36 + data.length, 4);
-  h.write("WAVEfmt ", 8);
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(1, 22);
-  h.writeUInt32LE(rate, 24);
-  h.writeUInt32LE(rate * 2, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write("data", 36);
-  h.writeUInt32LE(data.length, 40);
-  writeFileSync(path, Buffer.concat([h, data]));
-}
-
 test("nast analyze attention: JSON + PNG from a checkpoint and audio files; a bad file is reported, the rest analysed", async () => {
   const dir = mkdtempSync(join(tmpdir(), "nast-analyze-"));
   const cfg = loadConfig("tiny");
@@ -111,7 +93,7 @@ test("nast analyze attention: JSON + PNG from a checkpoint and audio files; a ba
     let x = 99 + k;
     for (let i = 0; i < s.length; i++) s[i] = 0.3 * Math.sin((2 * Math.PI * (200 + 150 * k) * i) / 16000) + 0.05 * ((x = (x * 69069 + 1) % 4294967296) / 4294967296 - 0.5);
     const p = join(dir, `u${k}.wav`);
-    writeWav(p, s);
+    writeFileSync(p, pcm16Wav(s));
     return p;
   });
   const missing = join(dir, "missing.wav");

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { BLANK_ID, SentencePiece } from "../../src/text/sentencepiece.ts";
 import { trainSentencePiece } from "../../src/text/train.ts";
+import { mulberry32 } from "../../src/util/rng.ts";
 
 const VECTORS = new URL("../vectors/", import.meta.url).pathname;
 
@@ -64,18 +65,6 @@ describe("spm-vectors.json", () => {
   });
 });
 
-/** mulberry32: a tiny seeded generator, so the corpus is the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const WORDS = (
   "the of and to in is that it was for on are with as his they be at one have this from or had by hot " +
   "el la de que y en un ser se no haber por con su para como estar tener le lo todo pero más hacer o " +
@@ -117,7 +106,7 @@ describe("models trained by spm_train on generated text", () => {
   const testLines: string[] = [];
   before(() => {
     dir = mkdtempSync(join(tmpdir(), "nast-spm-"));
-    const r = rng(20261128);
+    const r = mulberry32(20261128);
     for (let i = 0; i < 3000; i++) train.push(sentence(r, 0.04));
     for (let i = 0; i < 300; i++) testLines.push(sentence(r, 0.3));
     testLines.push("", " ", "\t", "x", "ＡＢＣ ﬁnden ① Ⅻ", "<lang:es> hola <lang:de>");
@@ -159,7 +148,7 @@ describe("models trained by spm_train on generated text", () => {
 
       // Decode: the encodings above plus random id sequences (control, unknown and byte pieces,
       // invalid UTF-8 byte runs), skipping the newline byte that would split spm_decode's lines.
-      const r = rng(cfg.vocab);
+      const r = mulberry32(cfg.vocab);
       const idLines = ourIds.filter((l) => l.length > 0);
       const newline = sp.pieceToId("<0x0A>");
       for (let i = 0; i < 200; i++) {

@@ -23,7 +23,7 @@ import {
   type HostTensor,
   readSafetensors,
   toFloat64,
-} from "../../src/train/safetensors.ts";
+} from "../../src/util/safetensors.ts";
 
 function state(step: number): TrainerState {
   return { step, epoch: 0, batchInEpoch: step, badSteps: 0, seed: 1, options: {}, elapsed: 0 };

@@ -1,20 +1,16 @@
 // Small real training data for the trainer tests: a synthetic corpus spoken by espeak-ng (`nast corpus synth`)
 // and prepared by `nast prep` (fbank feature stores + SentencePiece), built in a temporary directory.
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runNast } from "../helpers/cli.ts";
 
 export const REPO = new URL("../..", import.meta.url).pathname;
 
 /** Runs `nast ARGS` from the source tree; throws with its output on a non-zero exit. */
 export function nast(args: string[], opts: { allowFail?: boolean } = {}): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(REPO, "src/cli/main.ts"), ...args], {
-    cwd: REPO,
-    encoding: "utf8",
-    maxBuffer: 64 * 2 ** 20,
-  });
-  const status = r.status ?? -1;
+  const r = runNast(args);
+  const status = r.code;
   if (status !== 0 && !opts.allowFail) throw new Error(`nast ${args.join(" ")} exited with ${status}:\n${r.stderr}\n${r.stdout}`);
   return { status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -1,11 +1,9 @@
 // The heatmap image of `nast analyze attention`: per encoder, one H×H panel per adjacent layer pair, first as
 // the heads are numbered ("direct"), then with the upper layer's heads reordered by the best pairing
 // ("aligned", the matched pairs on the diagonal). Colour: viridis-like ramp on a fixed 0..1 scale.
-import { PNG } from "pngjs";
-import { drawText, textWidth, GLYPH_HEIGHT } from "../../train/bitmap-font.ts";
+import { GLYPH_HEIGHT, textWidth } from "../../util/bitmap-font.ts";
+import { Canvas, type Rgb } from "../../util/png-canvas.ts";
 import type { LayerPairSimilarity } from "./similarity.ts";
-
-type Rgb = [number, number, number];
 
 const RAMP: Rgb[] = [
   [68, 1, 84],
@@ -21,33 +19,11 @@ export function colourOf(value: number): Rgb {
   const f = x - i;
   const a = RAMP[i] as Rgb;
   const b = RAMP[i + 1] as Rgb;
-  return [0, 1, 2].map((k) => Math.round((a[k] as number) + f * ((b[k] as number) - (a[k] as number)))) as Rgb;
+  const mix = (k: 0 | 1 | 2): number => Math.round(a[k] + f * (b[k] - a[k]));
+  return [mix(0), mix(1), mix(2)];
 }
 
-class Canvas {
-  readonly png: PNG;
-  constructor(
-    readonly width: number,
-    readonly height: number,
-  ) {
-    this.png = new PNG({ width, height });
-    this.png.data.fill(255);
-  }
-  set(x: number, y: number, [r, g, b]: Rgb): void {
-    if (x < 0 || y < 0 || x >= this.width || y >= this.height) return;
-    const o = (y * this.width + x) * 4;
-    this.png.data[o] = r;
-    this.png.data[o + 1] = g;
-    this.png.data[o + 2] = b;
-    this.png.data[o + 3] = 255;
-  }
-  rect(x: number, y: number, w: number, h: number, c: Rgb): void {
-    for (let j = 0; j < h; j++) for (let i = 0; i < w; i++) this.set(x + i, y + j, c);
-  }
-  text(s: string, x: number, y: number, scale = 1, c: Rgb = [20, 20, 20]): void {
-    drawText(s, x, y, scale, (px, py) => this.set(px, py, c));
-  }
-}
+const INK: Rgb = [20, 20, 20];
 
 const MARGIN = 16;
 const GAP = 14;
@@ -63,18 +39,18 @@ export function renderSimilarityHeatmap(pairs: LayerPairSimilarity[], heads: num
   const width = Math.max(MARGIN * 2 + LABEL_W + maxPairs * (panel + GAP), MARGIN * 2 + textWidth(title, 2), 320);
   const height = MARGIN + 2 * LINE + encoders.length * blockH + 3 * LINE + MARGIN;
   const cv = new Canvas(width, height);
-  cv.text(title, MARGIN, MARGIN, 2);
+  cv.text(title, MARGIN, MARGIN, INK, 2);
   let y = MARGIN + 2 * LINE + 4;
   for (const enc of encoders) {
-    cv.text(enc, MARGIN, y, 1);
+    cv.text(enc, MARGIN, y, INK, 1);
     y += LINE;
     const encPairs = pairs.filter((p) => p.encoder === enc);
     for (const mode of ["direct", "aligned"] as const) {
-      cv.text(mode, MARGIN, y + LINE + Math.floor(panel / 2), 1);
+      cv.text(mode, MARGIN, y + LINE + Math.floor(panel / 2), INK, 1);
       encPairs.forEach((p, k) => {
         const x0 = MARGIN + LABEL_W + k * (panel + GAP);
         const value = mode === "direct" ? p.direct : p.aligned;
-        cv.text(`${p.from}-${p.to}${p.toIsLisa ? "L" : ""} ${value.toFixed(2).replace(/^0/, "")}`, x0, y, 1);
+        cv.text(`${p.from}-${p.to}${p.toIsLisa ? "L" : ""} ${value.toFixed(2).replace(/^0/, "")}`, x0, y, INK, 1);
         for (let h = 0; h < heads; h++) {
           for (let g = 0; g < heads; g++) {
             const col = mode === "direct" ? g : (p.permutation[g] as number);
@@ -89,7 +65,7 @@ export function renderSimilarityHeatmap(pairs: LayerPairSimilarity[], heads: num
   // Colour scale.
   const barW = Math.min(200, width - 2 * MARGIN - 40);
   for (let i = 0; i < barW; i++) cv.rect(MARGIN + 12 + i, y, 1, LINE, colourOf(i / (barW - 1)));
-  cv.text("0", MARGIN, y + 3, 1);
-  cv.text("1", MARGIN + 16 + barW, y + 3, 1);
-  return PNG.sync.write(cv.png);
+  cv.text("0", MARGIN, y + 3, INK, 1);
+  cv.text("1", MARGIN + 16 + barW, y + 3, INK, 1);
+  return cv.encodePng();
 }

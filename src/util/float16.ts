@@ -1,5 +1,6 @@
-// IEEE 754 binary16 conversion for fp16 feature stores (Node 20 has no Float16Array):
-// float32 → half with round-to-nearest-even (overflow → ±Inf, NaN kept), half → float32 by table.
+// IEEE 754 binary16 conversion (Node 20 has no Float16Array), for fp16 feature stores (src/data) and F16
+// safetensors tensors (src/util/safetensors.ts): float32 → half with round-to-nearest-even (overflow → ±Inf,
+// NaN kept), half → float32 by table.
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
