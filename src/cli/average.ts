@@ -1,7 +1,7 @@
 // `nast average EXP_DIR [--best N | --last N] -o CKPT`: the mean of an experiment's best N checkpoints by dev
 // BLEU (the reference recipe averages the 10 best, nast-lisa.md §1.12) or its last N. Pure TypeScript: needs
 // no libtorch. Logs the exact list of files it averages (style-anchors §3, icefall).
-import { parseArgs } from "node:util";
+import { parseFlags } from "./args.ts";
 import { UsageError } from "../util/errors.ts";
 import { JsonLogger } from "../util/log.ts";
 import { averageCheckpoints, bestCheckpoints, listCheckpoints } from "../train/checkpoint.ts";
@@ -18,7 +18,7 @@ const USAGE = `usage: nast average EXP_DIR [--best N | --last N] -o CKPT
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags({
     args: argv,
     allowPositionals: true,
     options: {
@@ -27,7 +27,7 @@ export async function run(argv: string[]): Promise<number> {
       output: { type: "string", short: "o" },
       help: { type: "boolean", short: "h" },
     },
-  });
+  }, USAGE);
   if (values.help) {
     process.stdout.write(USAGE);
     return 0;

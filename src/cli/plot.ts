@@ -1,7 +1,7 @@
 // `nast plot EXP_DIR [-o PNG]`: the training curves (loss terms, dev BLEU, learning rate) of an experiment,
 // read from EXP_DIR/train.log.jsonl, as a PNG image (default EXP_DIR/curves.png).
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { parseFlags } from "./args.ts";
 import { UsageError } from "../util/errors.ts";
 import { writeFileAtomic } from "../util/atomic-file.ts";
 import { panelsFromLog, readJsonLines, renderPanels } from "../train/plot.ts";
@@ -13,7 +13,7 @@ const USAGE = `usage: nast plot EXP_DIR [-o PNG] [--width PX]
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags({
     args: argv,
     allowPositionals: true,
     options: {
@@ -21,7 +21,7 @@ export async function run(argv: string[]): Promise<number> {
       width: { type: "string", default: "1200" },
       help: { type: "boolean", short: "h" },
     },
-  });
+  }, USAGE);
   if (values.help) {
     process.stdout.write(USAGE);
     return 0;

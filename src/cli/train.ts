@@ -1,5 +1,5 @@
 // `nast train`: train a CTC-NAST (+LiSA) model on a prepared data directory (src/train/trainer.ts).
-import { parseArgs } from "node:util";
+import { parseFlags } from "./args.ts";
 import { UsageError } from "../util/errors.ts";
 import type { TrainSettings } from "../train/settings.ts";
 
@@ -55,7 +55,7 @@ function num(name: string, v: string | undefined): number | undefined {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags({
     args: argv,
     allowPositionals: true,
     options: {
@@ -88,7 +88,7 @@ export async function run(argv: string[]): Promise<number> {
       "max-bad-steps": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
-  });
+  }, USAGE);
   if (values.help) {
     process.stdout.write(USAGE);
     return 0;
