@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Issue 7 on the GPU host (../shared/GPU.md): the big synthetic corpus, the kernels, the features, then a
-# timed training run in the background that ends by averaging and writing a float16 copy in parts small
-# enough to come back (files from the host are capped at 16 MiB each).
+# timed training run that ends by averaging and writing a float16 copy in parts small enough to come back
+# (files from the host are capped at 16 MiB each).
 #
 # Here, beforehand:  recipes/synthetic/gpu-corpus.sh kit; node scripts/build-kernels.mjs --stage-headers
 #                    .carry/node-api-headers; npm run build; a SentencePiece model of the corpus' train text
 #                    in .carry/spm.model (nast prep --spm uses it: the host has no spm_train)
-# On the host:       bash recipes/synthetic/gpu-train.sh start      (carry .carry and dist)
-#                    bash recipes/synthetic/gpu-train.sh collect    (copies what is done to $OUT)
-#                or, in one call:  bash recipes/synthetic/gpu-train.sh all
-# Environment: W (work folder, /tmp/nast-gpu), HOURS (45), PRESET (small), TRAIN_SECONDS (600), LR (1e-3),
-# WARMUP (800), VALID_EVERY (300).
+# On the host (carry .carry and dist):  bash recipes/synthetic/gpu-train.sh all
+#   The host is given back 30 s after a call ends, and a call lasts at most 10 minutes: setup takes ~4 min
+#   (corpus 3.3, features 0.75), so the first call fits TRAIN_SECONDS of ~300. Calling `all` again at once
+#   (within 30 s) finds the corpus, features and kernels done and resumes the same run for TRAIN_SECONDS more
+#   (~540 per call); every call ends with the averaged float16 parts in $OUT.
+#   `start` (setup, then training in the background) + `collect` suit a machine held busy between the two.
+# Environment: W (work folder, /tmp/nast-gpu), HOURS (45; the size is fixed when the TSV is made by
+# `gpu-corpus.sh kit`), PRESET (small), TRAIN_SECONDS (600), LR (1e-3), WARMUP (800), VALID_EVERY (300),
+# VALID_MAX (500 dev utterances), KEEP_BEST (5), CUDA_TESTS (1: run the op tests on CUDA during setup).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 W=${W:-/tmp/nast-gpu}
@@ -29,9 +33,11 @@ setup() {
   local t0=$SECONDS
   (WORK=$W/kit HOURS=$HOURS bash recipes/synthetic/gpu-corpus.sh remote "$CORPUS" > "$W/corpus.log" 2>&1; echo "corpus exit $?" >> "$W/corpus.log") &
   local corpus=$!
-  NODE=$W/bin/node bash kernels/build-gpu.sh > "$W/build.log" 2>&1 || { cat "$W/build.log"; exit 1; }
-  tail -n 4 "$W/build.log"
-  if [ "${CUDA_TESTS:-1}" = 1 ]; then
+  if [ ! -f kernels/build/nast_torch.node ]; then
+    NODE=$W/bin/node bash kernels/build-gpu.sh > "$W/build.log" 2>&1 || { cat "$W/build.log"; exit 1; }
+    tail -n 4 "$W/build.log"
+  fi
+  if [ "${CUDA_TESTS:-1}" = 1 ] && [ ! -f "$W/torch-cuda.log" ]; then
     # The op and gradient tests on CUDA (issue 2), while the corpus is being synthesized on the CPUs.
     NAST_TEST_DEVICE=cuda node --test --test-concurrency=1 $(ls .carry/torch-tests/*.test.js | grep -v native) > "$W/torch-cuda.log" 2>&1 || true
     grep -E '^# (tests|pass|fail)' "$W/torch-cuda.log" || true
@@ -61,7 +67,9 @@ all() {
 }
 
 train() {
-  timeout "$TRAIN_SECONDS" node dist/cli.js train -c "$PRESET" -d "$DATA" -o "$EXP" --device cuda --lr "$LR" \
+  rm -f "$W/done"
+  # --resume starts the run when EXP holds no checkpoint yet, and continues it when it does.
+  timeout "$TRAIN_SECONDS" node dist/cli.js train --resume -c "$PRESET" -d "$DATA" -o "$EXP" --device cuda --lr "$LR" \
     --warmup "$WARMUP" --valid-every "$VALID_EVERY" --valid-max "${VALID_MAX:-500}" --keep-best "${KEEP_BEST:-5}" --no-progress || echo "train stopped: exit $?"
   node dist/cli.js average "$EXP" --best "${KEEP_BEST:-5}" -o "$W/avg.safetensors"
   python3 recipes/synthetic/st_precision.py --half "$W/avg.safetensors" "$W/avg-fp16.safetensors"
