@@ -71,14 +71,7 @@ async function openAudio(input: string | Uint8Array, opts: DecodeOptions): Promi
     if (isWavSignature(bytes.subarray(0, 12))) {
       const source = bufferSource(bytes);
       const wav = await wavOrFallback(source, name);
-      if (typeof wav !== "number") {
-        return {
-          name,
-          expectedLength: Resampler.outputLength(wav.frames, wav.sampleRate, rate),
-          blocks: resampled(wavMonoBlocks(source, wav, name), wav.sampleRate, rate),
-          close: async () => {},
-        };
-      }
+      if (typeof wav !== "number") return openedWav(source, wav, name, rate, async () => {});
       return { name, blocks: withCodecContext(ffmpegMonoBlocks({ bytes }, name, ffmpegOpts), name, wav), close: async () => {} };
     }
     return { name, blocks: ffmpegMonoBlocks({ bytes }, name, ffmpegOpts), close: async () => {} };
@@ -114,14 +107,7 @@ async function openAudio(input: string | Uint8Array, opts: DecodeOptions): Promi
     const head = await source.read(0, 12);
     if (isWavSignature(head)) {
       const wav = await wavOrFallback(source, name);
-      if (typeof wav !== "number") {
-        return {
-          name,
-          expectedLength: Resampler.outputLength(wav.frames, wav.sampleRate, rate),
-          blocks: resampled(wavMonoBlocks(source, wav, name), wav.sampleRate, rate),
-          close: () => handle.close(),
-        };
-      }
+      if (typeof wav !== "number") return openedWav(source, wav, name, rate, () => handle.close());
       unsupportedTag = wav;
     }
   } catch (err) {
@@ -131,6 +117,16 @@ async function openAudio(input: string | Uint8Array, opts: DecodeOptions): Promi
   await handle.close();
   const blocks = ffmpegMonoBlocks({ path: input }, name, ffmpegOpts);
   return { name, blocks: unsupportedTag === null ? blocks : withCodecContext(blocks, name, unsupportedTag), close: async () => {} };
+}
+
+/** A WAV whose codec we decode ourselves: its blocks, resampled to `rate`, with the exact output length. */
+function openedWav(source: ByteSource, wav: WavInfo, name: string, rate: number, close: () => Promise<void>): OpenedAudio {
+  return {
+    name,
+    expectedLength: Resampler.outputLength(wav.frames, wav.sampleRate, rate),
+    blocks: resampled(wavMonoBlocks(source, wav, name), wav.sampleRate, rate),
+    close,
+  };
 }
 
 /** WAV header info, or the format tag of a codec that ffmpeg should decode (ADPCM, GSM, ...). */
