@@ -7,8 +7,13 @@ import { dirname, join } from "node:path";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 await build({
-  // nast prep runs talks in worker threads: the worker is its own entry point beside the CLI.
-  entryPoints: { cli: join(root, "src/cli/main.ts"), "prep-worker": join(root, "src/data/prep-worker.ts") },
+  // nast prep runs talks, nast train collates batches in worker threads: each worker is its own entry point
+  // beside the CLI (src/util/spawn-worker.ts finds it there).
+  entryPoints: {
+    cli: join(root, "src/cli/main.ts"),
+    "prep-worker": join(root, "src/data/prep-worker.ts"),
+    "collate-worker": join(root, "src/train/collate-worker.ts"),
+  },
   outdir: join(root, "dist"),
   bundle: true,
   platform: "node",

@@ -38,6 +38,7 @@ const USAGE = `usage: nast train -c CONFIG|PRESET -d DATA_DIR -o EXP_DIR [option
   --unfreeze-after N     retro-fit: train every parameter from update N on
   --max-bad-steps N      stop after N consecutive non-finite updates (default 20)
   --no-progress          no progress line even on a terminal
+  --no-prefetch          collate batches on the main thread, not ahead in a worker (same results)
 `;
 
 function int(name: string, v: string | undefined): number | undefined {
@@ -85,6 +86,7 @@ export async function run(argv: string[]): Promise<number> {
       "kl-weight": { type: "string" },
       "unfreeze-after": { type: "string" },
       "no-progress": { type: "boolean" },
+      "no-prefetch": { type: "boolean" },
       "max-bad-steps": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -143,6 +145,7 @@ export async function run(argv: string[]): Promise<number> {
         }
       : null,
     ...(values["no-progress"] ? { progress: false } : {}),
+    ...(values["no-prefetch"] ? { prefetch: false } : {}),
   });
   process.stderr.write(
     `nast train: ${summary.stopReason}; ${summary.steps} updates, ${summary.epochs} epochs, loss ${summary.lastLoss?.toFixed(4) ?? "-"}, ` +

@@ -8,13 +8,12 @@
 import { createHash } from "node:crypto";
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
 import { SentencePiece } from "../text/sentencepiece.ts";
 import { trainSentencePiece } from "../text/train.ts";
 import { InputError } from "../util/errors.ts";
 import type { JsonLogger } from "../util/log.ts";
 import { Progress } from "../util/progress.ts";
+import { spawnWorker } from "../util/spawn-worker.ts";
 import { tempPathFor, writeFileAtomic } from "./atomic-file.ts";
 import {
   FEATURE_DIM,
@@ -77,22 +76,6 @@ const TRAIN_SPLIT = "train";
 
 function sha256(path: string): string {
   return createHash("sha256").update(readFileSync(path)).digest("hex");
-}
-
-/**
- * A worker running prep-worker: next to the bundle it is dist/prep-worker.js (a second esbuild entry
- * point); from source under tsx a worker does not inherit the TypeScript loader, so it registers
- * tsx first.
- */
-function spawnPrepWorker(): Worker {
-  if (!import.meta.url.endsWith(".ts")) {
-    const bundled = new URL("./prep-worker.js", import.meta.url);
-    if (!existsSync(bundled)) throw new Error(`${fileURLToPath(bundled)} is missing: the build must bundle src/data/prep-worker.ts beside the CLI (or run with --jobs 1)`);
-    return new Worker(bundled);
-  }
-  const tsxApi = import.meta.resolve("tsx/esm/api");
-  const worker = new URL("./prep-worker.ts", import.meta.url).href;
-  return new Worker(`import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(worker)}); })`, { eval: true });
 }
 
 export async function prepareMustc(opts: PrepOptions): Promise<PrepSummary> {
@@ -215,7 +198,7 @@ async function prepareSplit(opts: PrepOptions, split: MustcSplit, spm: SentenceP
   if (opts.jobs <= 1) {
     for (const task of tasks) onResult(await prepareTalk(task));
   } else {
-    await runPool<TalkTask, TalkResult>(spawnPrepWorker, tasks, opts.jobs, onResult, (task, error) => ({
+    await runPool<TalkTask, TalkResult>(() => spawnWorker(import.meta.url, "prep-worker", "or run with --jobs 1"), tasks, opts.jobs, onResult, (task, error) => ({
       talk: task.talk,
       ok: false,
       error: `${task.wav}: the worker preparing talk ${task.talk} died (${error.message})`,

@@ -4,8 +4,9 @@
 //
 // Exact resume: every random stream is a function of the seed and the position in the data, never of
 // history. The data order of an epoch is batchesByFrames(frames, maxFrames, seed, epoch); the update at
-// (epoch, batch) reseeds libtorch's generator (dropout) and a JS Rng (SpecAugment, curriculum mask,
-// drop-net) from (seed, epoch, batch). A checkpoint stores the model, Adam's moments and step count, and
+// (epoch, batch) reseeds libtorch's generator (dropout) and a JS Rng (curriculum mask, drop-net) from
+// (seed, epoch, batch); each micro-batch's SpecAugment has its own stream from (seed, epoch, its batch), so
+// that a worker thread can collate it ahead (src/train/prefetch.ts). A checkpoint stores the model, Adam's moments and step count, and
 // the position; a resumed run therefore replays the same updates bit for bit on the CPU.
 import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -34,7 +35,9 @@ import { InputError, UsageError } from "../util/errors.ts";
 import { JsonLogger } from "../util/log.ts";
 import { Progress } from "../util/progress.ts";
 import { Rng } from "../util/rng.ts";
-import { collate, ctcMinFrames, type HostBatch } from "./batch.ts";
+import { ctcMinFrames, type HostBatch } from "./batch.ts";
+import type { CollateJob } from "./collate-worker.ts";
+import { CollateFeed, specAugmentKey } from "./prefetch.ts";
 import { listCheckpoints, loadLatestCheckpoint, pruneCheckpoints, saveCheckpoint, type TrainerState } from "./checkpoint.ts";
 import { fromHost, toHostMap } from "./host-tensors.ts";
 import { writeFileAtomic } from "../util/atomic-file.ts";
@@ -67,6 +70,8 @@ export interface TrainOptions {
   retrofit: RetrofitOptions | null;
   /** Progress line on stderr (default: when stderr is a TTY). */
   progress?: boolean;
+  /** Collate the next micro-batches in a worker thread during each step (default true; same batches either way). */
+  prefetch?: boolean;
 }
 
 export interface TrainSummary {
@@ -265,6 +270,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   const progress = new Progress({ total, label: "train", unit: " upd", ...(opts.progress !== undefined ? { enabled: opts.progress } : {}) });
   progress.tick(state.step);
 
+  const feed = new CollateFeed(trainStore, { worker: opts.prefetch ?? true, onFallback: (reason) => log.log("prefetch_off", { step: state.step, reason }) });
   let consecutiveBad = 0;
   let lastLoss: number | null = null;
   let stopReason = "";
@@ -278,6 +284,9 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   try {
     while (!done()) {
       const batches = batchesByFrames(keptFrames, settings.maxFrames, state.seed, state.epoch).map((b) => b.map((k) => kept[k]!));
+      // SpecAugment has a stream per batch position (not the update's rng), so a worker can collate ahead.
+      const jobOf = (j: number): CollateJob => ({ indices: batches[j]!, augmentKey: settings.specAugment ? specAugmentKey(state.seed, state.epoch, j) : null });
+      feed.setPlan(batches.slice(state.batchInEpoch).map((_, k) => jobOf(state.batchInEpoch + k)));
       while (state.batchInEpoch < batches.length && !done()) {
         const t0 = performance.now();
         const micro = batches.slice(state.batchInEpoch, state.batchInEpoch + settings.accum);
@@ -304,8 +313,8 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
         opt.zeroGrad();
         // Batch-norm statistics move during the forward; a skipped update must not keep what NaNs did to them.
         const savedBuffers = noGrad(() => buffers.map((b) => keep(b.clone())));
-        for (const indices of micro) {
-          const host: HostBatch = collate(trainStore, indices, settings.specAugment ? rng : null);
+        for (let m = 0; m < micro.length; m++) {
+          const host: HostBatch = await feed.take(jobOf(state.batchInEpoch + m));
           host.lengths.forEach((len, k) => {
             frames += len;
             const outLen = subsampledLength(cfg, len);
@@ -380,6 +389,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     if (lastSaved !== state.step) checkpoint(validation());
   } finally {
     progress.finish();
+    await feed.close();
     trainStore.close();
     devStore?.close();
   }
