@@ -17,6 +17,8 @@ const USAGE = `usage: nast train -c CONFIG|PRESET -d DATA_DIR -o EXP_DIR [option
   --precision P          CUDA only: bf16 autocast (default), tf32 or fp32
   --resume               continue the run in EXP_DIR exactly where it stopped
   --max-steps N          stop after N updates
+  --max-seconds N        stop cleanly (validate, checkpoint) after N seconds of this invocation; not saved
+                         with the run. SIGINT/SIGTERM also stop after the current update with a checkpoint
   --max-epochs N         stop after N epochs (default 100)
   --lr X                 peak learning rate (default 1e-3)
   --warmup N             warm-up updates (default 10000)
@@ -67,6 +69,7 @@ export async function run(argv: string[]): Promise<number> {
       precision: { type: "string", default: "bf16" },
       resume: { type: "boolean" },
       "max-steps": { type: "string" },
+      "max-seconds": { type: "string" },
       "max-epochs": { type: "string" },
       lr: { type: "string" },
       warmup: { type: "string" },
@@ -104,6 +107,8 @@ export async function run(argv: string[]): Promise<number> {
   if (precision !== "bf16" && precision !== "tf32" && precision !== "fp32") throw new UsageError(`--precision must be bf16, tf32 or fp32`);
   const threads = int("threads", values.threads);
   if (threads !== undefined && threads < 1) throw new UsageError("--threads must be at least 1");
+  const maxSeconds = num("max-seconds", values["max-seconds"]);
+  if (maxSeconds !== undefined && !(maxSeconds > 0)) throw new UsageError("--max-seconds must be a positive number of seconds");
   if ((values["kl-weight"] || values["unfreeze-after"]) && !values["retrofit-lisa"]) {
     throw new UsageError("--kl-weight and --unfreeze-after go with --retrofit-lisa CKPT");
   }
@@ -135,6 +140,7 @@ export async function run(argv: string[]): Promise<number> {
     device,
     resume: values.resume ?? false,
     threads: threads ?? null,
+    maxSeconds: maxSeconds ?? null,
     precision,
     flags,
     retrofit: values["retrofit-lisa"]

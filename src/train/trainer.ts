@@ -70,6 +70,11 @@ export interface TrainOptions {
   retrofit: RetrofitOptions | null;
   /** Progress line on stderr (default: when stderr is a TTY). */
   progress?: boolean;
+  /**
+   * Stop cleanly (validate, checkpoint, log "done") after this many seconds of this invocation: a slot on a
+   * shared or leased machine that ends at a fixed time. Not a setting of the run: a resumed run may get another.
+   */
+  maxSeconds?: number | null;
   /** Collate the next micro-batches in a worker thread during each step (default true; same batches either way). */
   prefetch?: boolean;
 }
@@ -275,8 +280,21 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   let lastLoss: number | null = null;
   let stopReason = "";
   const startTime = performance.now() - state.elapsed * 1000;
+  const invocationStart = performance.now();
+  // SIGINT/SIGTERM (Ctrl-C, a scheduler's stop) end the run after the current update, with a checkpoint, so
+  // that --resume loses nothing; a second signal stops at once. Seen when the loop yields, after each update.
+  let signalled: NodeJS.Signals | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled !== null) process.exit(128 + (signal === "SIGINT" ? 2 : 15));
+    signalled = signal;
+    log.log("signal", { signal, step: state.step, action: "stopping after this update with a checkpoint; send it again to stop now" });
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   const done = () => {
-    if (settings.maxSteps !== null && state.step >= settings.maxSteps) stopReason = `reached --max-steps ${settings.maxSteps}`;
+    if (signalled !== null) stopReason = `stopped by ${signalled}`;
+    else if (opts.maxSeconds != null && (performance.now() - invocationStart) / 1000 >= opts.maxSeconds) stopReason = `reached --max-seconds ${opts.maxSeconds}`;
+    else if (settings.maxSteps !== null && state.step >= settings.maxSteps) stopReason = `reached --max-steps ${settings.maxSteps}`;
     else if (settings.maxEpochs !== null && state.epoch >= settings.maxEpochs) stopReason = `reached --max-epochs ${settings.maxEpochs}`;
     return stopReason !== "";
   };
@@ -377,8 +395,8 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
         }
         progress.tick(1, `ep ${state.epoch + 1} loss ${loss.toFixed(3)} lr ${opt.lr.toExponential(1)}${lastBleu !== null ? ` bleu ${(lastBleu as number).toFixed(1)}` : ""}`);
         if (step % settings.validEvery === 0) checkpoint(validation());
-        // Yield to the event loop now and then so that signals and stdout stay responsive.
-        if (step % 20 === 0) await new Promise((r) => setImmediate(r));
+        // Yield to the event loop after every update (microseconds) so that signals and stdout stay responsive.
+        await new Promise((r) => setImmediate(r));
       }
       if (state.batchInEpoch >= batches.length) {
         log.log("epoch", { epoch: state.epoch + 1, step: state.step, batches: batches.length });
@@ -389,6 +407,8 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     if (lastSaved !== state.step) checkpoint(validation());
   } finally {
     progress.finish();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
     await feed.close();
     trainStore.close();
     devStore?.close();

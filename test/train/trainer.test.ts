@@ -89,6 +89,52 @@ test("a run killed with SIGKILL and resumed equals the uninterrupted run", async
   assert.match(refused.stderr, /already holds checkpoints: pass --resume/);
 });
 
+/** Runs `nast train` and sends it SIGTERM once its first update is logged; resolves with the exit code. */
+function trainAndTerminate(args: string[], exp: string): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "src/cli/main.ts"), "train", ...args], { cwd: REPO, stdio: "ignore" });
+    let sent = false;
+    const timer = setInterval(() => {
+      const log = join(exp, "train.log.jsonl");
+      if (!sent && existsSync(log) && readFileSync(log, "utf8").includes('"event":"train"')) {
+        sent = true;
+        child.kill("SIGTERM");
+      }
+    }, 5);
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      clearInterval(timer);
+      resolve(code);
+    });
+  });
+}
+
+test("SIGTERM and --max-seconds stop after the current update with a checkpoint; resuming loses nothing", async () => {
+  const args = (exp: string) => ["-c", "tiny", "-d", d.data, "-o", exp, "--max-steps", "10", "--valid-every", "5", "--valid-max", "1", ...COMMON];
+  const whole = join(d.dir, "exp-whole-term");
+  nast(["train", ...args(whole)]);
+  const stopped = join(d.dir, "exp-term");
+  assert.equal(await trainAndTerminate(args(stopped), stopped), 0, "a clean stop exits 0");
+  const done = readLog(stopped).find((r) => r.event === "done")!;
+  assert.equal(done.reason, "stopped by SIGTERM");
+  const at = done.step as number;
+  assert.ok(at >= 1 && at < 10, `stopped at update ${at}`);
+  assert.equal(listCheckpoints(stopped).at(-1)!.step, at, "the last update is checkpointed");
+  // A time slot of (almost) nothing: at most an update or so, then the same clean stop.
+  nast(["train", "-d", d.data, "-o", stopped, "--resume", "--max-seconds", "0.001", "--threads", "1", "--no-progress"]);
+  const slot = readLog(stopped).filter((r) => r.event === "done").at(-1)!;
+  assert.equal(slot.reason, "reached --max-seconds 0.001");
+  assert.ok((slot.step as number) >= at && (slot.step as number) < 10);
+  assert.equal(listCheckpoints(stopped).at(-1)!.step, slot.step, "the slot's last update is checkpointed");
+  nast(["train", "-d", d.data, "-o", stopped, "--resume", "--threads", "1", "--no-progress"]);
+  const a = lossByStep(readLog(whole));
+  const b = lossByStep(readLog(stopped));
+  for (let step = 1; step <= 10; step++) assert.equal(b.get(step), a.get(step), `loss at step ${step}`);
+  const bad = nast(["train", "-d", d.data, "-o", stopped, "--resume", "--max-seconds", "0"], { allowFail: true });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--max-seconds must be a positive number/);
+});
+
 /** A copy of the data directory with the features of the given train utterances set to NaN. */
 function poisoned(name: string, which: (i: number) => boolean): string {
   const dir = join(d.dir, name);
