@@ -7,14 +7,16 @@
 #                    .carry/node-api-headers; npm run build; a SentencePiece model of the corpus' train text
 #                    in .carry/spm.model (nast prep --spm uses it: the host has no spm_train)
 # On the host (carry .carry and dist):  bash recipes/synthetic/gpu-train.sh all
-#   The host is given back 30 s after a call ends, and a call lasts at most 10 minutes: setup takes ~4 min
-#   (corpus 3.3, features 0.75), so the first call fits TRAIN_SECONDS of ~300. Calling `all` again at once
-#   (within 30 s) finds the corpus, features and kernels done and resumes the same run for TRAIN_SECONDS more
-#   (~540 per call); every call ends with the averaged float16 parts in $OUT.
-#   `start` (setup, then training in the background) + `collect` suit a machine held busy between the two.
+#   The host is given back 30 s after a call ends, and a call lasts at most 10 minutes: setup takes ~4 min on
+#   16 cores (corpus 3.3, features 0.75), so the first call fits TRAIN_SECONDS of ~300. Calling `all` again at
+#   once (within 30 s) finds the corpus, features and kernels done and resumes the same runs for TRAIN_SECONDS
+#   more (~540 per call); every call ends with main's averaged float16 parts and every run's log in $OUT.
+#   On nvidia-h200-x4 the ablations (runs(), below) train on GPUs 1-3 beside main; on one GPU only main runs.
 # Environment: W (work folder, /tmp/nast-gpu), HOURS (45; the size is fixed when the TSV is made by
 # `gpu-corpus.sh kit`), PRESET (small), TRAIN_SECONDS (600), LR (1e-3), WARMUP (800), VALID_EVERY (300),
-# VALID_MAX (500 dev utterances), KEEP_BEST (5), CUDA_TESTS (1: run the op tests on CUDA during setup).
+# CALL_SECONDS (unset; when set, TRAIN_SECONDS is what is left of it after setup), VALID_MAX (500 dev
+# utterances), KEEP_BEST (5), ABLATIONS (1), UNFREEZE (300: the retro-fit trains only
+# the LiSA parameters for this many updates), CUDA_TESTS (1: run the op tests on CUDA during setup).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 W=${W:-/tmp/nast-gpu}
@@ -24,7 +26,7 @@ TRAIN_SECONDS=${TRAIN_SECONDS:-600}
 LR=${LR:-1e-3}
 WARMUP=${WARMUP:-800}
 VALID_EVERY=${VALID_EVERY:-300}
-CORPUS=$W/corpus DATA=$W/data EXP=$W/exp
+CORPUS=$W/corpus DATA=$W/data
 mkdir -p "$W/bin" "$W/ret"
 [ -x "$W/bin/node" ] || { xz -dc .carry/node.xz > "$W/bin/node.tmp" && chmod +x "$W/bin/node.tmp" && mv "$W/bin/node.tmp" "$W/bin/node"; }
 export PATH=$W/bin:$PATH
@@ -52,38 +54,71 @@ setup() {
   echo "setup: features after $((SECONDS - t0)) s"
 }
 
-# A machine is given back soon after a call ends (idle_release_s, 30 s): training must finish inside the
-# call that runs it. `all` does everything in one call; `start` + `collect` suit a machine kept busy between.
-start() {
-  setup
-  setsid nohup bash "$0" train > "$W/train.out" 2>&1 < /dev/null &
+# The runs: NAME GPU CONFIG [FLAGS...], one line each. `main` is the model that ships; with ABLATIONS=1 (and
+# the GPUs for it: nvidia-h200-x4) the issue-7 ablations train beside it on the same data and settings, two
+# to a GPU where the step is host-bound (GPU utilization ~20% at 40k frames: one run leaves most of it idle).
+# `lisa-retrofit` starts once `no-lisa` has a checkpoint: LiSA retro-fitted onto that model, to compare with
+# `main` (LiSA from scratch) at the same total number of updates.
+runs() {
+  echo "main 0 $PRESET"
+  [ "${ABLATIONS:-1}" = 1 ] || return 0
+  echo "no-pae 1 models/configs/ablations/no-pae.json"
+  echo "no-cla 1 models/configs/ablations/no-cla.json"
+  echo "no-curriculum 2 $PRESET --no-curriculum"
+  echo "no-lisa 3 models/configs/ablations/no-lisa.json"
+  local base=$W/exp-no-lisa/retrofit-base.safetensors last
+  if [ ! -f "$base" ]; then
+    last=$(ls "$W"/exp-no-lisa/checkpoints/ckpt-*.safetensors 2>/dev/null | sort -t- -k2 -n | tail -n 1 || true)
+    # The base must be fixed once: the no-lisa run prunes its checkpoints as it goes on.
+    [ -n "$last" ] && cp "$last" "$base.tmp" && mv "$base.tmp" "$base" && basename "$last" > "$base.from"
+  fi
+  [ -f "$base" ] && echo "lisa-retrofit 2 $PRESET --retrofit-lisa $base --unfreeze-after ${UNFREEZE:-300}"
+  return 0
 }
 
 all() {
   setup
-  train > "$W/train.out" 2>&1 || { tail -n 20 "$W/train.out"; exit 1; }
-  tail -n 3 "$W/train.out"
+  train
   collect
 }
 
 train() {
   rm -f "$W/done"
-  # --resume starts the run when EXP holds no checkpoint yet, and continues it when it does.
-  timeout "$TRAIN_SECONDS" node dist/cli.js train --resume -c "$PRESET" -d "$DATA" -o "$EXP" --device cuda --lr "$LR" \
-    --warmup "$WARMUP" --valid-every "$VALID_EVERY" --valid-max "${VALID_MAX:-500}" --keep-best "${KEEP_BEST:-5}" --no-progress || echo "train stopped: exit $?"
-  node dist/cli.js average "$EXP" --best "${KEEP_BEST:-5}" -o "$W/avg.safetensors"
+  # CALL_SECONDS: the call's whole limit; training gets what setup left, less ~75 s for the last validation,
+  # checkpoint, average and copy.
+  [ -z "${CALL_SECONDS:-}" ] || TRAIN_SECONDS=$((CALL_SECONDS - SECONDS - 75))
+  echo "train: $TRAIN_SECONDS s"
+  local gpus pids=() name gpu config flags
+  gpus=$(nvidia-smi -L | wc -l)
+  while read -r name gpu config flags; do
+    [ "$gpu" -lt "$gpus" ] || { echo "$name: skipped (GPU $gpu of $gpus)"; continue; }
+    # --resume starts the run when its folder holds no checkpoint yet, and continues it when it does;
+    # --max-seconds ends it cleanly (checkpoint included) before the call's limit, timeout is the safety net.
+    CUDA_VISIBLE_DEVICES=$gpu timeout $((TRAIN_SECONDS + 120)) node dist/cli.js train --resume -c "$config" -d "$DATA" \
+      -o "$W/exp-$name" --device cuda --threads 2 --lr "$LR" --warmup "$WARMUP" --valid-every "$VALID_EVERY" \
+      --valid-max "${VALID_MAX:-500}" --keep-best "${KEEP_BEST:-5}" --max-seconds "$TRAIN_SECONDS" --no-progress $flags \
+      > "$W/train-$name.out" 2>&1 &
+    pids+=($!)
+    echo "$name: GPU $gpu, $config $flags"
+  done < <(runs)
+  for p in "${pids[@]}"; do wait "$p" || true; done
+  for name in $(runs | cut -d' ' -f1); do
+    [ -f "$W/exp-$name/train.log.jsonl" ] && echo "$name: $(grep '"valid"' "$W/exp-$name/train.log.jsonl" | tail -n 1 | cut -c1-160)"
+  done
+  node dist/cli.js average "$W/exp-main" --best "${KEEP_BEST:-5}" -o "$W/avg.safetensors"
   python3 recipes/synthetic/st_precision.py --half "$W/avg.safetensors" "$W/avg-fp16.safetensors"
+  rm -f "$W"/ret/avg-fp16.part*
   split -b 15M -d "$W/avg-fp16.safetensors" "$W/ret/avg-fp16.part"
   touch "$W/done"
 }
 
 collect() {
   local out=${OUT:?collect writes to \$OUT}
-  [ -f "$W/done" ] || { echo "training is not done yet"; tail -n 3 "$EXP/train.log.jsonl"; exit 1; }
+  [ -f "$W/done" ] || { echo "training is not done yet"; exit 1; }
   cp "$W"/ret/* "$out/"
-  tar -C "$W" -cJf "$out/logs.tar.xz" exp/train.log.jsonl exp/config.json train.out corpus.log prep.log build.log \
-    torch-cuda.log bench-kernels-cuda.json || true
+  (cd "$W" && tar -cJf "$out/logs.tar.xz" exp-*/train.log.jsonl exp-*/config.json exp-no-lisa/retrofit-base.safetensors.from \
+    train-*.out corpus.log prep.log build.log 2>/dev/null) || true
   ls -la "$out"
 }
 
-"${1:?usage: gpu-train.sh all|start|train|collect}"
+"${1:?usage: gpu-train.sh all|train|collect}"
