@@ -89,7 +89,7 @@ train() {
   [ -z "${CALL_SECONDS:-}" ] || TRAIN_SECONDS=$((CALL_SECONDS - SECONDS - 75))
   echo "train: $TRAIN_SECONDS s"
   local gpus pids=() name gpu config flags
-  gpus=$(nvidia-smi -L | wc -l)
+  gpus=$(python3 -c "import torch; print(torch.cuda.device_count())")
   while read -r name gpu config flags; do
     [ "$gpu" -lt "$gpus" ] || { echo "$name: skipped (GPU $gpu of $gpus)"; continue; }
     # --resume starts the run when its folder holds no checkpoint yet, and continues it when it does;
