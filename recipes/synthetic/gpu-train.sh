@@ -68,7 +68,7 @@ runs() {
   echo "no-lisa 3 models/configs/ablations/no-lisa.json"
   local base=$W/exp-no-lisa/retrofit-base.safetensors last
   if [ ! -f "$base" ]; then
-    last=$(ls "$W"/exp-no-lisa/checkpoints/ckpt-*.safetensors 2>/dev/null | sort -t- -k2 -n | tail -n 1 || true)
+    last=$(ls "$W"/exp-no-lisa/checkpoints/ckpt-*[0-9].safetensors 2>/dev/null | sort -t- -k2 -n | tail -n 1 || true)
     # The base must be fixed once: the no-lisa run prunes its checkpoints as it goes on.
     [ -n "$last" ] && cp "$last" "$base.tmp" && mv "$base.tmp" "$base" && basename "$last" > "$base.from"
   fi
@@ -105,7 +105,7 @@ train() {
   for name in $(runs | cut -d' ' -f1); do
     [ -f "$W/exp-$name/train.log.jsonl" ] && echo "$name: $(grep '"valid"' "$W/exp-$name/train.log.jsonl" | tail -n 1 | cut -c1-160)"
   done
-  node dist/cli.js average "$W/exp-main" --best "${KEEP_BEST:-5}" -o "$W/avg.safetensors"
+  node dist/cli.js average "$W/exp-${SHIP:-main}" --best "${KEEP_BEST:-5}" -o "$W/avg.safetensors"
   python3 recipes/synthetic/st_precision.py --half "$W/avg.safetensors" "$W/avg-fp16.safetensors"
   rm -f "$W"/ret/avg-fp16.part*
   split -b 15M -d "$W/avg-fp16.safetensors" "$W/ret/avg-fp16.part"

@@ -130,6 +130,19 @@ function retrofitParams(cfg: NastConfig, from: string, seed: number, device: str
       tensors.delete(name);
     }
   }
+  // Only the LiSA modules may be new: every other weight must come from the trained model. A file without
+  // them (an optimizer state, a model of another size) would otherwise start the run from random weights.
+  const lisa = new Set(lisaParamNames(cfg));
+  const missing = specs.filter((s) => !s.buffer && !lisa.has(s.name) && !tensors.has(s.name)).map((s) => s.name);
+  if (missing.length > 0) {
+    for (const t of tensors.values()) t.dispose();
+    throw new InputError(
+      from,
+      `lacks ${missing.length} weights of the model to retro-fit (e.g. ${missing.slice(0, 3).join(", ")}): ` +
+        `give a model checkpoint (ckpt-<step>.safetensors, not its .train.safetensors optimizer state, or a nast average output) ` +
+        `of the same config without LiSA`,
+    );
+  }
   const fresh = initParams(cfg, { seed, device, teacher: true, skip: new Set(tensors.keys()) });
   const params = new Map([...tensors, ...fresh]);
   checkParams(specs, params, from);

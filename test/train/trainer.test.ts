@@ -202,4 +202,12 @@ test("LiSA retro-fit trains only the LiSA parameters, then everything after --un
   nast(["train", "-c", "tiny", "-d", d.data, "-o", thawed, "--retrofit-lisa", from, "--unfreeze-after", "1", "--max-steps", "3", "--valid-every", "1000", "--valid-max", "1", ...COMMON]);
   const w = readSafetensors(listCheckpoints(thawed).at(-1)!.path).tensors;
   assert.notDeepEqual(w.get("acoustic.layers.0.ffn.fc1.weight")!.bytes, source.get("acoustic.layers.0.ffn.fc1.weight")!.bytes, "unfrozen");
+
+  // The optimizer state beside a checkpoint is no model: it is refused, not silently replaced by random weights.
+  const moments = from.replace(/\.safetensors$/, ".train.safetensors");
+  assert.ok(existsSync(moments));
+  const wrong = nast(["train", "-c", "tiny", "-d", d.data, "-o", join(d.dir, "exp-retrofit-wrong"), "--retrofit-lisa", moments, "--max-steps", "1", ...COMMON], { allowFail: true });
+  assert.notEqual(wrong.status, 0);
+  assert.ok(wrong.stderr.includes(moments), wrong.stderr);
+  assert.match(wrong.stderr, /lacks \d+ weights of the model to retro-fit .*not its \.train\.safetensors optimizer state/);
 });
