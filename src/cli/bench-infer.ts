@@ -3,9 +3,9 @@
 // the same audio, at batch 1 and batched. Random-init weights (speed does not depend on training) and a
 // synthetic, speech-like recording with pauses (noise bursts shaped like syllables), so that the benchmark
 // needs nothing but the repository. The libtorch engine (src/torch) is loaded only here, never by translate.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { PCM16_MONO, wavHeader } from "../audio/wav-header.ts";
 import { frameSeconds, buildOnnxModel } from "../export/exporter.ts";
 import { ProtoWriter } from "../export/protobuf.ts";
@@ -30,7 +30,8 @@ batched, and the share of the time spent decoding audio, computing features, in 
 decoding. The libtorch rows need the kernels (npm run build:kernels).
 
 options:
-      --presets LIST   presets to measure (default tiny,small,base; also: ${Object.keys(PRESETS).join(", ")})
+      --presets LIST   presets or config files to measure (default tiny,small,base; presets:
+                       ${Object.keys(PRESETS).join(", ")})
       --seconds S      length of the synthetic recording (default 60)
       --threads N      threads for both engines (default 2)
       --batch N        the batched setting's segments per batch (default 8)
@@ -162,7 +163,9 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const presets = (v.presets ?? "tiny,small,base").split(",");
-  for (const p of presets) if (!Object.hasOwn(PRESETS, p)) throw new UsageError(`--presets: unknown preset '${p}' (${Object.keys(PRESETS).join(", ")})`);
+  for (const p of presets) {
+    if (!Object.hasOwn(PRESETS, p) && !existsSync(p)) throw new UsageError(`--presets: '${p}' is neither a preset (${Object.keys(PRESETS).join(", ")}) nor a config file`);
+  }
   const seconds = Number(v.seconds ?? 60);
   const threads = Number(v.threads ?? 2);
   const batch = Number(v.batch ?? 8);
@@ -179,8 +182,10 @@ export async function run(argv: string[]): Promise<number> {
     const audioSeconds = syntheticRecording(wav, seconds);
     const warmWav = join(work, "warm.wav");
     syntheticRecording(warmWav, 3);
-    for (const preset of presets) {
-      const cfg = loadConfig(preset);
+    for (const source of presets) {
+      // A config file (an ablation, say) is labelled by its name: models/configs/ablations/no-lisa.json → no-lisa.
+      const preset = Object.hasOwn(PRESETS, source) ? source : basename(source, ".json");
+      const cfg = loadConfig(source);
       const state = randomStateDict(cfg, 1);
       const built = buildOnnxModel(cfg, state);
       const pkg: ModelPackage = { dir: `random-${preset}`, cfg, sp: syntheticSentencePiece(cfg.vocabSize), onnx: Buffer.concat(built.chunks), frameSeconds: frameSeconds(cfg), metadata: {} };
