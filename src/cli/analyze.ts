@@ -4,7 +4,6 @@
 // and OUT_DIR/attention-similarity.png.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { decodeAudio } from "../audio/decode.ts";
 import { fbank } from "../audio/fbank.ts";
 import { utteranceCmvn } from "../audio/cmvn.ts";
@@ -18,6 +17,7 @@ import { isLisaLayer } from "../model/params.ts";
 import { noGrad, setNumThreads, tensor, tidy } from "../torch/index.ts";
 import { UsageError, errorMessage } from "../util/errors.ts";
 import { Progress } from "../util/progress.ts";
+import { parseFlags } from "./args.ts";
 
 const USAGE = `usage: nast analyze attention -c CKPT (--audio FILE... | --data DATA_DIR [--split dev] [--n 32]) -o OUT_DIR
                              [--metric js|cosine] [--max-seconds 30] [--device cpu|cuda] [--threads N]
@@ -44,7 +44,7 @@ export async function run(argv: string[]): Promise<number> {
     return sub === undefined ? 2 : 0;
   }
   if (sub !== "attention") throw new UsageError(`unknown analysis '${sub}' (available: attention)\n\n${USAGE}`);
-  const { values, positionals } = parseArgs({
+  const parsed = parseFlags({
     args: rest,
     allowPositionals: true,
     options: {
@@ -58,13 +58,10 @@ export async function run(argv: string[]): Promise<number> {
       "max-seconds": { type: "string", default: "30" },
       device: { type: "string", default: "cpu" },
       threads: { type: "string" },
-      help: { type: "boolean", short: "h" },
     },
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  }, USAGE);
+  if (!parsed) return 0;
+  const { values, positionals } = parsed;
   if (!values.checkpoint) throw new UsageError(`-c CKPT is required\n\n${USAGE}`);
   if (!values.output) throw new UsageError(`-o OUT_DIR is required\n\n${USAGE}`);
   // Files after --audio a.wav may continue as plain arguments: --audio a.wav b.wav.

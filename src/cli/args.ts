@@ -1,15 +1,28 @@
-// Flag parsing shared by the subcommands (node:util parseArgs, the conventions of the team plan): a bad
-// flag is a UsageError that carries the command's usage, and number flags are checked with one message.
+// Flag parsing shared by the subcommands (node:util parseArgs, the conventions of the team plan): -h/--help
+// prints the command's usage, a bad flag is a UsageError that carries the usage, and number flags are
+// checked with one message.
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { errorMessage, UsageError } from "../util/errors.ts";
 
-/** parseArgs, with its errors (unknown flag, missing value) turned into a UsageError showing `usage`. */
-export function parseFlags<T extends ParseArgsConfig>(config: T, usage: string): ReturnType<typeof parseArgs<T>> {
+const HELP = { help: { type: "boolean", short: "h" } } as const;
+
+/**
+ * parseArgs with -h/--help added to `config`'s options: when help is asked for, `usage` goes to stdout and
+ * the result is undefined (the command then exits 0); parseArgs' errors (unknown flag, missing value) are
+ * a UsageError showing `usage`. Callers: `const parsed = parseFlags(config, USAGE); if (!parsed) return 0;`
+ */
+export function parseFlags<T extends ParseArgsConfig>(config: T, usage: string): ReturnType<typeof parseArgs<T>> | undefined {
+  let parsed;
   try {
-    return parseArgs(config);
+    parsed = parseArgs({ ...config, options: { ...config.options, ...HELP } });
   } catch (err) {
     throw new UsageError(`${errorMessage(err)}\n\n${usage}`);
   }
+  if ((parsed.values as { help?: boolean }).help) {
+    process.stdout.write(usage);
+    return undefined;
+  }
+  return parsed as ReturnType<typeof parseArgs<T>>;
 }
 
 /** An integer flag's value, at least `min`; undefined when the flag was not given. */

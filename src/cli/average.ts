@@ -18,20 +18,17 @@ const USAGE = `usage: nast average EXP_DIR [--best N | --last N] -o CKPT
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags({
+  const parsed = parseFlags({
     args: argv,
     allowPositionals: true,
     options: {
       best: { type: "string" },
       last: { type: "string" },
       output: { type: "string", short: "o" },
-      help: { type: "boolean", short: "h" },
     },
   }, USAGE);
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  if (!parsed) return 0;
+  const { values, positionals } = parsed;
   const expDir = positionals[0];
   if (positionals.length !== 1 || expDir === undefined) throw new UsageError(`expected one EXP_DIR\n\n${USAGE}`);
   if (!values.output) throw new UsageError(`-o CKPT is required\n\n${USAGE}`);

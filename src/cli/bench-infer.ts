@@ -152,16 +152,12 @@ export async function run(argv: string[]): Promise<number> {
         batch: { type: "string" },
         engines: { type: "string" },
         repeat: { type: "string" },
-        help: { type: "boolean", short: "h" },
       },
     },
     USAGE,
   );
+  if (!parsed) return 0;
   const v = parsed.values;
-  if (v.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
   const presets = (v.presets ?? "tiny,small,base").split(",");
   for (const p of presets) {
     if (!Object.hasOwn(PRESETS, p) && !existsSync(p)) throw new UsageError(`--presets: '${p}' is neither a preset (${Object.keys(PRESETS).join(", ")}) nor a config file`);

@@ -5,7 +5,6 @@
 // Rounds alternate between the binding and the C++ loop and the best of each is kept, so that other load
 // on the machine affects both sides alike.
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import {
   AdamW,
   cudaAvailable,
@@ -30,6 +29,7 @@ import {
 import { native } from "../torch/native.ts";
 import { Progress } from "../util/progress.ts";
 import { UsageError } from "../util/errors.ts";
+import { parseFlags } from "./args.ts";
 
 const USAGE = `usage: nast bench kernels [--json] [--device cpu|cuda] [--rounds N] [--threads N] [--tf32]
 
@@ -212,26 +212,18 @@ function measureTrainStep(device: string, rounds: number, tick: () => void): Res
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        json: { type: "boolean", default: false },
-        device: { type: "string", default: "cpu" },
-        rounds: { type: "string", default: "5" },
-        tf32: { type: "boolean", default: false },
-        threads: { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n${USAGE}`);
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const parsed = parseFlags({
+    args: argv,
+    options: {
+      json: { type: "boolean", default: false },
+      device: { type: "string", default: "cpu" },
+      rounds: { type: "string", default: "5" },
+      tf32: { type: "boolean", default: false },
+      threads: { type: "string" },
+    },
+  }, USAGE);
+  if (!parsed) return 0;
+  const { values } = parsed;
   const device = values.device!;
   const rounds = Number(values.rounds);
   if (!/^(cpu|cuda(:\d+)?)$/.test(device)) throw new UsageError(`--device must be cpu or cuda[:N], not ${device}\n${USAGE}`);

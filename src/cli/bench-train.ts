@@ -1,7 +1,7 @@
 // `nast bench train`: ms/step and frames/s of full training updates per preset on a synthetic batch, LiSA's
 // effect on encoder time and Q/K parameters, and (--pytorch) the same step in plain PyTorch for the ratio.
-import { parseArgs } from "node:util";
 import { UsageError } from "../util/errors.ts";
+import { parseFlags } from "./args.ts";
 
 const USAGE = `usage: nast bench train [--json] [--device cpu|cuda] [--presets tiny,small] [options]
 
@@ -28,7 +28,7 @@ export async function run(argv: string[]): Promise<number> {
   const args = argv.flatMap((a, i) =>
     a === "--pytorch" && (argv[i + 1] === undefined || argv[i + 1]!.startsWith("-")) ? ["--pytorch=python3"] : [a],
   );
-  const { values, positionals } = parseArgs({
+  const parsed = parseFlags({
     args,
     allowPositionals: true,
     options: {
@@ -44,13 +44,10 @@ export async function run(argv: string[]): Promise<number> {
       "no-curriculum": { type: "boolean" },
       pytorch: { type: "string" },
       threads: { type: "string" },
-      help: { type: "boolean", short: "h" },
     },
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  }, USAGE);
+  if (!parsed) return 0;
+  const { values, positionals } = parsed;
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}\n\n${USAGE}`);
   const device = values.device!;
   if (!/^(cpu|cuda(:\d+)?)$/.test(device)) throw new UsageError(`--device must be cpu or cuda[:N]`);

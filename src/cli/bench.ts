@@ -9,9 +9,14 @@ const benches: Record<string, () => Promise<{ run: (argv: string[]) => Promise<n
 
 export async function run(argv: string[]): Promise<number> {
   const [which, ...rest] = argv;
+  const usage = `usage: nast bench ${Object.keys(benches).join("|")} [--json]`;
+  if (which === "--help" || which === "-h") {
+    process.stdout.write(`${usage}     (nast bench <benchmark> --help for its options)\n`);
+    return 0;
+  }
   const load = which === undefined ? undefined : benches[which];
   if (load === undefined) {
-    throw new UsageError(`usage: nast bench ${Object.keys(benches).join("|")} [--json]`);
+    throw new UsageError(usage);
   }
   return (await load()).run(rest);
 }

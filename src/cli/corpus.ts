@@ -4,7 +4,6 @@
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { mkdirSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { UsageError } from "../util/errors.ts";
 import { JsonLogger } from "../util/log.ts";
 import { Progress } from "../util/progress.ts";
@@ -14,6 +13,7 @@ import { planTalks } from "../corpus/talks.ts";
 import { synthesizeCorpus } from "../corpus/synth.ts";
 import { prefixTools, systemTools } from "../corpus/tools.ts";
 import { enginePackages, engines, parseEngines } from "../corpus/voices.ts";
+import { parseFlags } from "./args.ts";
 
 const usage = `usage:
   nast corpus synth -o DIR [options]      speech-translation corpus in MuST-C layout: DIR/<pair>/data/<split>/{wav,txt}
@@ -49,36 +49,27 @@ export async function run(argv: string[]): Promise<number> {
     return sub === undefined ? 2 : 0;
   }
   if (sub !== "synth" && sub !== "text") throw new UsageError(`corpus: unknown subcommand '${sub}'\n${usage}`);
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: rest,
-      options: {
-        output: { type: "string", short: "o" },
-        pair: { type: "string", default: "en-es" },
-        hours: { type: "string" },
-        sentences: { type: "string" },
-        seed: { type: "string", default: "1" },
-        text: { type: "string" },
-        tsv: { type: "string" },
-        jobs: { type: "string" },
-        engines: { type: "string", default: engines.join(",") },
-        "holdout-engine": { type: "string", default: "" },
-        "no-augment": { type: "boolean", default: false },
-        tools: { type: "string" },
-        shard: { type: "string" },
-        splits: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    throw new UsageError(`corpus ${sub}: ${(err as Error).message}\n${usage}`);
-  }
-  if (values.help) {
-    process.stdout.write(usage);
-    return 0;
-  }
+  const parsed = parseFlags({
+    args: rest,
+    options: {
+      output: { type: "string", short: "o" },
+      pair: { type: "string", default: "en-es" },
+      hours: { type: "string" },
+      sentences: { type: "string" },
+      seed: { type: "string", default: "1" },
+      text: { type: "string" },
+      tsv: { type: "string" },
+      jobs: { type: "string" },
+      engines: { type: "string", default: engines.join(",") },
+      "holdout-engine": { type: "string", default: "" },
+      "no-augment": { type: "boolean", default: false },
+      tools: { type: "string" },
+      shard: { type: "string" },
+      splits: { type: "string" },
+    },
+  }, usage);
+  if (!parsed) return 0;
+  const { values } = parsed;
   if (!values.output) throw new UsageError(`corpus ${sub}: -o is required\n${usage}`);
   const num = (flag: string, v: string | undefined, integer: boolean, min: number): number | undefined => {
     if (v === undefined) return undefined;

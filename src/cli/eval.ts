@@ -44,16 +44,12 @@ export async function run(argv: string[]): Promise<number> {
         beam: { type: "string" },
         batch: { type: "string" },
         threads: { type: "string" },
-        help: { type: "boolean", short: "h" },
       },
     },
     USAGE,
   );
+  if (!parsed) return 0;
   const v = parsed.values;
-  if (v.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
   if (v.mustc === undefined || v.pair === undefined || v.split === undefined) throw new UsageError(`--mustc, --pair and --split are required\n\n${USAGE}`);
   const [src, tgt] = parsePair(v.pair);
   const outDir = v.output ?? `nast-eval-${v.pair}-${v.split}`;

@@ -29,16 +29,12 @@ export async function run(argv: string[]): Promise<number> {
         output: { type: "string", short: "o" },
         fp16: { type: "boolean" },
         spm: { type: "string" },
-        help: { type: "boolean", short: "h" },
       },
     },
     USAGE,
   );
+  if (!parsed) return 0;
   const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
   if (positionals.length !== 1) throw new UsageError(`give exactly one checkpoint\n\n${USAGE}`);
   if (values.output === undefined) throw new UsageError(`-o MODEL_DIR is required\n\n${USAGE}`);
   const t0 = performance.now();

@@ -34,16 +34,12 @@ export async function run(argv: string[]): Promise<number> {
         output: { type: "string", short: "o" },
         bench: { type: "boolean" },
         seconds: { type: "string" },
-        help: { type: "boolean", short: "h" },
       },
     },
     USAGE,
   );
+  if (!parsed) return 0;
   const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
   if (values.bench) return bench(positionals[0], values.seconds);
   if (positionals.length === 0) throw new UsageError(`no input given\n\n${USAGE}`);
   if (values.output === undefined) throw new UsageError(`-o/--output is required\n\n${USAGE}`);

@@ -13,19 +13,16 @@ const USAGE = `usage: nast plot EXP_DIR [-o PNG] [--width PX]
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags({
+  const parsed = parseFlags({
     args: argv,
     allowPositionals: true,
     options: {
       output: { type: "string", short: "o" },
       width: { type: "string", default: "1200" },
-      help: { type: "boolean", short: "h" },
     },
   }, USAGE);
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  if (!parsed) return 0;
+  const { values, positionals } = parsed;
   const expDir = positionals[0];
   if (positionals.length !== 1 || expDir === undefined) throw new UsageError(`expected one EXP_DIR\n\n${USAGE}`);
   const width = Number(values.width);

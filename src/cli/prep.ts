@@ -36,7 +36,7 @@ function intFlag(name: string, value: string | undefined, fallback: number, min:
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseFlags(
+  const parsed = parseFlags(
     {
       args: argv,
       options: {
@@ -51,17 +51,14 @@ export async function run(argv: string[]): Promise<number> {
         "min-frames": { type: "string" },
         "max-frames": { type: "string" },
         log: { type: "string" },
-        help: { type: "boolean", short: "h" },
       },
       strict: true,
       allowPositionals: false,
     },
     USAGE,
   );
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  if (!parsed) return 0;
+  const { values } = parsed;
   if (!values.mustc || !values.pair || !values.out) throw new UsageError(`--mustc, --pair and -o are required\n\n${USAGE}`);
   const splits = (values.splits ?? "train,dev,tst-COMMON").split(",").map((s) => s.trim()).filter((s) => s.length > 0);
   if (splits.length === 0) throw new UsageError("--splits is empty");

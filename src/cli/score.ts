@@ -71,7 +71,11 @@ const BY_NAME = new Map(OPTIONS.flatMap((o) => o.names.map((n) => [n, o] as cons
 
 type Parsed = { positional: string[]; flags: Set<string>; values: Map<string, string>; lists: Map<string, string[]> };
 
-/** argparse-like parsing: options taking several values consume arguments up to the next option. */
+/**
+ * argparse-like parsing: options taking several values consume arguments up to the next option. (Not
+ * parseFlags: sacreBLEU's multi-letter short options, -tok or -nr, and its lists are beyond node:util's
+ * parseArgs.) A bad option is a UsageError showing the usage, as parseFlags makes it.
+ */
 export function parseScoreArgs(argv: string[]): Parsed {
   const parsed: Parsed = { positional: [], flags: new Set(), values: new Map(), lists: new Map() };
   const isOption = (a: string) => a.startsWith("-") && a !== "-" && !/^-\d/.test(a);
@@ -88,20 +92,20 @@ export function parseScoreArgs(argv: string[]): Parsed {
     const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
     const name = eq === -1 ? arg : arg.slice(0, eq);
     const spec = BY_NAME.get(name);
-    if (spec === undefined) throw new UsageError(`score: unknown option '${name}' (see nast score --help)`);
+    if (spec === undefined) throw new UsageError(`score: unknown option '${name}'\n\n${usage()}`);
     if (spec.kind === "flag") {
-      if (eq !== -1) throw new UsageError(`score: ${name} takes no value`);
+      if (eq !== -1) throw new UsageError(`score: ${name} takes no value\n\n${usage()}`);
       parsed.flags.add(spec.dest);
     } else if (spec.kind === "value") {
       let value: string | undefined;
       if (eq !== -1) value = arg.slice(eq + 1);
       else value = argv[++k];
-      if (value === undefined || (eq === -1 && isOption(value))) throw new UsageError(`score: ${name} needs a value`);
+      if (value === undefined || (eq === -1 && isOption(value))) throw new UsageError(`score: ${name} needs a value\n\n${usage()}`);
       parsed.values.set(spec.dest, value);
     } else {
       const values: string[] = eq !== -1 ? [arg.slice(eq + 1)] : [];
       while (k + 1 < argv.length && !isOption(argv[k + 1] as string)) values.push(argv[++k] as string);
-      if (spec.nonEmpty && values.length === 0) throw new UsageError(`score: ${name} needs at least one value`);
+      if (spec.nonEmpty && values.length === 0) throw new UsageError(`score: ${name} needs at least one value\n\n${usage()}`);
       parsed.lists.set(spec.dest, [...(parsed.lists.get(spec.dest) ?? []), ...values]);
     }
   }

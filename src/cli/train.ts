@@ -58,7 +58,7 @@ function num(name: string, v: string | undefined): number | undefined {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags({
+  const parsed = parseFlags({
     args: argv,
     allowPositionals: true,
     options: {
@@ -91,13 +91,10 @@ export async function run(argv: string[]): Promise<number> {
       "no-progress": { type: "boolean" },
       "no-prefetch": { type: "boolean" },
       "max-bad-steps": { type: "string" },
-      help: { type: "boolean", short: "h" },
     },
   }, USAGE);
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  if (!parsed) return 0;
+  const { values, positionals } = parsed;
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}\n\n${USAGE}`);
   if (!values.data || !values.out) throw new UsageError(`-d DATA_DIR and -o EXP_DIR are required\n\n${USAGE}`);
   if (!values.config && !values.resume) throw new UsageError(`-c CONFIG is required (a preset: tiny, small, base, repro; or a JSON file)\n\n${USAGE}`);

@@ -65,16 +65,12 @@ export async function run(argv: string[]): Promise<number> {
         beam: { type: "string" },
         "top-k": { type: "string" },
         batch: { type: "string" },
-        help: { type: "boolean", short: "h" },
       },
     },
     USAGE,
   );
+  if (!parsed) return 0;
   const { values, positionals: inputs } = parsed;
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
   if (inputs.length === 0) throw new UsageError(`no audio input given\n\n${USAGE}`);
   if (inputs.filter((i) => i === "-").length > 1) throw new UsageError(`"-" (stdin) can be given only once`);
   if (inputs.includes("-") && process.stdin.isTTY) throw new UsageError(`"-" reads audio from stdin, but stdin is a terminal; pipe a file in (nast translate - < talk.mp3)`);
