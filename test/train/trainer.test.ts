@@ -48,17 +48,21 @@ test("tiny preset: the loss falls, dev BLEU rises above 0, the log holds every t
   assert.ok(existsSync(join(exp, "curves.png")));
 });
 
-/** Runs `nast train` and SIGKILLs it as soon as its first checkpoint is on disk. */
-function trainAndKill(args: string[], exp: string): Promise<string | null> {
+/** Runs `nast train`, sends it `signal` once `ready()` holds (polled every 5 ms); resolves with how it ended. */
+function trainAndSignal(args: string[], signal: NodeJS.Signals, ready: () => boolean): Promise<{ code: number | null; signal: string | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "src/cli/main.ts"), "train", ...args], { cwd: REPO, stdio: "ignore" });
+    let sent = false;
     const timer = setInterval(() => {
-      if (existsSync(join(exp, "checkpoints", "latest.json"))) child.kill("SIGKILL");
+      if (!sent && ready()) {
+        sent = true;
+        child.kill(signal);
+      }
     }, 5);
     child.on("error", reject);
-    child.on("exit", (_code, signal) => {
+    child.on("exit", (code, got) => {
       clearInterval(timer);
-      resolve(signal);
+      resolve({ code, signal: got });
     });
   });
 }
@@ -68,8 +72,8 @@ test("a run killed with SIGKILL and resumed equals the uninterrupted run", async
   const whole = join(d.dir, "exp-whole");
   nast(["train", ...args(whole)]);
   const killed = join(d.dir, "exp-killed");
-  const signal = await trainAndKill(args(killed), killed);
-  assert.equal(signal, "SIGKILL", "the run was killed before it finished");
+  const ended = await trainAndSignal(args(killed), "SIGKILL", () => existsSync(join(killed, "checkpoints", "latest.json")));
+  assert.equal(ended.signal, "SIGKILL", "the run was killed before it finished");
   const before = listCheckpoints(killed).at(-1)!.step;
   assert.ok(before < 10);
   const again = nast(["train", "-d", d.data, "-o", killed, "--resume", "--threads", "1", "--no-progress"], { allowFail: true });
@@ -89,32 +93,14 @@ test("a run killed with SIGKILL and resumed equals the uninterrupted run", async
   assert.match(refused.stderr, /already holds checkpoints: pass --resume/);
 });
 
-/** Runs `nast train` and sends it SIGTERM once its first update is logged; resolves with the exit code. */
-function trainAndTerminate(args: string[], exp: string): Promise<number | null> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "src/cli/main.ts"), "train", ...args], { cwd: REPO, stdio: "ignore" });
-    let sent = false;
-    const timer = setInterval(() => {
-      const log = join(exp, "train.log.jsonl");
-      if (!sent && existsSync(log) && readFileSync(log, "utf8").includes('"event":"train"')) {
-        sent = true;
-        child.kill("SIGTERM");
-      }
-    }, 5);
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      clearInterval(timer);
-      resolve(code);
-    });
-  });
-}
-
 test("SIGTERM and --max-seconds stop after the current update with a checkpoint; resuming loses nothing", async () => {
   const args = (exp: string) => ["-c", "tiny", "-d", d.data, "-o", exp, "--max-steps", "10", "--valid-every", "5", "--valid-max", "1", ...COMMON];
   const whole = join(d.dir, "exp-whole-term");
   nast(["train", ...args(whole)]);
   const stopped = join(d.dir, "exp-term");
-  assert.equal(await trainAndTerminate(args(stopped), stopped), 0, "a clean stop exits 0");
+  const log = join(stopped, "train.log.jsonl");
+  const firstUpdate = () => existsSync(log) && readFileSync(log, "utf8").includes('"event":"train"');
+  assert.equal((await trainAndSignal(args(stopped), "SIGTERM", firstUpdate)).code, 0, "a clean stop exits 0");
   const done = readLog(stopped).find((r) => r.event === "done")!;
   assert.equal(done.reason, "stopped by SIGTERM");
   const at = done.step as number;
