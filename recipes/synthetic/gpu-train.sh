@@ -15,8 +15,9 @@
 # Environment: W (work folder, /tmp/nast-gpu), HOURS (45; the size is fixed when the TSV is made by
 # `gpu-corpus.sh kit`), PRESET (small), TRAIN_SECONDS (600), LR (1e-3), WARMUP (800), VALID_EVERY (300),
 # CALL_SECONDS (unset; when set, TRAIN_SECONDS is what is left of it after setup), VALID_MAX (500 dev
-# utterances), KEEP_BEST (5), SHIP (main: the run whose averaged weights come back), ABLATIONS (1), UNFREEZE (300: the retro-fit trains only
-# the LiSA parameters for this many updates), CUDA_TESTS (1: run the op tests on CUDA during setup).
+# utterances), KEEP_BEST (5), SHIP (main: the run whose averaged weights come back), ABLATIONS (1),
+# UNFREEZE (300: the retro-fit trains only the LiSA parameters for this many updates), CUDA_TESTS (1: run
+# the op tests on CUDA during setup).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 W=${W:-/tmp/nast-gpu}
