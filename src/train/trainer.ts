@@ -6,8 +6,9 @@
 // history. The data order of an epoch is batchesByFrames(frames, maxFrames, seed, epoch); the update at
 // (epoch, batch) reseeds libtorch's generator (dropout) and a JS Rng (curriculum mask, drop-net) from
 // (seed, epoch, batch); each micro-batch's SpecAugment has its own stream from (seed, epoch, its batch), so
-// that a worker thread can collate it ahead (src/train/prefetch.ts). A checkpoint stores the model, Adam's moments and step count, and
-// the position; a resumed run therefore replays the same updates bit for bit on the CPU.
+// that a worker thread can collate it ahead (src/train/prefetch.ts). A checkpoint stores the model, Adam's
+// moments and step count, and the position; a resumed run therefore replays the same updates bit for bit
+// on the CPU.
 import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig, subsampledLength, validateConfig, withVocabSize, type NastConfig } from "../model/config.ts";
