@@ -34,6 +34,10 @@ const USAGE = `usage: nast train -c CONFIG|PRESET -d DATA_DIR -o EXP_DIR [option
   --no-curriculum        switch the ground-truth mixing off for this run
   --no-specaugment       switch SpecAugment off
   --threads N            CPU threads of libtorch
+  --init SOURCE          start from the weights of a trained model with a fresh optimizer and schedule
+                         (fine-tuning, or continuing a run whose checkpoints are gone): a checkpoint, a
+                         nast average output or a model package such as models/default; without -c its own
+                         config is used, and a package's data must be prepared with its spm.model
   --retrofit-lisa CKPT   retro-fit LiSA: start from a trained model without LiSA (the config must have
                          LiSA layers), train only the LiSA parameters with the task loss + λ·KL
   --kl-weight X          λ of the retro-fit attention KL (default 1)
@@ -86,6 +90,7 @@ export async function run(argv: string[]): Promise<number> {
       "no-specaugment": { type: "boolean" },
       threads: { type: "string" },
       "retrofit-lisa": { type: "string" },
+      init: { type: "string" },
       "kl-weight": { type: "string" },
       "unfreeze-after": { type: "string" },
       "no-progress": { type: "boolean" },
@@ -97,7 +102,10 @@ export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parsed;
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}\n\n${USAGE}`);
   if (!values.data || !values.out) throw new UsageError(`-d DATA_DIR and -o EXP_DIR are required\n\n${USAGE}`);
-  if (!values.config && !values.resume) throw new UsageError(`-c CONFIG is required (a preset: tiny, small, base, repro; or a JSON file)\n\n${USAGE}`);
+  if (!values.config && !values.resume && !values.init) {
+    throw new UsageError(`-c CONFIG is required (a preset: tiny, small, base, repro; or a JSON file), or --init MODEL\n\n${USAGE}`);
+  }
+  if (values.init && values["retrofit-lisa"]) throw new UsageError("--init and --retrofit-lisa both name the starting weights: give one");
   const device = values.device!;
   if (!/^(cpu|cuda(:\d+)?)$/.test(device)) throw new UsageError(`--device must be cpu or cuda[:N], got "${device}"`);
   const precision = values.precision!;
@@ -138,6 +146,7 @@ export async function run(argv: string[]): Promise<number> {
     resume: values.resume ?? false,
     threads: threads ?? null,
     maxSeconds: maxSeconds ?? null,
+    init: values.init ?? null,
     precision,
     flags,
     retrofit: values["retrofit-lisa"]

@@ -23,7 +23,6 @@ import {
   keep,
   noGrad,
   cudaAvailable,
-  loadSafetensors,
   manualSeed,
   numThreads,
   setNumThreads,
@@ -46,6 +45,7 @@ import { curriculumRatio, inverseSqrtLr } from "./schedule.ts";
 import { resolveSettings, type TrainSettings } from "./settings.ts";
 import { microBatchStep, type StepContext } from "./step.ts";
 import { validate, type ValidationResult } from "./validate.ts";
+import { checkSameSpm, completeWeights, readStartWeights, type StartWeights } from "./start-weights.ts";
 
 export interface RetrofitOptions {
   /** A trained checkpoint without LiSA whose weights start the LiSA model. */
@@ -69,6 +69,11 @@ export interface TrainOptions {
   /** Command-line settings, applied over the config's "train" object (or the resumed run's settings). */
   flags: Partial<Record<keyof TrainSettings, unknown>>;
   retrofit: RetrofitOptions | null;
+  /**
+   * Start a new run from these weights (a checkpoint, an averaged file or a model package) with a fresh
+   * optimizer and schedule; without a config, the model's own is used. Ignored when resuming.
+   */
+  init?: string | null;
   /** Progress line on stderr (default: when stderr is a TTY). */
   progress?: boolean;
   /**
@@ -122,32 +127,9 @@ function trainableNames(cfg: NastConfig, retrofit: RetrofitOptions | null, step:
 
 /** Model parameters for a LiSA retro-fit: the trained model's weights, LiSA modules freshly initialised. */
 function retrofitParams(cfg: NastConfig, from: string, seed: number, device: string): Map<string, Tensor> {
-  const { tensors } = loadSafetensors(from, device);
-  const specs = paramSpecs(cfg, { teacher: true });
-  const wanted = new Set(specs.map((s) => s.name));
-  for (const [name, t] of tensors) {
-    if (!wanted.has(name)) {
-      t.dispose();
-      tensors.delete(name);
-    }
-  }
-  // Only the LiSA modules may be new: every other weight must come from the trained model. A file without
-  // them (an optimizer state, a model of another size) would otherwise start the run from random weights.
-  const lisa = new Set(lisaParamNames(cfg));
-  const missing = specs.filter((s) => !s.buffer && !lisa.has(s.name) && !tensors.has(s.name)).map((s) => s.name);
-  if (missing.length > 0) {
-    for (const t of tensors.values()) t.dispose();
-    throw new InputError(
-      from,
-      `lacks ${missing.length} weights of the model to retro-fit (e.g. ${missing.slice(0, 3).join(", ")}): ` +
-        `give a model checkpoint (ckpt-<step>.safetensors, not its .train.safetensors optimizer state, or a nast average output) ` +
-        `of the same config without LiSA`,
-    );
-  }
-  const fresh = initParams(cfg, { seed, device, teacher: true, skip: new Set(tensors.keys()) });
-  const params = new Map([...tensors, ...fresh]);
-  checkParams(specs, params, from);
-  return params;
+  // Only the LiSA modules may be new; the full layers' Q/K stay as the KL teacher.
+  const start = readStartWeights(from, device);
+  return completeWeights(cfg, paramSpecs(cfg, { teacher: true }), start, new Set(lisaParamNames(cfg)), { seed, device, teacher: true });
 }
 
 export async function train(opts: TrainOptions): Promise<TrainSummary> {
@@ -168,8 +150,8 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
 
   // Config, settings and starting state: a fresh run, or the experiment's last checkpoint.
   const resumed = opts.resume ? loadLatestCheckpoint(opts.expDir) : null;
-  if (opts.resume && !resumed && !opts.config) {
-    throw new UsageError(`--resume: ${opts.expDir} holds no checkpoint yet; start the run with -c CONFIG (with or without --resume)`);
+  if (opts.resume && !resumed && !opts.config && !opts.init) {
+    throw new UsageError(`--resume: ${opts.expDir} holds no checkpoint yet; start the run with -c CONFIG or --init MODEL (with or without --resume)`);
   }
   if (!opts.resume && listCheckpoints(opts.expDir).length > 0) {
     throw new UsageError(`${opts.expDir} already holds checkpoints: pass --resume to continue that run, or choose another -o EXP_DIR`);
@@ -179,6 +161,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   let retrofit = opts.retrofit;
   let state: TrainerState;
   let adamStep = 0;
+  let start: StartWeights | null = null;
   if (resumed) {
     cfg = validateConfig(resumed.config, `${opts.expDir} (checkpoint config)`);
     const saved = resumed.state.options as unknown as PersistedOptions;
@@ -187,8 +170,17 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     adamStep = saved.adamStep;
     state = resumed.state;
   } else {
-    cfg = withVocabSize(loadConfig(opts.config), spm.vocabSize);
-    settings = resolveSettings(cfg, opts.flags, opts.config);
+    start = opts.init ? readStartWeights(opts.init, opts.device) : null;
+    const base = opts.config ? loadConfig(opts.config) : start?.cfg;
+    if (!base) throw new UsageError(`--init ${opts.init}: ${start?.path} carries no model config ("nast.config" metadata); pass -c CONFIG`);
+    if (start) {
+      checkSameSpm(start, spmPath);
+      if (start.cfg && start.cfg.vocabSize !== spm.vocabSize) {
+        throw new InputError(spmPath, `has ${spm.vocabSize} pieces but ${start.path} was trained with ${start.cfg.vocabSize}: prepare the data with that model's SentencePiece model`);
+      }
+    }
+    cfg = withVocabSize(base, spm.vocabSize);
+    settings = resolveSettings(cfg, opts.flags, opts.config || start!.path);
     state = { step: 0, epoch: 0, batchInEpoch: 0, badSteps: 0, seed: settings.seed, options: {}, elapsed: 0 };
   }
   if (cfg.vocabSize !== spm.vocabSize) {
@@ -215,6 +207,8 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     checkParams(paramSpecs(cfg, { teacher: retrofit !== null }), params, join(opts.expDir, "checkpoints"));
   } else if (retrofit) {
     params = retrofitParams(cfg, retrofit.from, settings.seed, opts.device);
+  } else if (start) {
+    params = completeWeights(cfg, paramSpecs(cfg), start, new Set(), { seed: settings.seed, device: opts.device });
   } else {
     params = initParams(cfg, { seed: settings.seed, device: opts.device });
   }
@@ -253,6 +247,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     devUtterances: devStore?.size ?? 0,
     settings,
     retrofit,
+    ...(start ? { init: start.path } : {}),
     step: state.step,
     epoch: state.epoch,
     batchInEpoch: state.batchInEpoch,

@@ -195,5 +195,55 @@ test("LiSA retro-fit trains only the LiSA parameters, then everything after --un
   const wrong = nast(["train", "-c", "tiny", "-d", d.data, "-o", join(d.dir, "exp-retrofit-wrong"), "--retrofit-lisa", moments, "--max-steps", "1", ...COMMON], { allowFail: true });
   assert.notEqual(wrong.status, 0);
   assert.ok(wrong.stderr.includes(moments), wrong.stderr);
-  assert.match(wrong.stderr, /lacks \d+ weights of the model to retro-fit .*not its \.train\.safetensors optimizer state/);
+  assert.match(wrong.stderr, /lacks \d+ weights of the model .*not its \.train\.safetensors optimizer state/);
+});
+
+test("--init starts a new run from a checkpoint or a model package's weights, fresh optimizer, own config", () => {
+  const src = join(d.dir, "exp-init-source");
+  nast(["train", "-c", "tiny", "-d", d.data, "-o", src, "--max-steps", "6", "--valid-every", "1000", "--valid-max", "1", ...COMMON]);
+  const trained = readSafetensors(listCheckpoints(src).at(-1)!.path).tensors;
+  const pkg32 = join(d.dir, "pkg-init-fp32");
+  const pkg16 = join(d.dir, "pkg-init-fp16");
+  nast(["export", src, "-o", pkg32, "--spm", join(d.data, "spm.model")]);
+  nast(["export", src, "-o", pkg16, "--fp16", "--spm", join(d.data, "spm.model")]);
+  // One update at a vanishing learning rate: the run's weights are the source's, to the update's size.
+  const tinyStep = ["--max-steps", "1", "--lr", "1e-12", "--warmup", "1", "--valid-every", "1000", "--valid-max", "1", "--threads", "1", "--no-progress"];
+  const cases: [string, string, number][] = [
+    ["checkpoint", src, 1e-6],
+    ["package (fp32)", pkg32, 1e-6],
+    ["package (fp16)", pkg16, 2e-3],
+  ];
+  for (const [label, from, tol] of cases) {
+    const exp = join(d.dir, `exp-init-${label.replace(/\W+/g, "-")}`);
+    nast(["train", "--init", from, "-d", d.data, "-o", exp, ...tinyStep]); // no -c: the model's own config
+    assert.ok(readLog(exp).some((r) => r.event === "start" && typeof r.init === "string"), `${label}: the start record names the weights`);
+    const got = readSafetensors(listCheckpoints(exp).at(-1)!.path).tensors;
+    for (const [name, t] of trained) {
+      if (t.dtype !== "F32" || name.includes("running_")) continue;
+      const a = toFloat64(t);
+      const b = toFloat64(got.get(name)!);
+      let worst = 0;
+      for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(a[i]!)));
+      assert.ok(worst <= tol, `${label}: ${name} differs by ${worst}`);
+    }
+  }
+  // The first loss of a fine-tuning run is the trained model's, far below a random start's.
+  const first = (exp: string) => readLog(exp).find((r) => r.event === "train")!.loss as number;
+  const fresh = join(d.dir, "exp-init-random");
+  nast(["train", "-c", "tiny", "-d", d.data, "-o", fresh, ...tinyStep]);
+  assert.ok(first(join(d.dir, "exp-init-checkpoint")) < 0.8 * first(fresh), "starts where the source stopped");
+
+  // A package's vocabulary must be the data's; the optimizer state is no model.
+  const otherSpm = join(d.dir, "pkg-other-spm");
+  cpSync(pkg32, otherSpm, { recursive: true });
+  writeFileSync(join(otherSpm, "spm.model"), Buffer.concat([readFileSync(join(otherSpm, "spm.model")), Buffer.from([0])]));
+  const bad = nast(["train", "--init", otherSpm, "-d", d.data, "-o", join(d.dir, "exp-init-bad"), ...tinyStep], { allowFail: true });
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /is not the SentencePiece model of .*prepare the data with it/);
+  const moments = listCheckpoints(src).at(-1)!.path.replace(/\.safetensors$/, ".train.safetensors");
+  const opt = nast(["train", "--init", moments, "-c", "tiny", "-d", d.data, "-o", join(d.dir, "exp-init-opt"), ...tinyStep], { allowFail: true });
+  assert.notEqual(opt.status, 0);
+  assert.match(opt.stderr, /lacks \d+ weights of the model/);
+  const both = nast(["train", "--init", src, "--retrofit-lisa", src, "-d", d.data, "-o", join(d.dir, "exp-init-both")], { allowFail: true });
+  assert.equal(both.status, 2);
 });
