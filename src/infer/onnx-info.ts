@@ -15,7 +15,8 @@ export class OnnxFormatError extends Error {
   override name = "OnnxFormatError";
 }
 
-class Reader {
+/** A cursor over a protobuf message's bytes; also what src/export/onnx-weights.ts reads initializers with. */
+export class ProtoReader {
   pos: number;
   constructor(
     readonly buf: Uint8Array,
@@ -71,15 +72,15 @@ class Reader {
     }
     if (this.pos > this.end) throw new OnnxFormatError("truncated");
   }
-  sub([start, end]: [number, number]): Reader {
-    return new Reader(this.buf, start, end);
+  sub([start, end]: [number, number]): ProtoReader {
+    return new ProtoReader(this.buf, start, end);
   }
   string([start, end]: [number, number]): string {
     return new TextDecoder("utf-8", { fatal: false }).decode(this.buf.subarray(start, end));
   }
 }
 
-function valueInfo(r: Reader): { name: string; dims: (number | string)[] } {
+function valueInfo(r: ProtoReader): { name: string; dims: (number | string)[] } {
   let name = "";
   const dims: (number | string)[] = [];
   while (!r.done) {
@@ -125,7 +126,7 @@ function valueInfo(r: Reader): { name: string; dims: (number | string)[] } {
 }
 
 export function readOnnxInfo(buf: Uint8Array): OnnxInfo {
-  const r = new Reader(buf, 0, buf.length);
+  const r = new ProtoReader(buf, 0, buf.length);
   const info: OnnxInfo = { irVersion: 0, metadata: {}, inputs: [], outputs: [] };
   let sawGraph = false;
   while (!r.done) {

@@ -1,11 +1,16 @@
 // The protobuf writer (wire-format bytes checked by hand against the encoding rules) and the reader of
-// ONNX model headers used by translate (round trip, truncation detected).
+// ONNX model headers used by translate (round trip, truncation detected), and the initializer reader of
+// `nast train --init`.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ProtoWriter } from "../../src/export/protobuf.ts";
 import { modelProto } from "../../src/export/onnx-proto.ts";
 import { GraphBuilder, float32ToFloat16 } from "../../src/export/graph.ts";
 import { readOnnxInfo, OnnxFormatError } from "../../src/infer/onnx-info.ts";
+import { readOnnxWeights } from "../../src/export/onnx-weights.ts";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 test("varints, negative int64, floats, strings and nested messages", () => {
   const bytes = (w: ProtoWriter): number[] => Array.from(w.toBuffer());
@@ -43,4 +48,33 @@ test("readOnnxInfo reads back metadata, inputs and output shapes; truncation is 
     assert.throws(() => readOnnxInfo(bytes.subarray(0, cut)), OnnxFormatError, `cut at ${cut}`);
   }
   assert.throws(() => readOnnxInfo(Buffer.from("hello world, not a model")), OnnxFormatError);
+});
+
+test("readOnnxWeights reads initializers back (float16 ones widened under their own name); garbage is refused", () => {
+  const dir = mkdtempSync(join(tmpdir(), "nast-onnx-weights-"));
+  try {
+    const g = new GraphBuilder();
+    const x = g.input("feats", "float32", ["B", 3]);
+    const w = Float32Array.from([0.5, -1.25, 3, 1e-3, 65504, -0]);
+    const half = float32ToFloat16(w);
+    const a = g.initializer("layer.weight", "float32", [3, 2], new Uint8Array(w.buffer));
+    const b = g.initializer("other.weight.fp16", "float16", [2, 3], new Uint8Array(half.buffer));
+    const y = g.op("MatMul", [x, a], {}, "float32");
+    g.output(g.op("Add", [y, g.op("Cast", [b], { to: 1 }, "float32")], {}, "float32"), "y", ["B", 2]);
+    const path = join(dir, "model.onnx");
+    writeFileSync(path, Buffer.concat(modelProto(g.model({ graphName: "g", metadata: { "nast.config": "{}" }, producerVersion: "t" }))));
+    const got = readOnnxWeights(path);
+    assert.deepEqual(got.metadata, { "nast.config": "{}" });
+    const layer = got.tensors.get("layer.weight")!;
+    assert.deepEqual([layer.dtype, layer.shape], ["float32", [3, 2]]);
+    assert.deepEqual(Array.from(new Float32Array(layer.data.buffer)), Array.from(w));
+    const other = got.tensors.get("other.weight")!;
+    assert.deepEqual([other.dtype, other.shape], ["float32", [2, 3]]);
+    assert.deepEqual(Array.from(new Float32Array(other.data.buffer)), [0.5, -1.25, 3, 0.0010004043579101562, 65504, -0]);
+    const bad = join(dir, "bad.onnx");
+    writeFileSync(bad, Buffer.from("not a protobuf at all, just text\n"));
+    assert.throws(() => readOnnxWeights(bad), (e: Error) => e instanceof OnnxFormatError && e.message.startsWith(`${bad}: not a model written by nast export`));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
