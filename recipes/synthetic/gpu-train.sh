@@ -16,8 +16,9 @@
 # `gpu-corpus.sh kit`), PRESET (small), TRAIN_SECONDS (600), LR (1e-3), WARMUP (800), VALID_EVERY (300),
 # CALL_SECONDS (unset; when set, TRAIN_SECONDS is what is left of it after setup), VALID_MAX (500 dev
 # utterances), KEEP_BEST (5), SHIP (main: the run whose averaged weights come back), ABLATIONS (1),
-# UNFREEZE (300: the retro-fit trains only the LiSA parameters for this many updates), CUDA_TESTS (1: run
-# the op tests on CUDA during setup).
+# UNFREEZE (300: the retro-fit trains only the LiSA parameters for this many updates), INIT (unset: main
+# starts from these weights, e.g. models/default, instead of random ones), CUDA_TESTS (1: run the op tests
+# on CUDA during setup).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 W=${W:-/tmp/nast-gpu}
@@ -62,7 +63,7 @@ setup() {
 # checkpoint: LiSA retro-fitted onto that model, to compare with `main` (LiSA from scratch) at the same total
 # number of updates.
 runs() {
-  echo "main 0 $PRESET"
+  echo "main 0 $PRESET${INIT:+ --init $INIT}"
   [ "${ABLATIONS:-1}" = 1 ] || return 0
   echo "no-pae 1 models/configs/ablations/no-pae.json"
   echo "no-cla 1 models/configs/ablations/no-cla.json"
