@@ -12,6 +12,9 @@
 #   once (within 30 s) finds the corpus, features and kernels done and resumes the same runs for TRAIN_SECONDS
 #   more (~540 per call); every call ends with main's averaged float16 parts and every run's log in $OUT.
 #   On nvidia-h200-x4 the ablations (runs(), below) train on GPUs 1-3 beside main; on one GPU only main runs.
+#   To continue the shipped model (INIT=models/default), the kit and a tree holding model.onnx do not fit in
+#   one call's 64 MiB: move model.onnx aside and call `start` carrying the kit (setup runs on in the
+#   background), then, within 30 s, put it back and call `all` carrying only dist (it waits for the setup).
 # Environment: W (work folder, /tmp/nast-gpu), HOURS (45; the size is fixed when the TSV is made by
 # `gpu-corpus.sh kit`), PRESET (small), TRAIN_SECONDS (600), LR (1e-3), WARMUP (800), VALID_EVERY (300),
 # CALL_SECONDS (unset; when set, TRAIN_SECONDS is what is left of it after setup), VALID_MAX (500 dev
@@ -79,7 +82,23 @@ runs() {
   return 0
 }
 
+# Setup in the background: for a call that must return at once, e.g. one that carries the kit while the
+# next call carries a tree too big to travel beside it (models/default/model.onnx for INIT). The machine
+# keeps running it between calls; `all` waits for it.
+start() {
+  setsid nohup bash "$0" setup > "$W/setup.log" 2>&1 < /dev/null &
+  echo $! > "$W/setup.pid"
+  echo "setup running in the background (log: $W/setup.log)"
+}
+
 all() {
+  local pid
+  pid=$(cat "$W/setup.pid" 2>/dev/null || true)
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    echo "waiting for the background setup (pid $pid)"
+    while kill -0 "$pid" 2>/dev/null; do sleep 2; done
+    tail -n 3 "$W/setup.log"
+  fi
   setup
   train
   collect
@@ -124,4 +143,4 @@ collect() {
   ls -la "$out"
 }
 
-"${1:?usage: gpu-train.sh all|train|collect}"
+"${1:?usage: gpu-train.sh all|start|setup|train|collect}"
