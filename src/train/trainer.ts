@@ -140,7 +140,6 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   }
   if (cuda) setTF32(opts.precision === "tf32");
   const bf16 = cuda && opts.precision === "bf16";
-  mkdirSync(opts.expDir, { recursive: true });
   removeStaleTemporaries(join(opts.expDir, "checkpoints"));
   const log = new JsonLogger(join(opts.expDir, "train.log.jsonl"));
 
@@ -232,6 +231,8 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   }
 
   const persisted = (): Record<string, unknown> => ({ settings, retrofit, adamStep: opt.stepCount }) as unknown as Record<string, unknown>;
+  // Created only now: a run refused above (bad data, bad --init) leaves no empty experiment behind.
+  mkdirSync(opts.expDir, { recursive: true });
   writeFileAtomic(join(opts.expDir, "config.json"), JSON.stringify({ ...cfg, train: settings }, null, 2) + "\n");
   log.log(resumed ? "resume" : "start", {
     config: resumed ? "(checkpoint)" : opts.config,

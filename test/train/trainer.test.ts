@@ -240,6 +240,7 @@ test("--init starts a new run from a checkpoint or a model package's weights, fr
   const bad = nast(["train", "--init", otherSpm, "-d", d.data, "-o", join(d.dir, "exp-init-bad"), ...tinyStep], { allowFail: true });
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /is not the SentencePiece model of .*prepare the data with it/);
+  assert.ok(!existsSync(join(d.dir, "exp-init-bad")), "a refused run leaves no experiment directory");
   const moments = listCheckpoints(src).at(-1)!.path.replace(/\.safetensors$/, ".train.safetensors");
   const opt = nast(["train", "--init", moments, "-c", "tiny", "-d", d.data, "-o", join(d.dir, "exp-init-opt"), ...tinyStep], { allowFail: true });
   assert.notEqual(opt.status, 0);
