@@ -4,7 +4,7 @@
 // executions", ../shared/DESIGN.md), with symbolic batch (B) and time (T) axes.
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { validateConfig, type NastConfig } from "../model/config.ts";
+import { embeddedConfig, type NastConfig } from "../model/config.ts";
 import { forward } from "../model/nast.ts";
 import { paramSpecs } from "../model/params.ts";
 import { GraphBuilder } from "./graph.ts";
@@ -147,17 +147,10 @@ function writeChunks(path: string, chunks: Uint8Array[]): void {
 
 export function exportModel(opts: ExportOptions): ExportResult {
   const ckpt = readCheckpoint(opts.checkpoint);
-  const rawConfig = ckpt.metadata["nast.config"];
-  if (rawConfig === undefined) {
+  const cfg = embeddedConfig(ckpt.metadata, ckpt.path);
+  if (cfg === null) {
     throw new Error(`${ckpt.path}: the checkpoint has no "nast.config" metadata (was it written by nast train or nast average?)`);
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(rawConfig);
-  } catch (err) {
-    throw new Error(`${ckpt.path}: its "nast.config" metadata is not JSON (${(err as Error).message})`);
-  }
-  const cfg = validateConfig(parsed, `${ckpt.path} (nast.config)`);
   checkStateDict(cfg, ckpt.tensors, ckpt.path);
   const spm = findSpm(ckpt.path, opts.spm);
 

@@ -261,6 +261,22 @@ class Reader {
   }
 }
 
+/**
+ * The config a checkpoint or exported model carries in its "nast.config" metadata (written by nast train,
+ * nast average and nast export); null when the file has none.
+ */
+export function embeddedConfig(metadata: Record<string, string>, path: string): NastConfig | null {
+  const raw = metadata["nast.config"];
+  if (raw === undefined) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (err) {
+    throw new Error(`${path}: its "nast.config" metadata is not JSON (${(err as Error).message})`);
+  }
+  return validateConfig(parsed, `${path} (nast.config)`);
+}
+
 /** Validates a raw config object; every error names the file and key. */
 export function validateConfig(raw: unknown, file = "config"): NastConfig {
   if (!isObject(raw)) throw new ConfigError(`${file}: the config must be a JSON object`);

@@ -2,7 +2,7 @@
 // src/train/checkpoint.ts) as libtorch tensors ready for EagerOps.
 import { resolveSafetensorsPath } from "../util/checkpoint-path.ts";
 import { loadSafetensors, noGrad, type Device, type Tensor } from "../torch/index.ts";
-import { validateConfig, type NastConfig } from "./config.ts";
+import { embeddedConfig, type NastConfig } from "./config.ts";
 import { checkParams } from "./init.ts";
 import { paramSpecs } from "./params.ts";
 
@@ -17,15 +17,8 @@ export interface LoadedModel {
 export function loadModel(checkpoint: string, device: Device = "cpu"): LoadedModel {
   const path = resolveSafetensorsPath(checkpoint);
   const { tensors, metadata } = loadSafetensors(path, device);
-  const raw = metadata["nast.config"];
-  if (raw === undefined) throw new Error(`${path}: the checkpoint has no "nast.config" metadata (was it written by nast train or nast average?)`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch (err) {
-    throw new Error(`${path}: its "nast.config" metadata is not JSON (${(err as Error).message})`);
-  }
-  const cfg = validateConfig(parsed, `${path} (nast.config)`);
+  const cfg = embeddedConfig(metadata, path);
+  if (cfg === null) throw new Error(`${path}: the checkpoint has no "nast.config" metadata (was it written by nast train or nast average?)`);
   // A LiSA retro-fit checkpoint still holds the full layers' Q/K (the KL teacher); accept those too.
   const plain = paramSpecs(cfg);
   const known = new Set(plain.map((s) => s.name));

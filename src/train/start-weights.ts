@@ -6,10 +6,11 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { readOnnxWeights } from "../export/onnx-weights.ts";
-import { validateConfig, type NastConfig } from "../model/config.ts";
+import { embeddedConfig, type NastConfig } from "../model/config.ts";
 import { checkParams, initParams } from "../model/init.ts";
 import type { ParamSpec } from "../model/params.ts";
-import { loadSafetensors, tensor, type Tensor } from "../torch/index.ts";
+import { loadSafetensors, type Tensor } from "../torch/index.ts";
+import { fromHost } from "./host-tensors.ts";
 import { resolveSafetensorsPath } from "../util/checkpoint-path.ts";
 import { InputError } from "../util/errors.ts";
 
@@ -39,12 +40,11 @@ export function readStartWeights(source: string, device: string): StartWeights {
     const w = readOnnxWeights(onnx);
     metadata = w.metadata;
     tensors = new Map();
+    // Weights are float32 (float16 ones come back widened), batch-norm counters int64; graph constants of
+    // other types are not weights (those that are float32/int64 are dropped by completeWeights).
     for (const [name, t] of w.tensors) {
-      // Graph constants (const_N) and anything not float32/int64 are not model weights.
-      const n = t.shape.reduce((a, b) => a * b, 1);
-      const own = t.data.slice();
-      if (t.dtype === "float32") tensors.set(name, tensor(new Float32Array(own.buffer, 0, n), { shape: t.shape, dtype: "float32", device }));
-      else if (t.dtype === "int64" && !name.startsWith("const_")) tensors.set(name, tensor(new BigInt64Array(own.buffer, 0, n), { shape: t.shape, dtype: "int64", device }));
+      const dtype = t.dtype === "float32" ? "F32" : t.dtype === "int64" ? "I64" : null;
+      if (dtype) tensors.set(name, fromHost({ dtype, shape: t.shape, bytes: t.data }, device, `${onnx}: ${name}`));
     }
   } else {
     try {
@@ -54,15 +54,12 @@ export function readStartWeights(source: string, device: string): StartWeights {
     }
     ({ tensors, metadata } = loadSafetensors(path, device));
   }
-  const raw = metadata["nast.config"];
-  let cfg: NastConfig | null = null;
-  if (raw !== undefined) {
-    try {
-      cfg = validateConfig(JSON.parse(raw), `${path} (nast.config)`);
-    } catch (err) {
-      for (const t of tensors.values()) t.dispose();
-      throw new InputError(path, `its "nast.config" metadata is not a valid model config (${(err as Error).message})`);
-    }
+  let cfg: NastConfig | null;
+  try {
+    cfg = embeddedConfig(metadata, path);
+  } catch (err) {
+    for (const t of tensors.values()) t.dispose();
+    throw err;
   }
   const spm = onnx && existsSync(join(onnx, "..", "spm.model")) ? join(onnx, "..", "spm.model") : null;
   return { path, tensors, cfg, spm };
