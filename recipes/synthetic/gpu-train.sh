@@ -1,27 +1,33 @@
 #!/usr/bin/env bash
-# Issue 7 on the GPU host (../shared/GPU.md): the big synthetic corpus, the kernels, the features, then a
-# timed training run that ends by averaging and writing a float16 copy in parts small enough to come back
-# (files from the host are capped at 16 MiB each).
+# On the GPU host (no Node, no apt; kernels/README.md): the synthetic corpus, the real-speech corpus, the
+# kernels and the features, then a timed training run that ends by averaging and writing a float16 copy in
+# parts small enough to come back (files from the host are capped at 16 MiB each).
 #
 # Here, beforehand:  recipes/synthetic/gpu-corpus.sh kit; node scripts/build-kernels.mjs --stage-headers
-#                    .carry/node-api-headers; npm run build; a SentencePiece model of the corpus' train text
-#                    in .carry/spm.model (nast prep --spm uses it: the host has no spm_train)
+#                    .carry/node-api-headers; npm run build; and, for real speech, the recordings as
+#                    .carry/speech/<source>/{manifest.tsv,*.opus} plus .carry/speech/speech.tsv (`nast corpus
+#                    speech --from DIR --text-only --tsv ...`: apertium runs here); for the real-speech
+#                    curve, a prepared test split in .carry/tst-AST (`nast prep ... --spm` of `nast corpus
+#                    asterisk`). The SentencePiece model is .carry/spm.model, else models/default/spm.model.
 # On the host (carry .carry and dist):  bash recipes/synthetic/gpu-train.sh all
-#   The host is given back 30 s after a call ends, and a call lasts at most 10 minutes: setup takes ~4 min on
-#   16 cores (corpus 3.3, features 0.75), so the first call fits TRAIN_SECONDS of ~300. Calling `all` again at
-#   once (within 30 s) finds the corpus, features and kernels done and resumes the same runs for TRAIN_SECONDS
-#   more (~540 per call); every call ends with main's averaged float16 parts and every run's log in $OUT.
+#   A call lasts at most 10 minutes and the host is given back 30 s after a call ends, so a longer run is
+#   a chain of calls: `start` runs setup in the background and returns; a later call that brings more
+#   (the real speech, a model to continue: each call carries at most 64 MiB) runs `ready speech` or
+#   `ready model` when its files are there, and setup waits for what it needs; `launch` starts training in
+#   the background once setup is done; `watch N` watches it for N seconds; `collect` waits for the end and
+#   copies the averaged float16 parts and every log to $OUT. `all` is setup, train and collect in one call.
+#   Every run resumes: calling the same chain again continues the same training.
 #   On nvidia-h200-x4 the ablations (runs(), below) train on GPUs 1-3 beside main; on one GPU only main runs.
-#   To continue the shipped model (INIT=models/default), the kit and a tree holding model.onnx do not fit in
-#   one call's 64 MiB: move model.onnx aside and call `start` carrying the kit (setup runs on in the
-#   background), then, within 30 s, put it back and call `all` carrying only dist (it waits for the setup).
-# Environment: W (work folder, /tmp/nast-gpu), HOURS (45; the size is fixed when the TSV is made by
-# `gpu-corpus.sh kit`), PRESET (small), TRAIN_SECONDS (600), LR (1e-3), WARMUP (800), VALID_EVERY (300),
-# CALL_SECONDS (unset; when set, TRAIN_SECONDS is what is left of it after setup), VALID_MAX (500 dev
+# Environment: W (work folder, /tmp/nast-gpu), HOURS (45: synthetic hours; the text is fixed when the TSV is
+# made by `gpu-corpus.sh kit`), PRESET (small), TRAIN_SECONDS (600), LR (1e-3), WARMUP (800), VALID_EVERY
+# (300), CALL_SECONDS (unset; when set, TRAIN_SECONDS is what is left of it after setup), VALID_MAX (500
 # utterances), KEEP_BEST (5), SHIP (main: the run whose averaged weights come back), ABLATIONS (1),
 # UNFREEZE (300: the retro-fit trains only the LiSA parameters for this many updates), INIT (unset: main
-# starts from these weights, e.g. models/default, instead of random ones), CUDA_TESTS (1: run the op tests
-# on CUDA during setup).
+# starts from these weights, e.g. models/default, instead of random ones), MAIN_FLAGS (more `nast train`
+# flags for main, e.g. --no-curriculum), SPEECH (.carry/speech when it holds speech.tsv: the real-speech
+# corpus is made and trained on; validation ranks by its held-out speakers, dev-real), COPIES (3: times each
+# real train talk is written, each copy after the first augmented), CUDA_TESTS (1: run the op tests on CUDA
+# during setup).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 W=${W:-/tmp/nast-gpu}
@@ -31,7 +37,10 @@ TRAIN_SECONDS=${TRAIN_SECONDS:-600}
 LR=${LR:-1e-3}
 WARMUP=${WARMUP:-800}
 VALID_EVERY=${VALID_EVERY:-300}
-CORPUS=$W/corpus DATA=$W/data
+CORPUS=$W/corpus DATA=$W/data REAL=$W/real
+SPEECH=${SPEECH:-.carry/speech}
+SPM=.carry/spm.model
+[ -f "$SPM" ] || SPM=models/default/spm.model
 mkdir -p "$W/bin" "$W/ret"
 [ -x "$W/bin/node" ] || { xz -dc .carry/node.xz > "$W/bin/node.tmp" && chmod +x "$W/bin/node.tmp" && mv "$W/bin/node.tmp" "$W/bin/node"; }
 export PATH=$W/bin:$PATH
@@ -53,11 +62,33 @@ setup() {
   wait $corpus || true
   tail -n 6 "$W/corpus.log"
   echo "setup: corpus and kernels after $((SECONDS - t0)) s"
-  node dist/cli.js prep --mustc "$CORPUS" --pair en-es -o "$DATA" --spm .carry/spm.model --jobs "$(nproc)" --fp16 \
-    --splits train,dev,tst-COMMON,tst-HELDOUT > "$W/prep.log" 2>&1 || { tail -n 20 "$W/prep.log"; exit 1; }
+  local roots=(--mustc "$CORPUS") splits=train,dev,tst-COMMON,tst-HELDOUT
+  if [ -n "${WITH_SPEECH:-}" ]; then
+    wait_ready speech
+    # opusdec comes from the corpus kit's prefix (gpu-corpus.sh remote unpacked it under $W/kit/tts).
+    node .carry/nast-corpus.mjs speech --from "$SPEECH" --tsv "$SPEECH/speech.tsv" -o "$REAL" --copies "${COPIES:-3}" \
+      --tools "$W/kit/tts" --jobs "$(nproc)" > "$W/speech.log" 2>&1 || { tail -n 20 "$W/speech.log"; exit 1; }
+    tail -n 4 "$W/speech.log"
+    roots+=(--mustc "$REAL") splits+=,dev-real
+    echo "setup: real speech after $((SECONDS - t0)) s"
+  fi
+  node dist/cli.js prep "${roots[@]}" --pair en-es -o "$DATA" --spm "$SPM" --jobs "$(nproc)" --fp16 \
+    --splits "$splits" > "$W/prep.log" 2>&1 || { tail -n 20 "$W/prep.log"; exit 1; }
   tail -n 6 "$W/prep.log"
+  if [ -f .carry/tst-AST/COMPLETE ] && [ ! -f "$DATA/tst-AST/COMPLETE" ]; then cp -r .carry/tst-AST "$DATA/tst-AST.tmp" && mv "$DATA/tst-AST.tmp" "$DATA/tst-AST"; fi
   echo "setup: features after $((SECONDS - t0)) s"
+  touch "$W/setup.done"
 }
+
+# The real speech comes in its own call (the corpus kit fills one): that call runs `ready speech`.
+WITH_SPEECH=""
+[ -f "$SPEECH/speech.tsv" ] || [ -n "${EXPECT_SPEECH:-}" ] && WITH_SPEECH=1
+wait_ready() { # NAME: until a later call has said `ready NAME`
+  [ -f "$W/ready-$1" ] && return 0
+  echo "setup: waiting for a call to bring $1 (gpu-train.sh ready $1)"
+  while [ ! -f "$W/ready-$1" ]; do sleep 2; done
+}
+ready() { touch "$W/ready-${1:?ready NAME}"; echo "ready: $1"; }
 
 # The runs: NAME GPU CONFIG [FLAGS...], one line each. `main` has every component on; SHIP names the run
 # whose averaged weights come back (main by default). With ABLATIONS=1 (and the GPUs for it: nvidia-h200-x4)
@@ -66,7 +97,9 @@ setup() {
 # checkpoint: LiSA retro-fitted onto that model, to compare with `main` (LiSA from scratch) at the same total
 # number of updates.
 runs() {
-  echo "main 0 $PRESET${INIT:+ --init $INIT}"
+  local real=""
+  [ -z "$WITH_SPEECH" ] || real="--valid-split dev-real --also-validate dev$([ -f .carry/tst-AST/COMPLETE ] && echo ,tst-AST)"
+  echo "main 0 $PRESET${INIT:+ --init $INIT} $real ${MAIN_FLAGS:-}"
   [ "${ABLATIONS:-1}" = 1 ] || return 0
   echo "no-pae 1 models/configs/ablations/no-pae.json"
   echo "no-cla 1 models/configs/ablations/no-cla.json"
@@ -91,7 +124,7 @@ start() {
   echo "setup running in the background (log: $W/setup.log)"
 }
 
-all() {
+wait_setup() {
   local pid
   pid=$(cat "$W/setup.pid" 2>/dev/null || true)
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
@@ -99,9 +132,31 @@ all() {
     while kill -0 "$pid" 2>/dev/null; do sleep 2; done
     tail -n 3 "$W/setup.log"
   fi
+}
+
+all() {
+  wait_setup
   setup
   train
   collect
+}
+
+# Training in the background (`setsid`): it runs on between calls while the host is held.
+launch() {
+  [ -z "$INIT" ] || [ -f "$W/ready-model" ] || [ -f "${INIT%/}/model.onnx" ] || { echo "launch: $INIT is not here yet"; exit 1; }
+  setsid nohup bash -c "bash '$0' wait_setup; { [ -f '$W/setup.done' ] || bash '$0' setup; } && bash '$0' train" > "$W/launch.log" 2>&1 < /dev/null &
+  echo $! > "$W/launch.pid"
+  echo "training launched in the background (log: $W/launch.log)"
+}
+
+watch() { # SECONDS: watch the background run, at most this long
+  local until=$((SECONDS + ${1:?watch SECONDS}))
+  while [ $SECONDS -lt "$until" ] && [ ! -f "$W/done" ]; do sleep 10; done
+  tail -n 5 "$W/launch.log"
+  for name in $(runs | cut -d' ' -f1); do
+    [ -f "$W/exp-$name/train.log.jsonl" ] && grep -E '"valid(_extra)?"' "$W/exp-$name/train.log.jsonl" | tail -n 3 | cut -c1-200
+  done
+  return 0
 }
 
 train() {
@@ -136,11 +191,16 @@ train() {
 
 collect() {
   local out=${OUT:?collect writes to \$OUT}
+  local pid
+  pid=$(cat "$W/launch.pid" 2>/dev/null || true)
+  while [ -n "$pid" ] && [ ! -f "$W/done" ] && kill -0 "$pid" 2>/dev/null; do sleep 5; done
   [ -f "$W/done" ] || { echo "training is not done yet"; exit 1; }
   cp "$W"/ret/* "$out/"
   (cd "$W" && tar -cJf "$out/logs.tar.xz" exp-*/train.log.jsonl exp-*/config.json exp-no-lisa/retrofit-base.safetensors.from \
-    train-*.out corpus.log prep.log build.log 2>/dev/null) || true
+    train-*.out corpus.log speech.log prep.log build.log setup.log launch.log 2>/dev/null) || true
   ls -la "$out"
 }
 
-"${1:?usage: gpu-train.sh all|start|setup|train|collect}"
+cmd=${1:?usage: gpu-train.sh all|start|ready NAME|launch|watch SECONDS|collect|setup|train}
+shift
+"$cmd" "$@"

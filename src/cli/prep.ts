@@ -6,7 +6,7 @@ import { UsageError } from "../util/errors.ts";
 import { JsonLogger } from "../util/log.ts";
 import { parseFlags } from "./args.ts";
 
-const USAGE = `usage: nast prep --mustc ROOT --pair en-es -o DATA_DIR [options]
+const USAGE = `usage: nast prep --mustc ROOT [--mustc ROOT2 ...] --pair en-es -o DATA_DIR [options]
 
 Builds DATA_DIR/${SPM_MODEL} (shared unigram SentencePiece over the train transcripts and
 translations; ids: 0=<s> is the CTC blank, 1=<pad>, 2=</s>, 3=<unk>) and, per split,
@@ -14,7 +14,9 @@ DATA_DIR/<split>/{feats.bin,index.json,COMPLETE}: 80-bin Kaldi fbank of every se
 and token ids. Interrupted runs resume where they stopped.
 
 options:
-  --mustc ROOT        MuST-C root (holds <pair>/data/<split>/{wav,txt})
+  --mustc ROOT        MuST-C root (holds <pair>/data/<split>/{wav,txt}); repeat it to prepare several
+                      corpora as one (each split = that split of every root that has it; talk names
+                      must differ between roots), e.g. a synthetic and a real-speech corpus
   --pair SRC-TGT      language pair, e.g. en-es
   -o, --out DATA_DIR  output directory
   --vocab N           SentencePiece vocabulary size (default 10000, as the reference recipe)
@@ -40,7 +42,7 @@ export async function run(argv: string[]): Promise<number> {
     {
       args: argv,
       options: {
-        mustc: { type: "string" },
+        mustc: { type: "string", multiple: true },
         pair: { type: "string" },
         out: { type: "string", short: "o" },
         vocab: { type: "string" },
@@ -59,7 +61,7 @@ export async function run(argv: string[]): Promise<number> {
   );
   if (!parsed) return 0;
   const { values } = parsed;
-  if (!values.mustc || !values.pair || !values.out) throw new UsageError(`--mustc, --pair and -o are required\n\n${USAGE}`);
+  if (!values.mustc?.length || !values.pair || !values.out) throw new UsageError(`--mustc, --pair and -o are required\n\n${USAGE}`);
   const splits = (values.splits ?? "train,dev,tst-COMMON").split(",").map((s) => s.trim()).filter((s) => s.length > 0);
   if (splits.length === 0) throw new UsageError("--splits is empty");
   const out = values.out;

@@ -28,6 +28,8 @@ const USAGE = `usage: nast train -c CONFIG|PRESET -d DATA_DIR -o EXP_DIR [option
   --valid-every N        validate and checkpoint every N updates (default 1000)
   --valid-max N          validate on the first N utterances only
   --valid-split S        the split of DATA_DIR to validate on (default dev)
+  --also-validate LIST   more splits of DATA_DIR validated each time and logged as "valid_extra"
+                         (comma-separated, e.g. dev-real,tst-AST): curves only, never used to rank
   --log-every N          a JSON log line every N updates (default 1)
   --keep-last N          checkpoints kept: the last N (default 5) ...
   --keep-best N          ... and the best N by dev BLEU (default 10)
@@ -83,6 +85,7 @@ export async function run(argv: string[]): Promise<number> {
       "valid-every": { type: "string" },
       "valid-max": { type: "string" },
       "valid-split": { type: "string" },
+      "also-validate": { type: "string" },
       "log-every": { type: "string" },
       "keep-last": { type: "string" },
       "keep-best": { type: "string" },
@@ -129,6 +132,7 @@ export async function run(argv: string[]): Promise<number> {
     validEvery: int("valid-every", values["valid-every"]),
     validMax: int("valid-max", values["valid-max"]),
     validSplit: values["valid-split"],
+    alsoValidate: values["also-validate"]?.split(",").map((x) => x.trim()).filter((x) => x !== ""),
     logEvery: int("log-every", values["log-every"]),
     keepLast: int("keep-last", values["keep-last"]),
     keepBest: int("keep-best", values["keep-best"]),

@@ -6,6 +6,7 @@
 // Segment order and ids follow fairseq's prep_mustc_data.py: texts attach by YAML position, segments
 // are grouped by consecutive wav, sorted within a talk by the offset *string* (yaml BaseLoader keeps
 // values as strings), and named `<wav stem>_<position in that order>`.
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { InputError } from "../util/errors.ts";
 import { readUtf8Lines } from "./text-lines.ts";
@@ -36,6 +37,8 @@ export interface Segment {
 export interface Talk {
   talk: string;
   wav: string;
+  /** The YAML its segments come from (several corpora can make one split: readMustcSplits). */
+  yamlPath: string;
   segments: Segment[];
 }
 
@@ -94,13 +97,13 @@ export function readMustcSplit(root: string, pair: string, split: string): Mustc
       );
     }
     seen.set(wavName, yaml[i]!.line);
-    talks.push(makeTalk(dir, yaml.slice(i, j), src, tgt, i));
+    talks.push(makeTalk(dir, yamlPath, yaml.slice(i, j), src, tgt, i));
     i = j;
   }
   return { pair, split, srcLang, tgtLang, dir, yamlPath, srcPath, tgtPath, talks, segments: talks.flatMap((t) => t.segments) };
 }
 
-function makeTalk(dir: string, group: YamlSegment[], src: string[], tgt: string[], first: number): Talk {
+function makeTalk(dir: string, yamlPath: string, group: YamlSegment[], src: string[], tgt: string[], first: number): Talk {
   const wavName = group[0]!.wav;
   const talk = wavName.replace(/\.[^./]*$/, "");
   const wav = join(dir, "wav", wavName);
@@ -124,7 +127,33 @@ function makeTalk(dir: string, group: YamlSegment[], src: string[], tgt: string[
       line: seg.line,
     };
   });
-  return { talk, wav, segments };
+  return { talk, wav, yamlPath, segments };
+}
+
+/**
+ * One split made of the same split of several corpora in MuST-C layout (e.g. a synthetic corpus and a
+ * real-speech one), talks in root order. A root without the split is passed over; the split must exist
+ * in at least one root, and a talk name may occur in one root only, since utterance ids are
+ * `<talk>_<n>` and features are stored per talk.
+ */
+export function readMustcSplits(roots: readonly string[], pair: string, split: string): MustcSplit {
+  const present = roots.filter((r) => existsSync(mustcSplitDir(r, pair, split)));
+  if (present.length === 0) {
+    const where = roots.map((r) => mustcSplitDir(r, pair, split)).join(", ");
+    throw new InputError(where, `split ${split} not found${roots.length > 1 ? " in any --mustc root" : ""}; check --mustc, --pair and --splits`);
+  }
+  const parts = present.map((r) => readMustcSplit(r, pair, split));
+  if (parts.length === 1) return parts[0]!;
+  const owner = new Map<string, string>();
+  for (const part of parts) {
+    for (const t of part.talks) {
+      const first = owner.get(t.talk);
+      if (first !== undefined) throw new InputError(part.yamlPath, `talk ${t.talk} is also in ${first}; talk names must differ between --mustc roots`);
+      owner.set(t.talk, part.yamlPath);
+    }
+  }
+  const talks = parts.flatMap((p) => p.talks);
+  return { ...parts[0]!, talks, segments: talks.flatMap((t) => t.segments) };
 }
 
 /**

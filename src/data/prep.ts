@@ -29,13 +29,14 @@ import {
   type StoreIndex,
   type StoreMarker,
 } from "./feature-store.ts";
-import { readMustcSplit, type MustcSplit } from "./mustc.ts";
+import { readMustcSplits, type MustcSplit } from "./mustc.ts";
 import { prepareTalk, type TalkResult, type TalkTask } from "./prep-worker.ts";
 import { readShardMeta, shardPaths } from "./shards.ts";
 import { runPool } from "./worker-pool.ts";
 
 export interface PrepOptions {
-  mustc: string;
+  /** One or more MuST-C roots: each split is the union of that split in every root that has it. */
+  mustc: string[];
   pair: string;
   out: string;
   splits: string[];
@@ -86,7 +87,7 @@ export async function prepareMustc(opts: PrepOptions): Promise<PrepSummary> {
   const splits: MustcSplit[] = [];
   for (const name of opts.splits) {
     try {
-      const split = readMustcSplit(opts.mustc, opts.pair, name);
+      const split = readMustcSplits(opts.mustc, opts.pair, name);
       splits.push(split);
       opts.log.log("split_read", { split: name, segments: split.segments.length, talks: split.talks.length });
     } catch (err) {
@@ -172,7 +173,7 @@ async function prepareSplit(opts: PrepOptions, split: MustcSplit, spm: SentenceP
     tasks.push({
       talk: talk.talk,
       wav: talk.wav,
-      where: `${split.yamlPath}:${talk.segments.reduce((m, s) => Math.min(m, s.line), Infinity)}`,
+      where: `${talk.yamlPath}:${talk.segments.reduce((m, s) => Math.min(m, s.line), Infinity)}`,
       segments: talk.segments.map((s) => ({ id: s.id, startSample: s.startSample, numSamples: s.numSamples })),
       shardDir,
       dtype: opts.dtype,

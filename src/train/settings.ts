@@ -26,6 +26,11 @@ export interface TrainSettings {
   validMax: number | null;
   /** The split of DATA_DIR validated on (dev; "train" checks how well a small set is learnt). */
   validSplit: string;
+  /**
+   * More splits of DATA_DIR validated at every validation and logged ("valid_extra"), e.g. a held-out
+   * real-speech split beside a synthetic dev: learning curves only; checkpoints are ranked by validSplit.
+   */
+  alsoValidate: string[];
   /** A JSON log line every N updates (1 for exact curves; the progress display updates every update). */
   logEvery: number;
   keepLast: number;
@@ -55,6 +60,7 @@ export const DEFAULT_SETTINGS: TrainSettings = {
   validEvery: 1000,
   validMax: null,
   validSplit: "dev",
+  alsoValidate: [],
   logEvery: 1,
   keepLast: 5,
   keepBest: 10,
@@ -65,7 +71,7 @@ export const DEFAULT_SETTINGS: TrainSettings = {
   maxUttFrames: 3000,
 };
 
-type Kind = "num" | "int" | "intOrNull" | "bool" | "betas" | "str";
+type Kind = "num" | "int" | "intOrNull" | "bool" | "betas" | "str" | "strList";
 const KINDS: Record<keyof TrainSettings, Kind> = {
   lr: "num",
   warmup: "int",
@@ -81,6 +87,7 @@ const KINDS: Record<keyof TrainSettings, Kind> = {
   validEvery: "int",
   validMax: "intOrNull",
   validSplit: "str",
+  alsoValidate: "strList",
   logEvery: "int",
   keepLast: "int",
   keepBest: "int",
@@ -112,6 +119,9 @@ function check(key: string, value: unknown, where: string): unknown {
       return value;
     case "str":
       if (typeof value !== "string" || value === "") bad("a non-empty string");
+      return value;
+    case "strList":
+      if (!Array.isArray(value) || value.some((v) => typeof v !== "string" || v === "")) bad("a list of non-empty strings");
       return value;
     case "betas":
       if (!Array.isArray(value) || value.length !== 2 || value.some((b) => typeof b !== "number" || b < 0 || b >= 1)) bad("two numbers in [0, 1)");

@@ -189,6 +189,8 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   // Data: utterances too long for a batch are left out (and counted).
   const trainStore = openStore(opts.dataDir, "train");
   const devStore = existsSync(join(opts.dataDir, settings.validSplit)) ? openStore(opts.dataDir, settings.validSplit) : null;
+  // Asked for by name, so a missing one is an error, not a silent gap in the curves.
+  const extraStores = settings.alsoValidate.map((split) => ({ split, store: openStore(opts.dataDir, split) }));
   const limit = Math.min(settings.maxFrames, settings.maxUttFrames);
   const kept: number[] = [];
   trainStore.frames().forEach((f, i) => {
@@ -264,6 +266,10 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     log.log("valid", { step: state.step, epoch: state.epoch, bleu: v.bleu, srcWer: v.srcWer, utterances: v.utterances, seconds: v.seconds, signature: v.bleuSignature, example: v.hyps[0] ?? "" });
     lastBleu = v.bleu;
     bestBleu = bestBleu === null ? v.bleu : Math.max(bestBleu, v.bleu);
+    for (const { split, store } of extraStores) {
+      const x = validate({ cfg, params, device: opts.device, bf16, store, spm, maxFrames: settings.maxFrames, limit: settings.validMax });
+      log.log("valid_extra", { step: state.step, split, bleu: x.bleu, srcWer: x.srcWer, utterances: x.utterances, seconds: x.seconds, example: x.hyps[0] ?? "" });
+    }
     return v;
   };
   const checkpoint = (v: ValidationResult | null) => {

@@ -24,7 +24,7 @@ after(() => rmSync(d.dir, { recursive: true, force: true }));
 
 test("tiny preset: the loss falls, dev BLEU rises above 0, the log holds every term", () => {
   const exp = join(d.dir, "exp-falls");
-  nast(["train", "-c", "tiny", "-d", d.data, "-o", exp, "--max-steps", "120", "--valid-every", "60", ...COMMON]);
+  nast(["train", "-c", "tiny", "-d", d.data, "-o", exp, "--max-steps", "120", "--valid-every", "60", "--also-validate", "tst-COMMON", ...COMMON]);
   const log = readLog(exp);
   const train = log.filter((r) => r.event === "train");
   assert.equal(train.length, 120);
@@ -41,6 +41,10 @@ test("tiny preset: the loss falls, dev BLEU rises above 0, the log holds every t
   const valid = log.filter((r) => r.event === "valid");
   assert.deepEqual(valid.map((r) => r.step), [60, 120]);
   assert.ok((valid.at(-1)!.bleu as number) > 0, `dev BLEU ${valid.at(-1)!.bleu}`);
+  // --also-validate: the same validation of another split at each step, for its curve only.
+  const extra = log.filter((r) => r.event === "valid_extra");
+  assert.deepEqual(extra.map((r) => [r.step, r.split, r.utterances]), [[60, "tst-COMMON", 3], [120, "tst-COMMON", 3]]);
+  assert.equal(typeof extra[1]!.srcWer, "number");
   assert.deepEqual(listCheckpoints(exp).map((c) => c.step), [60, 120]);
   const cfg = JSON.parse(readFileSync(join(exp, "config.json"), "utf8"));
   assert.equal(cfg.train.lr, 5e-3, "resolved config written with the settings");
