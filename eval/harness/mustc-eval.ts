@@ -4,15 +4,33 @@
 // case-sensitive output against the .<tgt> references, source WER of the source CTC transcript against the
 // .<src> transcripts, and speed. Each talk's audio is decoded once and its segments are cut at
 // int(offset·16000) for int(duration·16000) samples (fairseq's get_waveform), then batched by length.
+//
+// With `segment` "silero" or "energy" the YAML segmentation is not used for translating: each talk is
+// cut by that segmenter (src/infer/vad.ts), as `nast translate` cuts a talk, and since its segments
+// do not line up with the references, scoring is at the talk level: each talk's hypotheses and its
+// references are joined in time order and BLEU/chrF/TER are computed with one "sentence" per talk. The
+// talk-level scores of the YAML (oracle) segmentation are reported in every mode, so the numbers
+// compare. (The usual alternative, re-segmenting the hypotheses to the references by edit distance
+// with mwerSegmenter, Matusov et al., IWSLT 2005, is not done here.) The automatic segments are also
+// compared with the YAML ones: how many YAML segments they cover, how far their boundaries are.
 import { decodeAudio } from "../../src/audio/decode.ts";
 import { fbankFrameCount } from "../../src/audio/fbank.ts";
-import { readMustcSplit, type Segment } from "../../src/data/mustc.ts";
+import { readMustcSplit, type Segment, type Talk } from "../../src/data/mustc.ts";
+import type { SpeechSegment } from "../../src/audio/segment.ts";
 import { loadModelPackage } from "../../src/infer/model-package.ts";
 import { NastSession } from "../../src/infer/session.ts";
-import { Translator } from "../../src/infer/translator.ts";
+import { Translator, type Decoded } from "../../src/infer/translator.ts";
+import { loadSegmenter, SEGMENTERS, type Segmenter, type SegmenterName } from "../../src/infer/vad.ts";
 import { Progress } from "../../src/util/progress.ts";
 import { errorMessage } from "../../src/util/errors.ts";
 import { corpusBleu, corpusChrf, corpusTer, wer, type Score } from "../metrics/index.ts";
+
+/** How talks are cut for translation: the YAML segments (oracle), or a segmenter. */
+export const SEGMENTATIONS = ["oracle", ...SEGMENTERS] as const;
+export type Segmentation = (typeof SEGMENTATIONS)[number];
+
+/** A YAML boundary is matched when an automatic one is at most this far (seconds). */
+const BOUNDARY_TOLERANCE = 0.5;
 
 export interface EvalOptions {
   root: string;
@@ -25,6 +43,12 @@ export interface EvalOptions {
   batchSize?: number;
   threads?: number;
   progress?: boolean;
+  /** Default "oracle" (the YAML segments). */
+  segment?: Segmentation;
+  /** Another Silero VAD .onnx than the one in node_modules (comparing model versions). */
+  vadModel?: string;
+  /** Warnings (a segmenter that falls back, a talk without speech). */
+  warn?: (message: string) => void;
 }
 
 export interface MetricReport {
@@ -35,16 +59,64 @@ export interface MetricReport {
   text: string;
 }
 
+export interface WerReport {
+  wer: number;
+  substitutions: number;
+  deletions: number;
+  insertions: number;
+  refWords: number;
+  hypWords: number;
+}
+
+/** How automatic segments compare with the YAML segments (summed over talks). */
+export interface BoundaryReport {
+  /** YAML segments at least half inside automatic segments. */
+  covered: number;
+  /** YAML segments whose start and end are both within `tolerance` s of an automatic start and end. */
+  matched: number;
+  tolerance: number;
+  /** Distance of each YAML start (end) to the nearest automatic start (end), seconds. */
+  startError: { mean: number; median: number };
+  endError: { mean: number; median: number };
+  /** Share of the YAML segments' time inside automatic segments, and of the automatic time inside YAML segments. */
+  speechRecall: number;
+  speechPrecision: number;
+  /** Seconds in automatic segments. */
+  segmentSeconds: number;
+}
+
 export interface EvalReport {
   model: string;
-  corpus: { root: string; pair: string; split: string; yaml: string; talks: number; segments: number; audioSeconds: number };
+  corpus: {
+    root: string;
+    pair: string;
+    split: string;
+    yaml: string;
+    talks: number;
+    segments: number;
+    /** Seconds in YAML segments. */
+    audioSeconds: number;
+    /** Seconds of the talks' audio (what an automatic segmentation reads). */
+    talkSeconds: number;
+  };
   decoding: { method: "greedy" | "beam"; beam: number; topK: number; batch: number; threads: number | null };
+  segmentation: {
+    method: Segmentation;
+    /** Segments translated (YAML segments, or the automatic ones). */
+    segments: number;
+    /** Automatic segmentations only. */
+    boundaries: BoundaryReport | null;
+  };
+  /** What `metrics` and `sourceWer` score: YAML segments (oracle) or whole talks (automatic). */
+  scoring: "segment" | "talk";
   translated: number;
   metrics: { bleu: MetricReport; chrf: MetricReport; ter: MetricReport };
-  sourceWer: { wer: number; substitutions: number; deletions: number; insertions: number; refWords: number; hypWords: number };
+  sourceWer: WerReport;
+  /** Talk-level scores in every mode (the oracle's too): one joined hypothesis and reference per talk. */
+  talkLevel: { bleu: MetricReport; chrf: MetricReport; sourceWer: WerReport };
   speed: {
     wallSeconds: number;
-    /** Wall time / audio time (lower is faster). */
+    /** Wall time / audio time: YAML segment time (oracle), talk time (automatic); lower is faster. */
     realTimeFactor: number;
     segmentsPerSecond: number;
     /** Seconds in each stage: decoding audio, features, the network, CTC decoding (the rest is scoring, I/O). */
@@ -57,9 +129,114 @@ export interface EvalReport {
 
 export interface EvalResult {
   report: EvalReport;
-  /** In YAML order: hypotheses (translations) and source transcripts. */
+  /** What `metrics` scored: in YAML order (oracle), or one per talk (automatic): translations and source transcripts. */
   hyps: string[];
   srcHyps: string[];
+  /** One per talk, in talk order: joined hypotheses and references (target and source). */
+  talks: { talk: string; hyp: string; srcHyp: string; ref: string; srcRef: string }[];
+  /** Automatic segmentations: each talk's segments (seconds) and their text. */
+  segments: { talk: string; segments: { start: number; end: number; translation: string; source: string }[] }[] | null;
+}
+
+/** A talk's segments in time order (the YAML order is fairseq's, by offset string). */
+function inTime(talk: Talk): Segment[] {
+  return [...talk.segments].sort((a, b) => a.offset - b.offset || a.line - b.line);
+}
+
+function joinText(parts: readonly string[]): string {
+  return parts
+    .map((t) => t.trim())
+    .filter((t) => t.length > 0)
+    .join(" ");
+}
+
+function werReport(w: ReturnType<typeof wer>): WerReport {
+  return {
+    wer: Number(w.wer.toFixed(4)),
+    substitutions: w.substitutions,
+    deletions: w.deletions,
+    insertions: w.insertions,
+    refWords: w.refWords,
+    hypWords: w.hypWords,
+  };
+}
+
+function mean(xs: number[]): number {
+  return xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+function median(xs: number[]): number {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Seconds of [a, b) inside the union of sorted, non-overlapping spans. */
+function overlap(a: number, b: number, spans: readonly [number, number][]): number {
+  let total = 0;
+  for (const [s, e] of spans) total += Math.max(0, Math.min(b, e) - Math.max(a, s));
+  return total;
+}
+
+interface BoundaryTally {
+  covered: number;
+  matched: number;
+  startErrors: number[];
+  endErrors: number[];
+  yamlSeconds: number;
+  yamlInAuto: number;
+  autoSeconds: number;
+  autoInYaml: number;
+}
+
+/** Adds one talk's comparison of automatic segments (seconds) with its YAML segments to `t`. */
+function tallyBoundaries(t: BoundaryTally, yaml: readonly [number, number][], auto: readonly [number, number][]): void {
+  const nearest = (x: number, points: number[]): number => points.reduce((d, p) => Math.min(d, Math.abs(p - x)), Infinity);
+  const starts = auto.map((s) => s[0]);
+  const ends = auto.map((s) => s[1]);
+  for (const [a, b] of yaml) {
+    const inside = overlap(a, b, auto);
+    if (inside >= 0.5 * (b - a)) t.covered++;
+    const ds = auto.length > 0 ? nearest(a, starts) : b - a;
+    const de = auto.length > 0 ? nearest(b, ends) : b - a;
+    if (ds <= BOUNDARY_TOLERANCE && de <= BOUNDARY_TOLERANCE) t.matched++;
+    t.startErrors.push(ds);
+    t.endErrors.push(de);
+    t.yamlSeconds += b - a;
+    t.yamlInAuto += inside;
+  }
+  const merged = mergeSpans(yaml);
+  for (const [a, b] of auto) {
+    t.autoSeconds += b - a;
+    t.autoInYaml += overlap(a, b, merged);
+  }
+}
+
+/** YAML segments may overlap a little: their union, sorted. */
+function mergeSpans(spans: readonly [number, number][]): [number, number][] {
+  const sorted = [...spans].sort((x, y) => x[0] - y[0]);
+  const out: [number, number][] = [];
+  for (const [a, b] of sorted) {
+    const last = out.at(-1);
+    if (last && a <= last[1]) last[1] = Math.max(last[1], b);
+    else out.push([a, b]);
+  }
+  return out;
+}
+
+function boundaryReport(t: BoundaryTally): BoundaryReport {
+  const r3 = (x: number) => Number(x.toFixed(3));
+  return {
+    covered: t.covered,
+    matched: t.matched,
+    tolerance: BOUNDARY_TOLERANCE,
+    startError: { mean: r3(mean(t.startErrors)), median: r3(median(t.startErrors)) },
+    endError: { mean: r3(mean(t.endErrors)), median: r3(median(t.endErrors)) },
+    speechRecall: r3(t.yamlSeconds > 0 ? t.yamlInAuto / t.yamlSeconds : 0),
+    speechPrecision: r3(t.autoSeconds > 0 ? t.autoInYaml / t.autoSeconds : 0),
+    segmentSeconds: r3(t.autoSeconds),
+  };
 }
 
 function metric(s: Score): MetricReport {
@@ -68,19 +245,35 @@ function metric(s: Score): MetricReport {
 
 export async function evaluateMustc(opts: EvalOptions): Promise<EvalResult> {
   const t0 = performance.now();
+  const method: Segmentation = opts.segment ?? "oracle";
   const split = readMustcSplit(opts.root, opts.pair, opts.split);
   const pkg = loadModelPackage(opts.modelDir);
   const session = await NastSession.create(pkg, { threads: opts.threads });
   const translator = new Translator(pkg, session, { beam: opts.beam, topK: opts.topK, batchSize: opts.batchSize });
+  const warn = opts.warn ?? (() => {});
+  const segmenter: Segmenter | null = method === "oracle" ? null : await loadSegmenter(method as SegmenterName, warn, opts.vadModel);
 
   const n = split.segments.length;
   const hyps: (string | undefined)[] = new Array(n);
   const srcHyps: (string | undefined)[] = new Array(n);
   const failures: EvalReport["failures"] = [];
-  const progress = new Progress({ total: n, label: `${opts.pair} ${opts.split}`, unit: " seg", enabled: opts.progress });
+  const progress = new Progress({
+    total: segmenter ? split.talks.length : n,
+    label: `${opts.pair} ${opts.split}`,
+    unit: segmenter ? " talks" : " seg",
+    enabled: opts.progress,
+  });
   const index = (seg: Segment): number => seg.line - 1;
+  const talkOut: EvalResult["talks"] = [];
+  const autoOut: NonNullable<EvalResult["segments"]> = [];
+  const tally: BoundaryTally = { covered: 0, matched: 0, startErrors: [], endErrors: [], yamlSeconds: 0, yamlInAuto: 0, autoSeconds: 0, autoInYaml: 0 };
+  let talkSeconds = 0;
+  let autoSegments = 0;
 
   for (const talk of split.talks) {
+    const ordered = inTime(talk);
+    const ref = joinText(ordered.map((s) => s.tgt));
+    const srcRef = joinText(ordered.map((s) => s.src));
     let samples: Float32Array;
     const ta = performance.now();
     try {
@@ -91,81 +284,133 @@ export async function evaluateMustc(opts: EvalOptions): Promise<EvalResult> {
         hyps[index(seg)] = "";
         srcHyps[index(seg)] = "";
       }
-      progress.tick(talk.segments.length);
+      talkOut.push({ talk: talk.talk, hyp: "", srcHyp: "", ref, srcRef });
+      if (segmenter) {
+        autoOut.push({ talk: talk.talk, segments: [] });
+        tallyBoundaries(tally, ordered.map((s) => [s.offset, s.offset + s.duration]), []);
+      }
+      progress.tick(segmenter ? 1 : talk.segments.length);
       continue;
     } finally {
       translator.timings.audio += (performance.now() - ta) / 1000;
     }
+    talkSeconds += samples.length / 16000;
+
+    if (segmenter) {
+      const tv = performance.now();
+      const auto: SpeechSegment[] = await segmenter.segment(samples, 16000, { maxSeconds: 20 });
+      translator.timings.audio += (performance.now() - tv) / 1000;
+      if (auto.length === 0) warn(`${talk.wav}: no speech found by the ${segmenter.name} segmenter; the talk is scored as empty`);
+      const decoded = await translateSpans(translator, samples, auto.map((s) => [s.start, s.end]));
+      autoSegments += auto.length;
+      const spans = auto.map((s): [number, number] => [s.start / 16000, s.end / 16000]);
+      tallyBoundaries(tally, ordered.map((s) => [s.offset, s.offset + s.duration]), spans);
+      autoOut.push({
+        talk: talk.talk,
+        segments: auto.map((s, i) => ({ start: round(s.start / 16000), end: round(s.end / 16000), translation: decoded[i]!.translation, source: decoded[i]!.source })),
+      });
+      talkOut.push({ talk: talk.talk, hyp: joinText(decoded.map((d) => d.translation)), srcHyp: joinText(decoded.map((d) => d.source)), ref, srcRef });
+      progress.tick(1);
+      continue;
+    }
+
     const segs = talk.segments;
     // fairseq reads int(duration·sr) samples from int(offset·sr); a segment past the end of the audio
     // gets what there is (soundfile returns a short read there too).
-    const span = (s: Segment): [number, number] => {
+    const spans = segs.map((s): [number, number] => {
       const start = Math.min(s.startSample, samples.length);
       return [start, Math.min(samples.length, start + s.numSamples)];
-    };
-    const frames = segs.map((s) => {
-      const [a, b] = span(s);
-      return fbankFrameCount(b - a, 16000);
     });
-    const decoded = await translator.translateAll(
-      segs.length,
-      (i) => frames[i]!,
-      (i) => {
-        const [a, b] = span(segs[i]!);
-        return translator.features(samples.subarray(a, b));
-      },
-      (k) => progress.tick(k),
-    );
+    const decoded = await translateSpans(translator, samples, spans, (k) => progress.tick(k));
     segs.forEach((s, i) => {
       hyps[index(s)] = decoded[i]!.translation;
       srcHyps[index(s)] = decoded[i]!.source;
     });
+    talkOut.push({ talk: talk.talk, hyp: joinText(ordered.map((s) => hyps[index(s)]!)), srcHyp: joinText(ordered.map((s) => srcHyps[index(s)]!)), ref, srcRef });
   }
   progress.finish();
   await session.release();
+  await segmenter?.release();
 
-  const missing = hyps.findIndex((h) => h === undefined);
-  if (missing >= 0) throw new Error(`${split.yamlPath}: segment on line ${missing + 1} got no hypothesis (internal error)`);
-  const tgtHyps = hyps as string[];
-  const srcOut = srcHyps as string[];
-  if (tgtHyps.length !== n) throw new Error(`${split.yamlPath}: ${tgtHyps.length} hypotheses for ${n} segments`);
   const refs = new Array<string>(n);
   const srcRefs = new Array<string>(n);
   for (const s of split.segments) {
     refs[index(s)] = s.tgt;
     srcRefs[index(s)] = s.src;
   }
-  const bleu = corpusBleu(tgtHyps, [refs]);
-  const chrf = corpusChrf(tgtHyps, [refs]);
-  const ter = corpusTer(tgtHyps, [refs]);
-  const w = wer(srcOut, srcRefs);
+  const talkHyps = talkOut.map((t) => t.hyp);
+  const talkRefs = talkOut.map((t) => t.ref);
+  const talkBleu = metric(corpusBleu(talkHyps, [talkRefs]));
+  const talkChrf = metric(corpusChrf(talkHyps, [talkRefs]));
+  const talkWer = werReport(wer(talkOut.map((t) => t.srcHyp), talkOut.map((t) => t.srcRef)));
+
+  let scored: { hyps: string[]; srcHyps: string[]; metrics: EvalReport["metrics"]; sourceWer: WerReport };
+  if (segmenter) {
+    // TER at the talk level costs seconds per talk (its shift search grows with the square of the length).
+    scored = {
+      hyps: talkHyps,
+      srcHyps: talkOut.map((t) => t.srcHyp),
+      metrics: { bleu: talkBleu, chrf: talkChrf, ter: metric(corpusTer(talkHyps, [talkRefs])) },
+      sourceWer: talkWer,
+    };
+  } else {
+    const missing = hyps.findIndex((h) => h === undefined);
+    if (missing >= 0) throw new Error(`${split.yamlPath}: segment on line ${missing + 1} got no hypothesis (internal error)`);
+    const tgtHyps = hyps as string[];
+    const srcOut = srcHyps as string[];
+    if (tgtHyps.length !== n) throw new Error(`${split.yamlPath}: ${tgtHyps.length} hypotheses for ${n} segments`);
+    scored = {
+      hyps: tgtHyps,
+      srcHyps: srcOut,
+      metrics: { bleu: metric(corpusBleu(tgtHyps, [refs])), chrf: metric(corpusChrf(tgtHyps, [refs])), ter: metric(corpusTer(tgtHyps, [refs])) },
+      sourceWer: werReport(wer(srcOut, srcRefs)),
+    };
+  }
   const wall = (performance.now() - t0) / 1000;
   const audioSeconds = split.segments.reduce((a, s) => a + s.duration, 0);
+  const rtfBase = segmenter ? talkSeconds : audioSeconds;
+  const translatedSegments = segmenter ? autoSegments : n;
   const t = translator.timings;
   const report: EvalReport = {
     model: opts.modelDir ?? pkg.dir,
-    corpus: { root: opts.root, pair: opts.pair, split: opts.split, yaml: split.yamlPath, talks: split.talks.length, segments: n, audioSeconds: Number(audioSeconds.toFixed(3)) },
-    decoding: { method: (opts.beam ?? 0) > 1 ? "beam" : "greedy", beam: opts.beam ?? 0, topK: opts.topK ?? 40, batch: opts.batchSize ?? 8, threads: opts.threads ?? null },
-    translated: n - failures.reduce((a, f) => a + f.segments, 0),
-    metrics: { bleu: metric(bleu), chrf: metric(chrf), ter: metric(ter) },
-    sourceWer: {
-      wer: Number(w.wer.toFixed(4)),
-      substitutions: w.substitutions,
-      deletions: w.deletions,
-      insertions: w.insertions,
-      refWords: w.refWords,
-      hypWords: w.hypWords,
+    corpus: {
+      root: opts.root,
+      pair: opts.pair,
+      split: opts.split,
+      yaml: split.yamlPath,
+      talks: split.talks.length,
+      segments: n,
+      audioSeconds: Number(audioSeconds.toFixed(3)),
+      talkSeconds: Number(talkSeconds.toFixed(3)),
     },
+    decoding: { method: (opts.beam ?? 0) > 1 ? "beam" : "greedy", beam: opts.beam ?? 0, topK: opts.topK ?? 40, batch: opts.batchSize ?? 8, threads: opts.threads ?? null },
+    segmentation: { method: segmenter ? segmenter.name : "oracle", segments: translatedSegments, boundaries: segmenter ? boundaryReport(tally) : null },
+    scoring: segmenter ? "talk" : "segment",
+    translated: n - failures.reduce((a, f) => a + f.segments, 0),
+    metrics: scored.metrics,
+    sourceWer: scored.sourceWer,
+    talkLevel: { bleu: talkBleu, chrf: talkChrf, sourceWer: talkWer },
     speed: {
       wallSeconds: Number(wall.toFixed(3)),
-      realTimeFactor: Number((audioSeconds > 0 ? wall / audioSeconds : 0).toFixed(4)),
-      segmentsPerSecond: Number((n / wall).toFixed(3)),
+      realTimeFactor: Number((rtfBase > 0 ? wall / rtfBase : 0).toFixed(4)),
+      segmentsPerSecond: Number((translatedSegments / wall).toFixed(3)),
       stages: { audio: round(t.audio), features: round(t.features), network: round(t.network), ctc: round(t.ctc) },
     },
     failures,
     date: new Date().toISOString(),
   };
-  return { report, hyps: tgtHyps, srcHyps: srcOut };
+  return { report, hyps: scored.hyps, srcHyps: scored.srcHyps, talks: talkOut, segments: segmenter ? autoOut : null };
+}
+
+/** Translates sample ranges [a, b) of one talk, batched by length; results in input order. */
+async function translateSpans(translator: Translator, samples: Float32Array, spans: readonly [number, number][], onBatch?: (done: number) => void): Promise<Decoded[]> {
+  const frames = spans.map(([a, b]) => fbankFrameCount(b - a, 16000));
+  return translator.translateAll(
+    spans.length,
+    (i) => frames[i]!,
+    (i) => translator.features(samples.subarray(spans[i]![0], spans[i]![1])),
+    onBatch,
+  );
 }
 
 function round(x: number): number {
@@ -180,6 +425,9 @@ export function reportMarkdown(r: EvalReport): string {
     "",
     `Model: \`${r.model}\`; decoding: ${r.decoding.method}${r.decoding.method === "beam" ? ` (beam ${r.decoding.beam}, top-${r.decoding.topK})` : ""}; ${r.date}.`,
     `Corpus: \`${r.corpus.yaml}\`: ${r.corpus.segments} segments in ${r.corpus.talks} talks, ${(r.corpus.audioSeconds / 3600).toFixed(2)} h of audio; ${r.translated} segments translated.`,
+    r.scoring === "segment"
+      ? "Segmentation: the YAML segments (oracle); scores per segment, and per talk below."
+      : `Segmentation: ${r.segmentation.method}, ${r.segmentation.segments} segments in ${(r.corpus.talkSeconds / 3600).toFixed(2)} h of talks; scores per talk (hypotheses and references of each talk joined in time order).`,
     "",
     "| metric | score | signature |",
     "| --- | ---: | --- |",
@@ -194,9 +442,24 @@ export function reportMarkdown(r: EvalReport): string {
     m.ter.text,
     "```",
     "",
-    `Speed: ${r.speed.wallSeconds.toFixed(1)} s wall, real-time factor ${r.speed.realTimeFactor.toFixed(4)}, ${r.speed.segmentsPerSecond.toFixed(2)} segments/s ` +
-      `(audio decoding ${share(r.speed.stages.audio)}, features ${share(r.speed.stages.features)}, network ${share(r.speed.stages.network)}, CTC decoding ${share(r.speed.stages.ctc)}).`,
   ];
+  if (r.scoring === "segment") {
+    const t = r.talkLevel;
+    lines.push(`Talk level (${r.corpus.talks} talks, to compare with automatic segmentations): BLEU ${t.bleu.score.toFixed(2)}, chrF2 ${t.chrf.score.toFixed(2)}, source WER ${t.sourceWer.wer.toFixed(2)}.`, "");
+  }
+  const b = r.segmentation.boundaries;
+  if (b) {
+    lines.push(
+      `Against the YAML segments: ${b.covered} of ${r.corpus.segments} at least half inside automatic segments, ${b.matched} with both boundaries within ${b.tolerance} s; ` +
+        `boundary error start ${b.startError.mean.toFixed(2)} s mean / ${b.startError.median.toFixed(2)} s median, end ${b.endError.mean.toFixed(2)} / ${b.endError.median.toFixed(2)} s; ` +
+        `${(100 * b.speechRecall).toFixed(1)}% of the YAML time inside automatic segments, ${(100 * b.speechPrecision).toFixed(1)}% of the automatic time (${(b.segmentSeconds / 3600).toFixed(2)} h) inside YAML segments.`,
+      "",
+    );
+  }
+  lines.push(
+    `Speed: ${r.speed.wallSeconds.toFixed(1)} s wall, real-time factor ${r.speed.realTimeFactor.toFixed(4)}, ${r.speed.segmentsPerSecond.toFixed(2)} segments/s ` +
+      `(audio decoding${r.scoring === "talk" ? " and segmentation" : ""} ${share(r.speed.stages.audio)}, features ${share(r.speed.stages.features)}, network ${share(r.speed.stages.network)}, CTC decoding ${share(r.speed.stages.ctc)}).`,
+  );
   if (r.failures.length > 0) {
     lines.push("", "## Failures", "", ...r.failures.map((f) => `- ${f.talk} (${f.segments} segments scored as empty): ${f.error}`));
   }

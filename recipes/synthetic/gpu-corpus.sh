@@ -1,29 +1,43 @@
 #!/usr/bin/env bash
-# The big synthetic corpus (issue 7: >= 40,000 distinct sentences, >= 40 h, three TTS engines) made on
+# The big synthetic corpus (issue 7: >= 40,000 distinct sentences, >= 40 h, several TTS engines) made on
 # a machine without Debian's TTS packages, Node modules or a package registry (the GPU host,
 # ../shared/GPU.md), from a kit built here:
 #
 #   here:      recipes/synthetic/gpu-corpus.sh kit        # = prefix text bundle node check
-#   GPU host:  bash recipes/synthetic/gpu-corpus.sh remote OUT_DIR     (with .carry/ carried along)
+#   GPU host:  bash recipes/synthetic/gpu-corpus.sh remote OUT_DIR     (with .carry/ carried along; or
+#              first `unpack` with .carry/tts-prefix-human.tar.xz alone, then `remote` with the rest)
 #
 # Stages (each can be run alone; outputs go to .carry/, which git ignores):
-#   prefix  `apt-get download` espeak-ng, festival (+ voices, lexicons), flite and sox, plus every
-#           non-glibc library their programs load (found with ldd, repeated until nothing is missing),
-#           `dpkg -x` them into one folder, drop what the corpus does not use (espeak-ng's non-English
-#           dictionaries, festival's docs), tar+xz -> .carry/tts-prefix.tar.xz
+#   prefix  `apt-get download` espeak-ng, festival (+ voices, lexicons), flite, MBROLA (+ us1, us2, us3,
+#           en1), RHVoice (+ English voices), SVOX Pico, sox, and lame and opus-tools (the codec
+#           augmentation), plus every non-glibc library their programs load (found with ldd, repeated
+#           until nothing is missing), `dpkg -x` them into one folder, drop what the corpus does not
+#           use (programs it never runs, espeak-ng's non-English dictionaries, RHVoice's non-free and
+#           24 kHz voice data, Pico's other languages, docs), put the MBROLA databases where espeak-ng's
+#           --path finds them and wrap pico2wave (below), tar+xz in two parts: .carry/tts-prefix.tar.xz
+#           (the test splits' engines espeak-ng, festival kal/ked/slt, flite; sox; codecs) and
+#           .carry/tts-prefix-human.tar.xz (MBROLA, its databases as FLAC; RHVoice; Pico; rab/don),
+#           which can travel in separate calls. Needs Debian's contrib and non-free components
+#           (scripts/apt-components.sh).
 #   text    sentences + apertium translations (apertium runs here) -> .carry/corpus.tsv.xz
 #   bundle  `nast corpus` as one self-contained ES module (esbuild) -> .carry/nast-corpus.mjs
 #   node    this machine's Node 20 binary, xz-compressed -> .carry/node.xz (runs unchanged on the host)
-#   check   simulates the host here: in a private mount namespace (unshare -m) the system's espeak-ng,
-#           festival, flite and sox data and binaries are hidden, then the kit synthesizes a few talks
-#           from the prefix and `ldd` must resolve every prefix program without /usr/lib libraries
-#           other than glibc's and libstdc++/libgcc's
+#   check   simulates the host here: in a private mount namespace (unshare -m) the system's engines
+#           (programs, data, libraries: espeak-ng, festival, flite, mbrola, RHVoice, Pico, sox, lame,
+#           opus-tools) are hidden, `ldd` must resolve every prefix program without /usr/lib libraries
+#           other than glibc's and libstdc++/libgcc's, every voice of every engine speaks a sentence
+#           from the prefix (recipes/synthetic/check-voices.ts, through src/corpus/engines.ts), then the
+#           kit synthesizes a few talks. CHECK_TSV=FILE uses that TSV (from `nast corpus text`) instead
+#           of .carry/corpus.tsv.xz, so that check can run before the long text stage.
+#   unpack  (on the host) unpack what this call carries of the kit under $WORK, for a kit that comes in
+#           two calls: e.g. tts-prefix-human.tar.xz first, then the rest with `remote`
 #   remote  (on the host) unpack node, prefix and TSV under $WORK (default /tmp/nast-corpus) and run
 #           SHARDS processes of `nast corpus synth --tsv ... --tools ... --shard k/SHARDS`, then one
 #           without --shard that writes the text files -> OUT_DIR/en-es/data/...
 #
-# Environment: SENTENCES (45000), HOURS (45), SEED (1), HOLDOUT (festival), JOBS (all cores), SHARDS (JOBS/4),
-# WORK (/tmp/nast-corpus), BUILD (/tmp/nast-corpus-build: downloaded .debs, unpacked prefix).
+# Environment: SENTENCES (45000), HOURS (45), SEED (1), HOLDOUT (festival), ENGINES (`nast corpus synth`'s
+# default: all), AUG_ASSETS (an asset kit of `nast corpus assets` for the augmentation), JOBS (all cores), SHARDS (JOBS/4), WORK (/tmp/nast-corpus), BUILD (/tmp/nast-corpus-build:
+# downloaded .debs, unpacked prefix), CHECK_TSV (check's sentences; default .carry/corpus.tsv.xz).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CARRY=.carry
@@ -32,6 +46,7 @@ SENTENCES=${SENTENCES:-45000}
 HOURS=${HOURS:-45}
 SEED=${SEED:-1}
 HOLDOUT=${HOLDOUT:-festival}
+ENGINES=${ENGINES:-}
 JOBS=${JOBS:-$(nproc)}
 # One Node process mixes and encodes the audio of its talks itself: ~4 jobs per process keep it from
 # being the bottleneck (measured here: its own CPU is ~1/4 of the engines' and sox's).
@@ -40,8 +55,19 @@ WORK=${WORK:-/tmp/nast-corpus}
 mkdir -p "$CARRY"
 
 # The packages whose programs and data the corpus uses (festival's voices and lexicons are data).
+# festvox-rablpc16k and festvox-don come without festlex-oald (non-commercial; engines.ts gives them the
+# CMU lexicon); mbrola and those two are in Debian's contrib, the MBROLA voices, RHVoice and Pico in
+# non-free.
 PACKAGES="espeak-ng espeak-ng-data libespeak-ng1 festival festlex-cmu festlex-poslex festvox-kallpc16k
-  festvox-kdlpc16k festvox-us-slt-hts flite libflite1 sox libsox3"
+  festvox-kdlpc16k festvox-us-slt-hts flite libflite1 sox libsox3
+  mbrola mbrola-us1 mbrola-us2 mbrola-us3 mbrola-en1 festvox-rablpc16k festvox-don
+  rhvoice rhvoice-english librhvoice-core7 librhvoice-audio2 libttspico-utils libttspico-data libttspico0
+  lame libmp3lame0 opus-tools"
+# The programs the corpus runs: the prefix keeps the libraries these load, and the check proves each
+# resolves inside the prefix. HUMAN_PROGRAMS go with their libraries into tts-prefix-human.tar.xz.
+BASE_PROGRAMS="espeak-ng festival flite sox lame opusenc opusdec"
+HUMAN_PROGRAMS="mbrola RHVoice-test pico2wave.bin"
+PROGRAMS="$BASE_PROGRAMS $HUMAN_PROGRAMS"
 # Libraries the host must provide itself: glibc's (they must match its ld.so), and the C++ runtime,
 # which is backward compatible and newer there.
 HOST_LIBS='^(libc|libm|libdl|libpthread|librt|libresolv|libutil|ld-linux-x86-64|libstdc\+\+|libgcc_s)\.so'
@@ -54,11 +80,40 @@ libdirs() { # the prefix's library folders, for LD_LIBRARY_PATH
 stage_prefix() {
   local debs=$BUILD/debs prefix=$BUILD/prefix
   rm -rf "$prefix" && mkdir -p "$debs" "$prefix"
-  (cd "$debs" && apt-get download $PACKAGES >/dev/null 2>&1)
+  (cd "$debs" && apt-get download $PACKAGES >/dev/null 2>&1) ||
+    { echo "prefix: apt-get download failed; contrib and non-free need scripts/apt-components.sh, then apt-get update" >&2; exit 1; }
   for d in "$debs"/*.deb; do dpkg -x "$d" "$prefix"; done
+  # Programs the corpus never runs go before the closure, so that their libraries do not come along
+  # (RHVoice's D-Bus service and client, flite's one-voice programs, opusinfo, festival's client).
+  rm -f "$prefix"/usr/bin/{RHVoice-client,RHVoice-service,opusinfo,festival_client,text2wave} "$prefix"/usr/bin/flite_*
+  rm -rf "$prefix/usr/share/dbus-1"
+  # pico2wave has /usr/share/pico/lang/ compiled in and no option for it: the prefix's copy is patched
+  # to the same-length relative path ".//.../lang/" and run by a wrapper from usr/share/pico, so output
+  # paths must be absolute (engines.ts makes them so). The path is the one constant in Debian's
+  # pico2wave.c (PICO_LINGWARE_PATH); the patch refuses to run unless it is found exactly once.
+  mv "$prefix/usr/bin/pico2wave" "$prefix/usr/bin/pico2wave.bin"
+  python3 - "$prefix/usr/bin/pico2wave.bin" <<'PY'
+import sys
+path = sys.argv[1]
+data = open(path, "rb").read()
+old = b"/usr/share/pico/lang/\0"
+new = b"./" + b"/" * (len(old) - len(b"./lang/\0")) + b"lang/\0"
+assert len(new) == len(old) and data.count(old) == 1, "pico2wave: the compiled-in language path is not there exactly once"
+open(path, "wb").write(data.replace(old, new))
+PY
+  cat > "$prefix/usr/bin/pico2wave" <<'SH'
+#!/bin/sh
+# pico2wave from this prefix: its language folder is compiled in as a relative path (gpu-corpus.sh).
+cd "${0%/*}/../share/pico" || exit 1
+exec ../../bin/pico2wave.bin "$@"
+SH
+  chmod +x "$prefix/usr/bin/pico2wave"
   # Close over shared libraries: whatever a prefix ELF file loads from the system (not glibc) comes
   # from a package to download and unpack too; repeat until nothing new appears.
   while :; do
+    # libao's output plugins (pulled in by RHVoice's audio library) play sound, which the corpus never
+    # does; they are loaded with dlopen and one of them needs a library Debian does not install.
+    rm -rf "$prefix/usr/lib/x86_64-linux-gnu/ao"
     local missing
     missing=$(find "$prefix" -type f \( -path '*/bin/*' -o -name '*.so*' \) -exec sh -c 'file -L "$1" | grep -q ELF && echo "$1"' _ {} \; |
       LD_LIBRARY_PATH=$(libdirs "$prefix") xargs -r ldd 2>/dev/null |
@@ -74,15 +129,98 @@ stage_prefix() {
     (cd "$debs" && apt-get download $pkgs >/dev/null 2>&1)
     for p in $pkgs; do dpkg -x "$debs/${p}_"*.deb "$prefix"; done
   done
-  # Drop what the corpus never reads: other languages' espeak-ng dictionaries (en_dict stays),
-  # mbrola voice definitions, documentation, manual pages, flite's one-voice programs.
+  # Drop what the corpus never reads: other languages' espeak-ng dictionaries (en_dict stays), the
+  # other MBROLA voice definitions and phoneme tables, documentation, manual pages.
   local data=$prefix/usr/lib/x86_64-linux-gnu/espeak-ng-data
   find "$data" -maxdepth 1 -name '*_dict' ! -name en_dict -delete
-  rm -rf "$data/voices/mb" "$prefix/usr/share/doc" "$prefix/usr/share/man" "$prefix/usr/share/lintian" "$prefix/usr/share/doc-base"
-  rm -f "$prefix"/usr/bin/flite_*
+  find "$data/voices/mb" -type f ! -name mb-us1 ! -name mb-us2 ! -name mb-us3 ! -name mb-en1 -delete
+  find "$data/mbrola_ph" -type f ! -name us_phtrans ! -name us3_phtrans ! -name en1_phtrans -delete
+  # espeak-ng looks for an MBROLA database first at <--path>/espeak-ng-data/mbrola/<voice>, then under
+  # /usr/share/mbrola (espeak-ng's synth_mbrola.c); the databases' other files are festival's.
+  mkdir -p "$data/mbrola"
+  for v in us1 us2 us3 en1; do mv "$prefix/usr/share/mbrola/$v/$v" "$data/mbrola/$v"; done
+  rm -rf "$prefix/usr/share/mbrola"
+  # RHVoice: only the LGPL-2.1+ English voices (evgeniy-eng and lyubov are CC-BY-NC-ND-4.0), and only
+  # their 16 kHz models (engines.ts runs RHVoice-test -q min, which uses those).
+  rm -rf "$prefix/usr/share/RHVoice/voices/evgeniy-eng" "$prefix/usr/share/RHVoice/voices/lyubov" "$prefix"/usr/share/RHVoice/voices/*/24000
+  find "$prefix/usr/share/pico/lang" -type f ! -name 'en-*' -delete
+  rm -rf "$prefix/usr/share/doc" "$prefix/usr/share/man" "$prefix/usr/share/lintian" "$prefix/usr/share/doc-base"
   ls "$debs" > "$prefix/PACKAGES"
-  tar -C "$prefix" -cJf "$CARRY/tts-prefix.tar.xz" .
-  echo "prefix: $(ls "$debs" | wc -l) packages, $(du -sh "$prefix" | cut -f1) unpacked, $(du -h "$CARRY/tts-prefix.tar.xz" | cut -f1) as $CARRY/tts-prefix.tar.xz"
+  # Libraries that no program loads (pulled in by other libraries of their packages, or plugins
+  # such as OpenSSL's) go: the check proves the programs run without them.
+  local libs=$BUILD/libs
+  mkdir -p "$libs"
+  needed_libs "$prefix" $BASE_PROGRAMS > "$libs/base"
+  needed_libs "$prefix" $HUMAN_PROGRAMS | comm -23 - "$libs/base" > "$libs/human"
+  local f real
+  (cd "$prefix" && find usr/lib/x86_64-linux-gnu lib/x86_64-linux-gnu -name '*.so*' \( -type f -o -type l \)) | while read -r f; do
+    real=$(readlink -f "$prefix/$f")
+    grep -qxF "$real" "$libs/base" "$libs/human" || rm -f "$prefix/$f"
+  done
+  find "$prefix" -depth -type d -empty -delete
+  # Two archives, so that each travels in a call with the rest of the kit: tts-prefix.tar.xz, the
+  # engines of the test splits (espeak-ng, festival's kal/ked/slt, flite) with sox and the codecs, and
+  # tts-prefix-human.tar.xz, the voices made from human recordings that speak training talks only
+  # (MBROLA, RHVoice, Pico, festival's rab/don) with the libraries only they load. Both unpack into
+  # one folder.
+  local packed=$BUILD/packed
+  rm -rf "$packed" && mkdir -p "$packed"
+  pack_mbrola "$prefix" "$packed"
+  (cd "$prefix" && find . \( -type f -o -type l \) | sed 's|^\./||' | sort) > "$libs/all"
+  local human_re='^(usr/bin/(mbrola|RHVoice-test|pico2wave|pico2wave\.bin)|usr/lib/x86_64-linux-gnu/espeak-ng-data/mbrola/.*|usr/share/RHVoice/.*|etc/RHVoice/.*|usr/share/pico/.*|usr/share/festival/voices/english/(rab|don)_diphone/.*)$'
+  : > "$libs/human-files"
+  while read -r f; do
+    if [[ $f =~ $human_re ]]; then
+      [[ $f == usr/lib/x86_64-linux-gnu/espeak-ng-data/mbrola/* ]] || echo "$f"
+    elif [[ $f == *.so* ]] && grep -qxF "$(readlink -f "$prefix/$f")" "$libs/human"; then echo "$f"
+    fi
+  done < "$libs/all" > "$libs/human-files"
+  comm -23 "$libs/all" "$libs/human-files" | grep -v '^usr/lib/x86_64-linux-gnu/espeak-ng-data/mbrola/' > "$libs/base-files"
+  tar -C "$prefix" --no-recursion -cJf "$CARRY/tts-prefix.tar.xz" -T "$libs/base-files"
+  tar -C "$prefix" --no-recursion -cf "$BUILD/human.tar" -T "$libs/human-files"
+  tar -C "$packed" -rf "$BUILD/human.tar" .
+  xz -6 -T0 -c "$BUILD/human.tar" > "$CARRY/tts-prefix-human.tar.xz" && rm "$BUILD/human.tar"
+  echo "prefix: $(ls "$debs" | wc -l) packages, $(du -sh "$prefix" | cut -f1) unpacked, $(du -h "$CARRY/tts-prefix.tar.xz" | cut -f1) as $CARRY/tts-prefix.tar.xz (test-split engines, sox, codecs)" \
+    "and $(du -h "$CARRY/tts-prefix-human.tar.xz" | cut -f1) as $CARRY/tts-prefix-human.tar.xz (MBROLA, RHVoice, Pico, rab/don)"
+}
+
+needed_libs() { # PREFIX PROGRAM...: the prefix's libraries the programs load (ldd: transitively), resolved, sorted
+  local p=$1; shift
+  (cd "$p/usr/bin" && LD_LIBRARY_PATH=$(libdirs "$p") ldd "$@" 2>/dev/null) | awk '/=>/ { print $3 }' | grep "^$p/" | xargs -r readlink -f | sort -u
+}
+
+pack_mbrola() { # PREFIX OUT: the MBROLA databases as FLAC under OUT (the same paths)
+  # A database is mostly 16-bit samples, which xz shrinks by ~15% and FLAC (lossless) by ~40%: each
+  # becomes the FLAC of its 16-bit part (at whichever byte offset compresses better), the bytes
+  # before and after it, and its SHA-256; restore_mbrola puts it back together and checks it.
+  local p=$1 rel=usr/lib/x86_64-linux-gnu/espeak-ng-data/mbrola f v off size best
+  local sox=(env LD_LIBRARY_PATH="$(libdirs "$p")" "$p/usr/bin/sox")
+  mkdir -p "$2/$rel"
+  for f in "$p/$rel"/*; do
+    v=$2/$rel/${f##*/}
+    best=
+    for off in 0 1; do
+      size=$(( ($(stat -c %s "$f") - off) / 2 * 2 ))
+      tail -c +$((off + 1)) "$f" | head -c "$size" | "${sox[@]}" -t raw -r 16000 -e signed -b 16 -c 1 -L - -t flac -C 8 "$v.$off.flac"
+      if [ -z "$best" ] || [ "$(stat -c %s "$v.$off.flac")" -lt "$(stat -c %s "$v.$best.flac")" ]; then best=$off; fi
+    done
+    size=$(( ($(stat -c %s "$f") - best) / 2 * 2 ))
+    mv "$v.$best.flac" "$v.flac" && rm -f "$v".?.flac
+    head -c "$best" "$f" > "$v.head"
+    tail -c +$((best + size + 1)) "$f" > "$v.tail"
+    sha256sum < "$f" | cut -d' ' -f1 > "$v.sha256"
+  done
+}
+
+restore_mbrola() { # PREFIX: the MBROLA databases back from pack_mbrola's files
+  local p=$1 d=$1/usr/lib/x86_64-linux-gnu/espeak-ng-data/mbrola f v
+  for f in "$d"/*.flac; do
+    [ -e "$f" ] || continue
+    v=${f%.flac}
+    { cat "$v.head"; LD_LIBRARY_PATH=$(libdirs "$p") "$p/usr/bin/sox" -t flac "$f" -t raw -e signed -b 16 -L -; cat "$v.tail"; } > "$v.tmp"
+    [ "$(sha256sum < "$v.tmp" | cut -d' ' -f1)" = "$(cat "$v.sha256")" ] || { echo "MBROLA database ${v##*/}: restored bytes differ" >&2; exit 1; }
+    mv "$v.tmp" "$v" && rm -f "$f" "$v.head" "$v.tail" "$v.sha256"
+  done
 }
 
 stage_text() {
@@ -110,39 +248,67 @@ unxz_to() { # xz may be missing on the host; python3 is there
   if command -v xz >/dev/null; then xz -dc "$1" > "$2"; else python3 -c 'import lzma,shutil,sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2],"wb"))' "$1" "$2"; fi
 }
 
-unpack() { # unpack the kit under $WORK
+unpack() { # unpack what this call carries of the kit under $WORK, each part once (they may come in separate calls)
   mkdir -p "$WORK/tts"
-  [ -x "$WORK/node" ] || { unxz_to "$CARRY/node.xz" "$WORK/node.tmp" && chmod +x "$WORK/node.tmp" && mv "$WORK/node.tmp" "$WORK/node"; }
-  [ -d "$WORK/tts/usr" ] || { unxz_to "$CARRY/tts-prefix.tar.xz" "$WORK/tts.tar" && tar -C "$WORK/tts" -xf "$WORK/tts.tar" && rm "$WORK/tts.tar"; }
-  [ -f "$WORK/corpus.tsv" ] || unxz_to "$CARRY/corpus.tsv.xz" "$WORK/corpus.tsv"
+  if [ ! -x "$WORK/node" ] && [ -f "$CARRY/node.xz" ]; then
+    unxz_to "$CARRY/node.xz" "$WORK/node.tmp" && chmod +x "$WORK/node.tmp" && mv "$WORK/node.tmp" "$WORK/node"
+  fi
+  local part
+  for part in base human; do
+    local archive=$CARRY/tts-prefix.tar.xz
+    [ $part = base ] || archive=$CARRY/tts-prefix-human.tar.xz
+    if [ ! -f "$WORK/tts/.$part" ] && [ -f "$archive" ]; then
+      unxz_to "$archive" "$WORK/tts.tar" && tar -C "$WORK/tts" -xf "$WORK/tts.tar" && rm "$WORK/tts.tar" && touch "$WORK/tts/.$part"
+    fi
+  done
+  # The MBROLA databases travel as FLAC (pack_mbrola); the base part's sox decodes them.
+  if [ -f "$WORK/tts/.base" ] && [ -f "$WORK/tts/.human" ]; then restore_mbrola "$WORK/tts"; fi
+  if [ ! -f "$WORK/corpus.tsv" ] && [ -f "$CARRY/corpus.tsv.xz" ]; then unxz_to "$CARRY/corpus.tsv.xz" "$WORK/corpus.tsv"; fi
+}
+
+need_kit() { # the parts `remote` needs, unpacked by this call or an earlier one on the same host
+  local f
+  for f in node tts/.base corpus.tsv; do
+    [ -e "$WORK/$f" ] || { echo "remote: $WORK/$f is missing: carry .carry/{node.xz,tts-prefix.tar.xz,corpus.tsv.xz} (this call or an earlier \`gpu-corpus.sh unpack\`)" >&2; exit 1; }
+  done
+  [ -f "$WORK/tts/.human" ] || [ -n "$ENGINES" ] ||
+    { echo "remote: tts-prefix-human.tar.xz was never carried: the MBROLA, RHVoice, Pico and rab/don talks would fail; carry it, or set ENGINES=espeak,festival,flite" >&2; exit 1; }
 }
 
 stage_check() {
   # Runs check-inner in a private mount namespace in which this machine's TTS programs, data and
   # libraries are hidden, so that only the prefix can make speech.
   rm -rf "$BUILD/check" "$BUILD/check-work"
-  unxz_to "$CARRY/corpus.tsv.xz" "$BUILD/check-all.tsv"
+  local t0=$SECONDS
+  if [ -n "${CHECK_TSV:-}" ]; then cp "$CHECK_TSV" "$BUILD/check-all.tsv"; else unxz_to "$CARRY/corpus.tsv.xz" "$BUILD/check-all.tsv"; fi
   # A few sentences of each split (the TSV lists tst-COMMON, dev, then train).
   awk -F'\t' 'NR == 1 || n[$2]++ < 20' "$BUILD/check-all.tsv" > "$BUILD/check.tsv"
   unshare -m "$0" check-inner
   grep -h -m2 festival "$BUILD/check/en-es/speakers.tsv"
-  echo "check: ok ($(find "$BUILD/check" -name '*.wav' | wc -l) talks made from the prefix alone)"
+  echo "check: engines of the talks: $(tail -n +2 "$BUILD/check/en-es/speakers.tsv" | cut -f4 | sort | uniq -c | tr -s ' \n' ' ')"
+  echo "check: ok ($(find "$BUILD/check" -name '*.wav' | wc -l) talks made from the prefix alone) in $((SECONDS - t0)) s"
 }
 
 stage_check_inner() {
-  for p in /usr/share/festival /usr/lib/x86_64-linux-gnu/espeak-ng-data /usr/bin/espeak-ng /usr/bin/festival /usr/bin/flite \
-    /usr/bin/sox /usr/lib/x86_64-linux-gnu/libespeak-ng.so.1 /usr/lib/x86_64-linux-gnu/libflite.so.1 /usr/lib/x86_64-linux-gnu/libsox.so.3 \
-    /usr/lib/x86_64-linux-gnu/libestools.so.2.5 /usr/lib/x86_64-linux-gnu/libpcaudio.so.0 /usr/lib/x86_64-linux-gnu/libsonic.so.0; do
+  local lib=/usr/lib/x86_64-linux-gnu p
+  for p in /usr/share/festival $lib/espeak-ng-data /usr/share/mbrola /usr/share/RHVoice /etc/RHVoice /usr/share/pico \
+    /usr/bin/{espeak-ng,festival,flite,sox,mbrola,RHVoice-test,pico2wave,lame,opusenc,opusdec} \
+    $lib/{libespeak-ng.so.1,libflite.so.1,libsox.so.3,libestools.so.2.5,libpcaudio.so.0,libsonic.so.0} \
+    $lib/{libRHVoice_core.so.7,libRHVoice_audio.so.2,libttspico.so.0,libmp3lame.so.0,libopusenc.so.0,libopusfile.so.0,libopusurl.so.0}; do
     if [ -d "$p" ]; then mount -t tmpfs none "$p"; elif [ -e "$p" ]; then mount --bind /dev/null "$p"; fi
   done
-  echo "check: the system's espeak-ng is hidden: $(espeak-ng --version 2>&1 | head -1 || true)"
+  echo "check: the system's engines are hidden: $(espeak-ng --version 2>&1 | head -1 || true); $(RHVoice-test --version 2>&1 | head -1 || true)"
   WORK=$BUILD/check-work
   unpack
+  need_kit
   cp "$BUILD/check.tsv" "$WORK/corpus.tsv"
-  local outside
-  outside=$(LD_LIBRARY_PATH=$(libdirs "$WORK/tts") ldd "$WORK"/tts/usr/bin/{espeak-ng,festival,flite,sox} |
+  local outside prog
+  for prog in $PROGRAMS; do [ -f "$WORK/tts/usr/bin/$prog" ] || { echo "check: $prog is not in the prefix" >&2; exit 1; }; done
+  outside=$(cd "$WORK/tts/usr/bin" && LD_LIBRARY_PATH=$(libdirs "$WORK/tts") ldd $PROGRAMS |
     awk '/=>/ { print $1 " " $3 }' | grep -v " $WORK/tts/" | grep -Ev "$HOST_LIBS" || true)
   if [ -n "$outside" ]; then echo "check: libraries from outside the prefix: $outside" >&2; exit 1; fi
+  # Every voice of every engine, and the codecs, from the prefix alone (through engines.ts, as the corpus runs them).
+  node --import tsx recipes/synthetic/check-voices.ts "$WORK/tts"
   SHARDS=2 synth_sharded "$BUILD/check" "$WORK/corpus.tsv" "$WORK/tts" 0.1
 }
 
@@ -150,6 +316,8 @@ synth_sharded() { # OUT_DIR TSV PREFIX HOURS: SHARDS processes of JOBS/SHARDS jo
   local out=$1 tsv=$2 prefix=$3 hours=$4 t0=$SECONDS pids=() k
   local per=$(( (JOBS + SHARDS - 1) / SHARDS ))
   local common=(synth --tsv "$tsv" --tools "$prefix" -o "$out" --hours "$hours" --seed "$SEED" --holdout-engine "$HOLDOUT")
+  [ -z "$ENGINES" ] || common+=(--engines "$ENGINES")
+  [ -z "${AUG_ASSETS:-}" ] || common+=(--aug-assets "$AUG_ASSETS")
   for ((k = 0; k < SHARDS; k++)); do
     "$WORK/node" "$CARRY/nast-corpus.mjs" "${common[@]}" --jobs "$per" --shard "$k/$SHARDS" > "$WORK/shard$k.log" 2>&1 &
     pids+=($!)
@@ -166,6 +334,7 @@ stage_remote() {
   local out=${1:?usage: gpu-corpus.sh remote OUT_DIR}
   local t0=$SECONDS
   unpack
+  need_kit
   echo "remote: kit unpacked in $((SECONDS - t0)) s under $WORK"
   synth_sharded "$out" "$WORK/corpus.tsv" "$WORK/tts" "$HOURS"
 }
@@ -178,7 +347,9 @@ case "${1:-}" in
   check) stage_check ;;
   check-inner) stage_check_inner ;;
   kit) stage_prefix; stage_text; stage_bundle; stage_node; stage_check
-       echo "kit: $(du -ch "$CARRY"/{tts-prefix.tar.xz,corpus.tsv.xz,nast-corpus.mjs,node.xz} | tail -1 | cut -f1) to carry (limit 64 MiB)" ;;
+       echo "kit: $(du -ch "$CARRY"/{tts-prefix.tar.xz,corpus.tsv.xz,nast-corpus.mjs,node.xz} | tail -1 | cut -f1) to carry (limit 64 MiB)," \
+         "and $(du -h "$CARRY/tts-prefix-human.tar.xz" | cut -f1) in tts-prefix-human.tar.xz (in the same call if it fits, else one of its own before)" ;;
   remote) shift; stage_remote "$@" ;;
-  *) sed -n '2,30p' "$0"; exit 2 ;;
+  unpack) unpack; echo "unpack: $(cd "$WORK" && ls -d node corpus.tsv tts/.base tts/.human 2>/dev/null | tr '\n' ' ')under $WORK" ;;
+  *) sed -n '2,40p' "$0"; exit 2 ;;
 esac

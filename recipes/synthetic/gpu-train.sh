@@ -7,13 +7,14 @@
 #                    .carry/node-api-headers; npm run build; and, for real speech, the recordings as
 #                    .carry/speech/<source>/{manifest.tsv,*.opus} plus .carry/speech/speech.tsv (`nast corpus
 #                    speech --from DIR --text-only --tsv ...`: apertium runs here); for the real-speech
-#                    curve, a prepared test split in .carry/tst-AST (`nast prep ... --spm` of `nast corpus
-#                    asterisk`). The SentencePiece model is .carry/spm.model, else models/default/spm.model.
+#                    curve, a prepared test split as .carry/tst-AST.tar.xz (`nast prep ... --spm` of `nast
+#                    corpus asterisk`, its tst-AST folder's files); an asset kit (`nast corpus assets`) in
+#                    .carry/assets for the augmentation. The SentencePiece model is .carry/spm.model, else models/default/spm.model.
 # On the host (carry .carry and dist):  bash recipes/synthetic/gpu-train.sh all
 #   A call lasts at most 10 minutes and the host is given back 30 s after a call ends, so a longer run is
 #   a chain of calls: `start` runs setup in the background and returns; a later call that brings more
-#   (the real speech, a model to continue: each call carries at most 64 MiB) runs `ready speech` or
-#   `ready model` when its files are there, and setup waits for what it needs; `launch` starts training in
+#   (the TTS prefix, the real speech: each call carries at most 64 MiB; WAIT_FOR lists them) runs `ready
+#   NAME` when its files are there, and setup waits for what it needs; `launch` starts training in
 #   the background once setup is done; `watch N` watches it for N seconds; `collect` waits for the end and
 #   copies the averaged float16 parts and every log to $OUT. `all` is setup, train and collect in one call.
 #   Every run resumes: calling the same chain again continues the same training.
@@ -47,7 +48,9 @@ export PATH=$W/bin:$PATH
 
 setup() {
   local t0=$SECONDS
-  (WORK=$W/kit HOURS=$HOURS bash recipes/synthetic/gpu-corpus.sh remote "$CORPUS" > "$W/corpus.log" 2>&1; echo "corpus exit $?" >> "$W/corpus.log") &
+  local assets=""
+  [ ! -f .carry/assets/manifest.tsv ] || assets=$PWD/.carry/assets
+  (need prefix; WORK=$W/kit HOURS=$HOURS AUG_ASSETS=$assets bash recipes/synthetic/gpu-corpus.sh remote "$CORPUS" > "$W/corpus.log" 2>&1; echo "corpus exit $?" >> "$W/corpus.log") &
   local corpus=$!
   if [ ! -f kernels/build/nast_torch.node ]; then
     NODE=$W/bin/node bash kernels/build-gpu.sh > "$W/build.log" 2>&1 || { cat "$W/build.log"; exit 1; }
@@ -63,11 +66,11 @@ setup() {
   tail -n 6 "$W/corpus.log"
   echo "setup: corpus and kernels after $((SECONDS - t0)) s"
   local roots=(--mustc "$CORPUS") splits=train,dev,tst-COMMON,tst-HELDOUT
-  if [ -n "${WITH_SPEECH:-}" ]; then
-    wait_ready speech
+  if [ -n "$WITH_SPEECH" ]; then
+    need speech
     # opusdec comes from the corpus kit's prefix (gpu-corpus.sh remote unpacked it under $W/kit/tts).
     node .carry/nast-corpus.mjs speech --from "$SPEECH" --tsv "$SPEECH/speech.tsv" -o "$REAL" --copies "${COPIES:-3}" \
-      --tools "$W/kit/tts" --jobs "$(nproc)" > "$W/speech.log" 2>&1 || { tail -n 20 "$W/speech.log"; exit 1; }
+      --tools "$W/kit/tts" --jobs "$(nproc)" ${assets:+--aug-assets "$assets"} > "$W/speech.log" 2>&1 || { tail -n 20 "$W/speech.log"; exit 1; }
     tail -n 4 "$W/speech.log"
     roots+=(--mustc "$REAL") splits+=,dev-real
     echo "setup: real speech after $((SECONDS - t0)) s"
@@ -75,20 +78,28 @@ setup() {
   node dist/cli.js prep "${roots[@]}" --pair en-es -o "$DATA" --spm "$SPM" --jobs "$(nproc)" --fp16 \
     --splits "$splits" > "$W/prep.log" 2>&1 || { tail -n 20 "$W/prep.log"; exit 1; }
   tail -n 6 "$W/prep.log"
-  if [ -f .carry/tst-AST/COMPLETE ] && [ ! -f "$DATA/tst-AST/COMPLETE" ]; then cp -r .carry/tst-AST "$DATA/tst-AST.tmp" && mv "$DATA/tst-AST.tmp" "$DATA/tst-AST"; fi
+  # A prepared real-speech test split, for its learning curve (never trained on): .carry/tst-AST.tar.xz.
+  if [ -f .carry/tst-AST.tar.xz ] && [ ! -f "$DATA/tst-AST/COMPLETE" ]; then
+    rm -rf "$DATA/tst-AST.tmp" && mkdir -p "$DATA/tst-AST.tmp" &&
+      python3 -c 'import lzma,sys,tarfile; tarfile.open(fileobj=lzma.open(sys.argv[1])).extractall(sys.argv[2])' .carry/tst-AST.tar.xz "$DATA/tst-AST.tmp" &&
+      mv "$DATA/tst-AST.tmp" "$DATA/tst-AST"
+  fi
   echo "setup: features after $((SECONDS - t0)) s"
   touch "$W/setup.done"
 }
 
-# The real speech comes in its own call (the corpus kit fills one): that call runs `ready speech`.
-WITH_SPEECH=""
-[ -f "$SPEECH/speech.tsv" ] || [ -n "${EXPECT_SPEECH:-}" ] && WITH_SPEECH=1
-wait_ready() { # NAME: until a later call has said `ready NAME`
+# WAIT_FOR lists what later calls bring (prefix: .carry/tts-prefix.tar.xz; speech: $SPEECH; model: INIT's
+# package), each call then saying `ready NAME`; setup waits for a listed part only where it needs it.
+need() {
+  case " ${WAIT_FOR:-} " in *" $1 "*) ;; *) return 0 ;; esac
   [ -f "$W/ready-$1" ] && return 0
   echo "setup: waiting for a call to bring $1 (gpu-train.sh ready $1)"
   while [ ! -f "$W/ready-$1" ]; do sleep 2; done
 }
 ready() { touch "$W/ready-${1:?ready NAME}"; echo "ready: $1"; }
+WITH_SPEECH=""
+case " ${WAIT_FOR:-} " in *" speech "*) WITH_SPEECH=1 ;; esac
+[ -f "$SPEECH/speech.tsv" ] && WITH_SPEECH=1
 
 # The runs: NAME GPU CONFIG [FLAGS...], one line each. `main` has every component on; SHIP names the run
 # whose averaged weights come back (main by default). With ABLATIONS=1 (and the GPUs for it: nvidia-h200-x4)
@@ -98,7 +109,7 @@ ready() { touch "$W/ready-${1:?ready NAME}"; echo "ready: $1"; }
 # number of updates.
 runs() {
   local real=""
-  [ -z "$WITH_SPEECH" ] || real="--valid-split dev-real --also-validate dev$([ -f .carry/tst-AST/COMPLETE ] && echo ,tst-AST)"
+  [ -z "$WITH_SPEECH" ] || real="--valid-split dev-real --also-validate dev$([ -f "$DATA/tst-AST/COMPLETE" ] && echo ,tst-AST)"
   echo "main 0 $PRESET${INIT:+ --init $INIT} $real ${MAIN_FLAGS:-}"
   [ "${ABLATIONS:-1}" = 1 ] || return 0
   echo "no-pae 1 models/configs/ablations/no-pae.json"
@@ -143,7 +154,7 @@ all() {
 
 # Training in the background (`setsid`): it runs on between calls while the host is held.
 launch() {
-  [ -z "$INIT" ] || [ -f "$W/ready-model" ] || [ -f "${INIT%/}/model.onnx" ] || { echo "launch: $INIT is not here yet"; exit 1; }
+  [ -z "${INIT:-}" ] || [ -f "${INIT%/}/model.onnx" ] || [ -f "$INIT" ] || { echo "launch: $INIT is not here"; exit 1; }
   setsid nohup bash -c "bash '$0' wait_setup; { [ -f '$W/setup.done' ] || bash '$0' setup; } && bash '$0' train" > "$W/launch.log" 2>&1 < /dev/null &
   echo $! > "$W/launch.pid"
   echo "training launched in the background (log: $W/launch.log)"

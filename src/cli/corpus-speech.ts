@@ -8,6 +8,8 @@ import { JsonLogger } from "../util/log.ts";
 import { Progress } from "../util/progress.ts";
 import { planSpeechTalks, readSpeechTsv, realDevSplit, speechText, writeSpeechCorpus, writeSpeechTsv, type SpeechClip } from "../corpus/speech.ts";
 import { prefixTools, systemTools } from "../corpus/tools.ts";
+import { parseAugmentKinds } from "../corpus/augment.ts";
+import { AssetKit } from "../corpus/assets.ts";
 import { intFlag, parseFlags } from "./args.ts";
 
 export const speechUsage = `usage: nast corpus speech --from DIR -o OUT [options]
@@ -27,6 +29,9 @@ options:
                     needed), else made and written there
   --text-only       only write --tsv (apertium runs here; the audio can then be made elsewhere)
   --copies K        times each train talk is written (default 3; the first as recorded)
+  --augment LIST    what the other copies get, as nast corpus synth's --augment (default all)
+  --aug-assets DIR  the kit of \`nast corpus assets\` (real rooms, noise, music, babble); without it
+                    simulated rooms and coloured noise stand in
   --pair P          language pair (default en-es)
   --seed S          random seed (default 1)
   --tools PREFIX    opusdec from a prefix of unpacked Debian packages (recipes/synthetic/gpu-corpus.sh)
@@ -42,6 +47,8 @@ export async function runSpeech(argv: string[]): Promise<number> {
       tsv: { type: "string" },
       "text-only": { type: "boolean", default: false },
       copies: { type: "string" },
+      augment: { type: "string", default: "all" },
+      "aug-assets": { type: "string" },
       pair: { type: "string", default: "en-es" },
       seed: { type: "string" },
       tools: { type: "string" },
@@ -94,10 +101,11 @@ export async function runSpeech(argv: string[]): Promise<number> {
   const talks = planSpeechTalks(clips, { seed, copies });
   mkdirSync(join(out, values.pair), { recursive: true });
   const logger = new JsonLogger(join(out, values.pair, "speech.log"));
-  logger.log("start", { from: values.from, seed, copies, talks: talks.length, jobs });
+  logger.log("start", { from: values.from, seed, copies, talks: talks.length, jobs, augment: values.augment, assets: values["aug-assets"] ?? null });
   const tools = values.tools ? prefixTools(values.tools) : systemTools();
+  const augment = { kinds: parseAugmentKinds(values.augment), kit: values["aug-assets"] ? new AssetKit(values["aug-assets"]) : null, seed };
   const t0 = performance.now();
-  const summary = await writeSpeechCorpus(talks, { root: values.from, outDir: out, pair: values.pair, jobs, tools, logger, progress: tty });
+  const summary = await writeSpeechCorpus(talks, { root: values.from, outDir: out, pair: values.pair, jobs, tools, augment, logger, progress: tty });
   logger.log("end", { ...summary });
   for (const f of summary.failed) say(`error: ${f.talk}: ${f.error}`);
   if (summary.failed.length > 0) {

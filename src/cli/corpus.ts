@@ -4,7 +4,7 @@
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { mkdirSync } from "node:fs";
-import { UsageError } from "../util/errors.ts";
+import { UsageError, errorMessage } from "../util/errors.ts";
 import { JsonLogger } from "../util/log.ts";
 import { Progress } from "../util/progress.ts";
 import { type CorpusEntry, apertiumModes, readCorpusTsv, selectSentences, translateSelection, writeCorpusTsv } from "../corpus/corpus-text.ts";
@@ -14,10 +14,18 @@ import { synthesizeCorpus } from "../corpus/synth.ts";
 import { prefixTools, systemTools } from "../corpus/tools.ts";
 import { enginePackages, engines, parseEngines } from "../corpus/voices.ts";
 import { parseFlags } from "./args.ts";
+import { runSpeech } from "./corpus-speech.ts";
+import { runAsterisk } from "../corpus/asterisk.ts";
+import { runAssets } from "./corpus-assets.ts";
+import { AssetKit } from "../corpus/assets.ts";
+import { augmentGroups, parseAugmentKinds } from "../corpus/augment.ts";
 
 const usage = `usage:
   nast corpus synth -o DIR [options]      speech-translation corpus in MuST-C layout: DIR/<pair>/data/<split>/{wav,txt}
   nast corpus text -o FILE.tsv [options]  only the sentences and their translations (id, split, en, es), no speech
+  nast corpus speech --from DIR -o OUT    real recordings (folders with manifest.tsv) in MuST-C layout (--help)
+  nast corpus asterisk -o DIR             real-speech test set from Debian's Asterisk prompts: tst-AST, tst-AST-HUMAN (--help)
+  nast corpus assets -o DIR               acoustic augmentation kit (room responses, noise, music, babble) from Debian packages (--help)
 
 options (both):
   --pair P              language pair (default en-es; translated by apertium ${Object.values(apertiumModes).join(", ")})
@@ -30,10 +38,23 @@ options (both):
   --jobs N              parallel processes (default: the number of cores)
 synth only:
   --tsv FILE            sentences and translations from \`nast corpus text\` (no apertium needed)
-  --engines LIST        TTS engines (default ${engines.join(",")}); Debian packages: ${Object.entries(enginePackages).map(([e, p]) => `${e}: ${p}`).join("; ")}
+  --engines LIST        TTS engines (default ${engines.join(",")}): espeak (espeak-ng), festival
+                        (kal, ked, slt), flite; mbrola (us1, us2, us3, en1, through espeak-ng),
+                        rhvoice (alan, bdl, clb, slt), pico (en-US, en-GB), festvox (festival's rab
+                        and don). dev and tst-COMMON are spoken by espeak, festival and flite only
+                        (those in LIST), exactly as before the others existed: mbrola, rhvoice, pico
+                        and festvox speak training talks only (and tst-HELDOUT if held out).
+                        Debian packages (mbrola, festvox-rablpc16k, festvox-don: contrib; the mbrola
+                        voices, rhvoice, pico: non-free; scripts/apt-components.sh adds both):
+${Object.entries(enginePackages).map(([e, p]) => `                          ${e}: ${p}`).join("\n")}
   --holdout-engine LIST engines kept out of train/dev/tst-COMMON; they speak tst-COMMON's sentences in
                         the extra split tst-HELDOUT (default: none)
-  --no-augment          no speed perturbation, reverberation or noise in train
+  --augment LIST        augmentation of train talks (dev and test sets never are): all (default), none,
+                        or kinds and groups, comma-separated (probabilities: src/corpus/talks.ts):
+${Object.entries(augmentGroups).filter(([g]) => g !== "all" && g !== "none").map(([g, k]) => `                          ${g} = ${k.join(",")}`).join("\n")}
+  --aug-assets DIR      the kit of \`nast corpus assets\` for the rir, noise, music and babble kinds;
+                        without it they fall back to simulated rooms and coloured noise
+  --no-augment          the same as --augment none
   --tools PREFIX        run the engines and sox from a prefix of unpacked Debian packages
                         (recipes/synthetic/gpu-corpus.sh)
   --splits A,B          make only these splits (each identical to the same split of a full run)
@@ -48,6 +69,9 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(usage);
     return sub === undefined ? 2 : 0;
   }
+  if (sub === "speech") return runSpeech(rest);
+  if (sub === "asterisk") return runAsterisk(rest);
+  if (sub === "assets") return runAssets(rest);
   if (sub !== "synth" && sub !== "text") throw new UsageError(`corpus: unknown subcommand '${sub}'\n${usage}`);
   const parsed = parseFlags({
     args: rest,
@@ -63,6 +87,8 @@ export async function run(argv: string[]): Promise<number> {
       engines: { type: "string", default: engines.join(",") },
       "holdout-engine": { type: "string", default: "" },
       "no-augment": { type: "boolean", default: false },
+      augment: { type: "string", default: "all" },
+      "aug-assets": { type: "string" },
       tools: { type: "string" },
       shard: { type: "string" },
       splits: { type: "string" },
@@ -128,7 +154,16 @@ export async function run(argv: string[]): Promise<number> {
     if (!m || Number(m[1]) >= Number(m[2])) throw new UsageError(`corpus synth: --shard must be K/N with 0 <= K < N, got '${values.shard}'`);
     shard = { index: Number(m[1]), count: Number(m[2]) };
   }
-  const planned = planTalks(entries, { seed, hours: values.tsv || values.hours ? hours : undefined, engines: engineList, holdout, augment: !values["no-augment"] });
+  let kinds: ReturnType<typeof parseAugmentKinds>;
+  try {
+    kinds = parseAugmentKinds(values["no-augment"] ? "none" : values.augment);
+  } catch (err) {
+    throw new UsageError(`corpus synth: ${errorMessage(err)}`);
+  }
+  const kit = values["aug-assets"] ? new AssetKit(values["aug-assets"]) : null;
+  const planned = planTalks(entries, {
+    seed, hours: values.tsv || values.hours ? hours : undefined, engines: engineList, holdout, augment: kinds.length > 0, kinds, catalog: kit?.catalog,
+  });
   // Each talk's voice and augmentation derive from (seed, split, index) alone, so a subset of splits is
   // byte-identical to the same splits of a full run: test sets made on the GPU host can be remade here.
   const only = values.splits?.split(",").map((s) => s.trim()).filter(Boolean);
@@ -137,7 +172,7 @@ export async function run(argv: string[]): Promise<number> {
   mkdirSync(join(values.output, pair), { recursive: true });
   const logger = new JsonLogger(join(values.output, pair, "synth.log"));
   logger.log("start", { seed, pair, hours, engines: engineList, holdout, talks: talks.length, jobs });
-  const summary = await synthesizeCorpus(talks, { outDir: values.output, pair, jobs, tools, seed, logger, progress: tty, shard });
+  const summary = await synthesizeCorpus(talks, { outDir: values.output, pair, jobs, tools, seed, logger, progress: tty, shard, assets: kit });
   logger.log("end", { ...summary });
   for (const f of summary.failed) say(`error: ${f.talk}: ${f.error}`);
   if (summary.failed.length > 0) {

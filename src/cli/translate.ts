@@ -6,12 +6,13 @@ import { basename, extname, join } from "node:path";
 import { loadModelPackage } from "../infer/model-package.ts";
 import { NastSession } from "../infer/session.ts";
 import { Translator } from "../infer/translator.ts";
+import { loadSegmenter, SEGMENTERS, type SegmenterName } from "../infer/vad.ts";
 import { FORMATS, render, type FileResult, type Format } from "../infer/writers.ts";
 import { UsageError, errorMessage } from "../util/errors.ts";
 import { intFlag, parseFlags } from "./args.ts";
 
 const USAGE = `usage: nast translate <audio...> [-m MODEL_DIR] [-f txt|json|srt|vtt|all] [-o OUT_DIR]
-                      [--threads N] [--beam N] [--batch N]
+                      [--threads N] [--beam N] [--batch N] [--vad silero|energy]
 
 Translates speech in audio files of any format (WAV in-process, others through ffmpeg) and any length
 (long audio is cut at pauses into segments of at most ~20 s). "-" reads one input from stdin.
@@ -24,12 +25,19 @@ options:
       --beam N        CTC prefix beam search with N beams (default 0: greedy, as the reference)
       --top-k K       tokens per frame the beam search considers (default 40)
       --batch N       segments per network batch (default 8)
+      --vad V         how audio is cut into segments: silero (Silero VAD, a neural voice-activity
+                      detector; the default) or energy (pauses in the signal energy); silero falls
+                      back to energy, with a warning, when its model cannot be loaded
   -h, --help          this help
 
 On stdout, txt prints one line per input (its whole translation), json one object per input (an
 array for several inputs), srt/vtt the subtitles of each input. Files written with -o hold txt as one
-line per segment. Exit status: 0 if every input was translated, 1 otherwise.
+line per segment. An input in which no speech is found gives an empty translation and a warning on
+stderr that names it and its level. Exit status: 0 if every input was translated, 1 otherwise.
 `;
+
+/** The segmenter `nast translate` uses without --vad. */
+const DEFAULT_VAD: SegmenterName = "silero";
 
 function parseFormats(value: string | undefined): Format[] {
   if (value === undefined) return ["txt"];
@@ -65,6 +73,7 @@ export async function run(argv: string[]): Promise<number> {
         beam: { type: "string" },
         "top-k": { type: "string" },
         batch: { type: "string" },
+        vad: { type: "string" },
       },
     },
     USAGE,
@@ -81,11 +90,15 @@ export async function run(argv: string[]): Promise<number> {
   const beam = intFlag(values.beam, "--beam", 0);
   const topK = intFlag(values["top-k"], "--top-k", 1);
   const batchSize = intFlag(values.batch, "--batch", 1);
+  const vad = values.vad ?? DEFAULT_VAD;
+  if (!(SEGMENTERS as readonly string[]).includes(vad)) throw new UsageError(`--vad: unknown segmenter '${vad}' (use ${SEGMENTERS.join(" or ")})`);
+  const warn = (message: string): void => void process.stderr.write(`nast translate: warning: ${message}\n`);
 
   const pkg = loadModelPackage(values.model);
   const modelDir = values.model ?? pkg.dir;
   const session = await NastSession.create(pkg, { threads });
-  const translator = new Translator(pkg, session, { beam, topK, batchSize });
+  const segmenter = await loadSegmenter(vad as SegmenterName, warn);
+  const translator = new Translator(pkg, session, { beam, topK, batchSize, segmenter, warn });
   if (outDir !== undefined) {
     try {
       mkdirSync(outDir, { recursive: true });
@@ -126,6 +139,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (jsonOut.length > 0) process.stdout.write(`${JSON.stringify(inputs.length === 1 ? jsonOut[0] : jsonOut, null, 2)}\n`);
   await session.release();
+  await segmenter.release();
   if (failed > 0) process.stderr.write(`nast translate: ${failed} of ${inputs.length} inputs failed\n`);
   return failed === 0 ? 0 : 1;
 }

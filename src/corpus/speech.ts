@@ -6,8 +6,9 @@
 //          speakers for validation (split dev-real): a TSV
 //   audio  one speaker's clips, in manifest order, make talks (MuST-C has one speaker per talk); each clip
 //          is decoded by opusdec (opus-tools), clips are joined with short pauses, and train talks are
-//          written `copies` times, each copy with its own drawn augmentation, which both weighs the few
-//          hours of real speech up against the synthetic ones and varies their acoustics.
+//          written `copies` times, each copy after the first with its own drawn augmentation plan (the
+//          synthetic corpus' kinds: src/corpus/augment.ts), which both weighs the few hours of real
+//          speech up against the synthetic ones and varies their acoustics.
 // Talk names start with "real_", so they never meet the synthetic corpus' "ted_" talks when both are
 // prepared together (`nast prep --mustc SYNTH --mustc REAL`).
 import { existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
@@ -19,6 +20,9 @@ import { Progress } from "../util/progress.ts";
 import { runPool, runProcessBytes } from "./process.ts";
 import { Rng } from "./rng.ts";
 import { limitPeak, sampleRate, wavBytes } from "./effects.ts";
+import { applyAugmentation, voiceEffects, type AugmentKind, type Augmentation } from "./augment.ts";
+import type { AssetKit } from "./assets.ts";
+import { drawAugmentation } from "./talks.ts";
 import { yamlLine } from "./synth.ts";
 import type { Tools } from "./tools.ts";
 import { translateAll } from "./translate.ts";
@@ -192,7 +196,7 @@ export function planSpeechTalks(clips: readonly SpeechClip[], opts: { seed: numb
 }
 
 /** Decodes one Opus clip to 16 kHz mono float samples with opusdec (deterministic: no dither for float output). */
-export async function decodeOpus(path: string, tools: Pick<Tools, "env"> & { opusdec?: string }): Promise<Float32Array> {
+export async function decodeOpus(path: string, tools: Pick<Tools, "env" | "opusdec">): Promise<Float32Array> {
   const bin = tools.opusdec ?? "opusdec";
   const bytes = await runProcessBytes(bin, ["--quiet", "--rate", String(sampleRate), "--float", "--no-dither", path, "-"], "", tools.env);
   if (bytes.length < 4) throw new Error(`${path}: opusdec gave no audio; is it an Opus file?`);
@@ -201,8 +205,18 @@ export async function decodeOpus(path: string, tools: Pick<Tools, "env"> & { opu
   return out;
 }
 
-/** Augments one talk copy (`copy` >= 1) in place or returns new samples of the same timing. */
-export type TalkAugmenter = (samples: Float32Array, talk: SpeechTalk) => Promise<Float32Array>;
+/** How the copies after the first are augmented: the kinds switched on and the asset kit, if any. */
+export interface SpeechAugment {
+  kinds: readonly AugmentKind[];
+  kit: AssetKit | null;
+  seed: number;
+}
+
+/** The augmentation plan of a talk copy (none for copy 0): a pure function of (seed, talk name). */
+export function speechPlan(talk: SpeechTalk, aug: SpeechAugment): Augmentation | null {
+  if (talk.copy === 0 || aug.kinds.length === 0) return null;
+  return drawAugmentation(Rng.derive(aug.seed, "speech-augment", talk.name), aug.kinds, aug.kit?.catalog);
+}
 
 export interface SpeechAudioOptions {
   /** The folder holding the corpora (the clips' paths are <root>/<corpus>/<file>). */
@@ -210,8 +224,8 @@ export interface SpeechAudioOptions {
   outDir: string;
   pair: string;
   jobs: number;
-  tools: Pick<Tools, "env"> & { opusdec?: string };
-  augment?: TalkAugmenter;
+  tools: Tools;
+  augment?: SpeechAugment;
   logger?: JsonLogger;
   progress?: boolean;
 }
@@ -290,25 +304,31 @@ export async function writeSpeechCorpus(talks: readonly SpeechTalk[], opts: Spee
 }
 
 async function renderSpeechTalk(talk: SpeechTalk, opts: SpeechAudioOptions): Promise<{ wav: Buffer; times: TalkTimes }> {
+  const plan = opts.augment ? speechPlan(talk, opts.augment) : null;
+  const rng = Rng.derive(opts.augment?.seed ?? 0, "speech-noise", talk.name);
   const audio: Float32Array[] = [];
-  for (const clip of talk.clips) audio.push(await decodeOpus(join(opts.root, clip.corpus, clip.file), opts.tools));
+  for (const clip of talk.clips) {
+    let a = await decodeOpus(join(opts.root, clip.corpus, clip.file), opts.tools);
+    // Speed, tempo and pitch change durations: applied to each clip, so the segment times follow.
+    if (plan && voiceEffects(plan).length > 0) a = await applyAugmentation(a, { speed: plan.speed, ...(plan.tempo !== undefined ? { tempo: plan.tempo } : {}), ...(plan.pitch !== undefined ? { pitch: plan.pitch } : {}) }, null, opts.tools, rng);
+    audio.push(a);
+  }
   const pauses = talk.pauses.map((p) => Math.round(p * sampleRate));
   const tail = Math.round(0.3 * sampleRate);
   const total = audio.reduce((n, a, i) => n + a.length + pauses[i]!, 0) + tail;
   let x: Float32Array = new Float32Array(total);
   const segments: TalkTimes["segments"] = [];
+  const speech: [number, number][] = [];
   let pos = 0;
   audio.forEach((a, i) => {
     pos += pauses[i]!;
     x.set(a, pos);
     segments.push({ offset: pos / sampleRate, duration: a.length / sampleRate });
+    speech.push([pos, pos + a.length]);
     pos += a.length;
   });
-  if (talk.copy > 0 && opts.augment) {
-    const y = await opts.augment(x, talk);
-    if (y.length !== x.length) throw new Error(`augmentation of ${talk.name} changed its length (${x.length} -> ${y.length} samples): segment times would be wrong`);
-    x = y;
-  }
+  // The rest of the plan (room, added sources, level, channel) keeps the timing.
+  if (plan) x = await applyAugmentation(x, plan, opts.augment!.kit, opts.tools, rng, { voice: false, speech });
   limitPeak(x);
   return { wav: wavBytes(x), times: { samples: total, segments } };
 }

@@ -12,7 +12,8 @@ import { errorMessage } from "../util/errors.ts";
 import { Rng } from "./rng.ts";
 import { runPool } from "./process.ts";
 import { synthesizeSentences } from "./engines.ts";
-import { addNoise, limitPeak, sampleRate, toSpeech16k, wavBytes } from "./effects.ts";
+import { limitPeak, sampleRate, toSpeech16k, wavBytes } from "./effects.ts";
+import { type AugmentAssets, applyAugmentation, augmentColumns, describeAugmentation } from "./augment.ts";
 import { heldoutSplit, type TalkPlan } from "./talks.ts";
 import type { Tools } from "./tools.ts";
 import { describeSpeaker } from "./voices.ts";
@@ -34,6 +35,8 @@ export interface SynthOptions {
    * cores; a last run without a shard finds every talk done and writes the text files.
    */
   shard?: { index: number; count: number };
+  /** The asset kit for the real-asset augmentation kinds (`nast corpus assets`), when the plan uses it. */
+  assets?: AugmentAssets | null;
 }
 
 interface TalkTimes {
@@ -137,22 +140,20 @@ async function renderTalk(talk: TalkPlan, opts: SynthOptions): Promise<{ wav: Bu
     const x = new Float32Array(total);
     const segments: TalkTimes["segments"] = [];
     let pos = 0;
-    let speechEnergy = 0;
-    let speechSamples = 0;
+    const speech: [number, number][] = [];
     audio.forEach((a, i) => {
       pos += pauses[i]!;
       x.set(a, pos);
       segments.push({ offset: pos / sampleRate, duration: a.length / sampleRate });
-      for (let k = 0; k < a.length; k++) speechEnergy += a[k]! * a[k]!;
-      speechSamples += a.length;
+      speech.push([pos, pos + a.length]);
       pos += a.length;
     });
-    if (talk.aug.noise) {
-      const noiseRng = Rng.derive(opts.seed, "noise", talk.split, talk.n);
-      addNoise(x, speechEnergy / Math.max(1, speechSamples), talk.aug.noise.snrDb, talk.aug.noise.color, noiseRng);
-    }
-    limitPeak(x);
-    return { wav: wavBytes(x), times: { samples: total, segments } };
+    // The talk-level augmentation (VTLP, room, additive sources, level, codec) keeps the length and the
+    // timing, so the segment times above stay valid; speed/tempo/pitch were applied per segment.
+    const noiseRng = Rng.derive(opts.seed, "noise", talk.split, talk.n);
+    const y = await applyAugmentation(x, talk.aug, opts.assets ?? null, opts.tools, noiseRng, { voice: false, speech });
+    limitPeak(y);
+    return { wav: wavBytes(y), times: { samples: total, segments } };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -194,14 +195,10 @@ function writeSplitText(
 
 /** speakers.tsv: who speaks each talk and how it was augmented (for the model card). */
 function writeSpeakers(pairDir: string, talks: readonly TalkPlan[]): void {
-  const rows = ["speaker_id\tsplit\twav\tengine\tvoice\tvariant\trate\tpitch\ttempo\tcents\tspeed\treverb\tnoise_snr_db\tnoise_color"];
+  const rows = [["speaker_id", "split", "wav", "engine", "voice", "variant", "rate", "pitch", "tempo", "cents", ...augmentColumns].join("\t")];
   for (const t of talks) {
     const s = t.speaker;
-    const r = t.aug.reverb;
-    rows.push(
-      [s.id, t.split, `${talkName(t)}.wav`, s.engine, s.voice, s.variant ?? "", s.rate ?? "", s.pitch ?? "", s.tempo ?? "", s.cents ?? "",
-        t.aug.speed, r ? `${r.reverberance}/${r.hfDamping}/${r.roomScale}` : "", t.aug.noise?.snrDb ?? "", t.aug.noise?.color ?? ""].join("\t"),
-    );
+    rows.push([s.id, t.split, `${talkName(t)}.wav`, s.engine, s.voice, s.variant ?? "", s.rate ?? "", s.pitch ?? "", s.tempo ?? "", s.cents ?? "", ...describeAugmentation(t.aug)].join("\t"));
   }
   writeAtomic(join(pairDir, "speakers.tsv"), rows.join("\n") + "\n");
 }

@@ -1,16 +1,24 @@
 // Audio → segments → features → batched network → CTC decoding → text with times (../shared/DESIGN.md,
-// "Data flow"). Long audio is cut at pauses (src/audio/segment.ts, ≤ ~20 s per segment); segments are
-// sorted by length and batched, and features are computed batch by batch, so memory stays bounded by
-// the decoded samples plus one batch. Timings per stage are accumulated for `nast bench infer`.
+// "Data flow"). Long audio is cut at pauses (≤ ~20 s per segment) by a segmenter (./vad.ts: Silero VAD,
+// or the energy segmenter of src/audio/segment.ts, the default here); segments are sorted by length and
+// batched, and features are computed batch by batch, so memory stays bounded by the decoded samples plus
+// one batch. Timings per stage are accumulated for `nast bench infer` (segmentation counts as audio).
+// The input level hardly matters to the model, so quiet audio is not normalised: a gain g adds 2·ln g
+// to every log-mel energy of every frame, and utterance CMVN subtracts the per-bin mean, so features
+// are the same at any level, except where mel energies fall under the fbank's floor (float32 epsilon
+// on the int16 scale): digital silence (exact zeros, which synthetic audio has), and the lowest bins
+// of a very quiet noise floor. A 16-bit recording at -52 dBFS peak still translates nearly as at full
+// level (test/infer/vad.test.ts).
 import { basename } from "node:path";
 import { decodeAudio } from "../audio/decode.ts";
 import { fbank, fbankFrameCount, FBANK_DIM } from "../audio/fbank.ts";
 import { utteranceCmvn } from "../audio/cmvn.ts";
-import { segmentSpeech, type SpeechSegment } from "../audio/segment.ts";
+import { energyLevels, peakDbfs, type SpeechSegment } from "../audio/segment.ts";
 import { Progress } from "../util/progress.ts";
 import { beamDecode, greedyDecode, type CtcToken } from "./ctc.ts";
 import type { ModelPackage } from "./model-package.ts";
 import type { BatchRunner, Features } from "./session.ts";
+import { energySegmenter, type Segmenter } from "./vad.ts";
 import { round3, tokensToWords } from "./words.ts";
 import { joinTranslations, type FileResult, type SegmentResult } from "./writers.ts";
 
@@ -33,6 +41,10 @@ export interface TranslatorOptions {
   maxSegmentSeconds?: number;
   /** Show a progress bar (default: on a TTY, for inputs of more than one segment). */
   progress?: boolean;
+  /** How long audio is cut into segments (default: the energy segmenter). */
+  segmenter?: Segmenter;
+  /** Receives warnings about an input (e.g. no speech found), each naming the input. */
+  warn?: (message: string) => void;
 }
 
 /** Decoding of one segment. */
@@ -150,8 +162,10 @@ export class Translator {
     let t0 = performance.now();
     const audio = await decodeAudio(input, { sampleRate: SAMPLE_RATE });
     const samples = audio.samples;
-    const segments: SpeechSegment[] = segmentSpeech(samples, SAMPLE_RATE, { maxSeconds: this.opts.maxSegmentSeconds ?? 20 });
+    const segmenter = this.opts.segmenter ?? energySegmenter;
+    const segments: SpeechSegment[] = await segmenter.segment(samples, SAMPLE_RATE, { maxSeconds: this.opts.maxSegmentSeconds ?? 20 });
     this.timings.audio += (performance.now() - t0) / 1000;
+    if (segments.length === 0) this.opts.warn?.(noSpeechMessage(input, samples, segmenter.name));
 
     const progress = new Progress({
       total: segments.length,
@@ -189,4 +203,13 @@ export class Translator {
       translation: joinTranslations(results),
     };
   }
+}
+
+/** The warning for an input in which `segmenter` found no speech: its name, length and levels. */
+export function noSpeechMessage(input: string, samples: Float32Array, segmenter: string): string {
+  const name = input === "-" ? "stdin" : input;
+  const peak = peakDbfs(samples);
+  const levels = energyLevels(samples, SAMPLE_RATE);
+  const level = peak === -Infinity ? "digital silence" : `peak ${peak.toFixed(1)} dBFS, speech level ${levels.speechDb.toFixed(1)} dBFS RMS, noise floor ${levels.noiseDb.toFixed(1)} dBFS`;
+  return `${name}: no speech found by the ${segmenter} segmenter in ${(samples.length / SAMPLE_RATE).toFixed(1)} s of audio (${level}); nothing to translate`;
 }

@@ -35,11 +35,13 @@ for (const sp of speakers) {
   });
 }
 
-test("sox chain: tempo/pitch only for festival/flite speakers; reverb is padded", () => {
+test("sox chain: tempo/pitch only for festival/flite speakers, merged with the talk's tempo/pitch augmentation", () => {
   assert.deepEqual(soxEffects(speakers[0]!, { speed: 1 }), ["rate", "-v", "16000"]);
-  assert.deepEqual(soxEffects({ ...speakers[3]!, tempo: 0.9, cents: -120 }, { speed: 0.9, reverb: { reverberance: 50, hfDamping: 40, roomScale: 70 } }), [
-    "tempo", "-s", "0.9", "pitch", "-120", "speed", "0.9", "pad", "0", "0.3", "reverb", "50", "40", "70", "rate", "-v", "16000",
+  assert.deepEqual(soxEffects({ ...speakers[3]!, tempo: 0.9, cents: -120 }, { speed: 0.9 }), ["tempo", "-s", "0.9", "pitch", "-120", "speed", "0.9", "rate", "-v", "16000"]);
+  assert.deepEqual(soxEffects({ ...speakers[3]!, tempo: 0.9, cents: -120 }, { speed: 1.1, tempo: 1.05, pitch: 30 }), [
+    "tempo", "-s", "0.945", "pitch", "-90", "speed", "1.1", "rate", "-v", "16000",
   ]);
+  assert.deepEqual(soxEffects(speakers[0]!, { speed: 1, tempo: 0.95, pitch: -50 }), ["tempo", "-s", "0.95", "pitch", "-50", "rate", "-v", "16000"]);
 });
 
 test("additive noise lands at the requested SNR for each colour", () => {

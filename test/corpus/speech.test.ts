@@ -18,11 +18,13 @@ import {
   planSpeechTalks,
   readSpeechTsv,
   realDevSplit,
+  speechPlan,
   speechText,
   writeSpeechCorpus,
   writeSpeechTsv,
 } from "../../src/corpus/speech.ts";
 import { systemTools } from "../../src/corpus/tools.ts";
+import { augmentKinds, timeScale } from "../../src/corpus/augment.ts";
 import { InputError } from "../../src/util/errors.ts";
 import { makeTinyMustc } from "../data/tiny-mustc.ts";
 import { nast } from "./helpers.ts";
@@ -111,23 +113,15 @@ describe("nast corpus speech", () => {
     const talks = planSpeechTalks(clips, { seed: 1, copies: 2 });
     assert.ok(talks.filter((t) => t.split === "train").every((t) => talks.some((u) => u.copy !== t.copy && u.clips === t.clips)));
     assert.ok(talks.filter((t) => t.split === realDevSplit).every((t) => t.copy === 0));
-    const augmented: string[] = [];
     const out = join(root, "out");
-    const opts = {
-      root: from,
-      outDir: out,
-      pair: "en-es",
-      jobs: 2,
-      tools: systemTools(),
-      augment: async (x: Float32Array, talk: { name: string }) => {
-        augmented.push(talk.name);
-        return x.map((v) => v * 0.5);
-      },
-    };
+    // Every kind that needs no asset kit: speed/tempo/pitch per clip, the rest on the whole talk.
+    const augment = { kinds: augmentKinds, kit: null, seed: 1 };
+    const opts = { root: from, outDir: out, pair: "en-es", jobs: 2, tools: systemTools(), augment };
+    assert.ok(talks.every((t) => (speechPlan(t, augment) === null) === (t.copy === 0)));
+    assert.deepEqual(speechPlan(talks[1]!, augment), speechPlan(talks[1]!, augment));
     const summary = await writeSpeechCorpus(talks, opts);
     assert.deepEqual(summary.failed, []);
     assert.equal(summary.made, talks.length);
-    assert.deepEqual(augmented.sort(), talks.filter((t) => t.copy > 0).map((t) => t.name).sort());
 
     const train = readMustcSplit(out, "en-es", "train");
     assert.equal(train.segments.length, clips.filter((c) => c.split === "train").length * 2);
@@ -139,6 +133,15 @@ describe("nast corpus speech", () => {
     assert.ok(Math.abs(seg.numSamples - alone.length) <= 1, `${seg.numSamples} vs ${alone.length}`);
     const cut = talkAudio.subarray(seg.startSample, seg.startSample + 400);
     for (let i = 0; i < 400; i++) assert.ok(Math.abs(cut[i]! - alone[i]!) <= 1 / 32768 + 1e-6, `sample ${i}`);
+
+    // An augmented copy: the same clips at the plan's speed, so its segments last clip / (speed * tempo).
+    const copy1 = train.talks.find((t) => t.talk.endsWith("_c1"))!;
+    const plan = speechPlan(talks.find((t) => t.name === copy1.talk)!, augment)!;
+    const copy0 = train.talks.find((t) => t.talk === copy1.talk.replace(/_c1$/, "_c0"))!;
+    copy1.segments.forEach((s, i) => {
+      const expected = copy0.segments[i]!.numSamples * timeScale(plan);
+      assert.ok(Math.abs(s.numSamples - expected) < 0.01 * expected + 200, `${s.numSamples} vs ${expected}`);
+    });
 
     // A rerun makes nothing again and writes the same files.
     const yaml = readFileSync(join(out, "en-es/data/train/txt/train.yaml"), "utf8");

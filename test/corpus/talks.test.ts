@@ -25,7 +25,7 @@ test("train sentences are spoken again by other speakers until the hours are rea
     assert.equal(t.speaker.engine === "festival", t.split === "tst-HELDOUT", `${t.split} ${t.speaker.engine}`);
     if (t.split !== "train") assert.deepEqual(t.aug, { speed: 1 });
   }
-  assert.ok(train.some((t) => t.aug.speed !== 1 || t.aug.noise || t.aug.reverb), "no augmented train talk");
+  assert.ok(train.some((t) => t.aug.speed !== 1 || t.aug.additive || t.aug.reverb), "no augmented train talk");
   assert.deepEqual(talks.map((t) => t.n), talks.map((_, i) => i + 1));
   assert.deepEqual(planTalks(entries, { seed: 1, hours: 0.1, engines: ["espeak", "festival", "flite"], holdout: ["festival"], augment: true }), talks);
 });

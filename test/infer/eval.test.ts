@@ -1,10 +1,12 @@
 // `nast eval` on a small corpus in MuST-C layout (two espeak-ng talks): every YAML segment gets a
 // hypothesis, the scores are those of the metrics on the written hypotheses, with sacreBLEU signatures;
 // a talk whose audio is missing is reported (its segments scored as empty) with a non-zero exit.
+// With --segment energy|silero the talks are cut automatically and scored at the talk level, the
+// oracle's talk-level scores are in every report, and the automatic cuts are compared with the YAML.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { corpusBleu, corpusChrf, corpusTer, wer } from "../../eval/metrics/index.ts";
@@ -64,6 +66,69 @@ test("every segment translated; BLEU/chrF/TER/WER recomputed from the written hy
   assert.ok(Math.abs(report.corpus.audioSeconds - audioSeconds) < 1e-3, `${report.corpus.audioSeconds} s of audio`);
   const md = readFileSync(join(out, "report.md"), "utf8");
   assert.ok(md.includes(report.metrics.bleu.text), "report.md quotes the sacreBLEU line");
+});
+
+test("oracle: talk-level scores of the joined YAML hypotheses, and the talk files", () => {
+  const out = join(work, "report-talks");
+  const r = nast(["eval", "--mustc", corpus, "--pair", "en-es", "--split", "tst-COMMON", "-m", model.dir, "-o", out, "--json", "--threads", "1"]);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  assert.equal(report.scoring, "segment");
+  assert.deepEqual(report.segmentation, { method: "oracle", segments: 5, boundaries: null });
+  const lines = (f: string) => readFileSync(join(out, f), "utf8").split("\n").slice(0, -1);
+  const hyps = lines("hyp.es");
+  // Talk ted_1 holds segments 1-3, ted_2 segments 4-5 (their YAML order is their time order).
+  assert.deepEqual(lines("talks.ref.es"), [ES.slice(0, 3).join(" "), ES.slice(3).join(" ")]);
+  assert.deepEqual(lines("talks.ref.en"), [EN.slice(0, 3).join(" "), EN.slice(3).join(" ")]);
+  const join2 = (xs: string[]) => xs.map((x) => x.trim()).filter((x) => x).join(" ");
+  const talkHyps = [join2(hyps.slice(0, 3)), join2(hyps.slice(3))];
+  assert.deepEqual(lines("talks.hyp.es"), talkHyps);
+  assert.equal(report.talkLevel.bleu.score, Number(corpusBleu(talkHyps, [lines("talks.ref.es")]).score.toFixed(4)));
+  assert.equal(report.talkLevel.chrf.score, Number(corpusChrf(talkHyps, [lines("talks.ref.es")]).score.toFixed(4)));
+  assert.equal(report.talkLevel.sourceWer.wer, Number(wer(lines("talks.hyp.en"), lines("talks.ref.en")).wer.toFixed(4)));
+  assert.ok(!existsSync(join(out, "segments.json")));
+});
+
+for (const method of ["energy", "silero"]) {
+  test(`--segment ${method}: each talk cut automatically, scored per talk, its cuts compared with the YAML`, () => {
+    const out = join(work, `report-${method}`);
+    const r = nast(["eval", "--mustc", corpus, "--pair", "en-es", "--split", "tst-COMMON", "-m", model.dir, "-o", out, "--json", "--threads", "1", "--segment", method]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, "");
+    const report = JSON.parse(r.stdout);
+    assert.equal(report.scoring, "talk");
+    assert.equal(report.segmentation.method, method);
+    const lines = (f: string) => readFileSync(join(out, f), "utf8").split("\n").slice(0, -1);
+    const hyps = lines("hyp.es");
+    assert.equal(hyps.length, 2, "one line per talk");
+    assert.deepEqual(lines("talks.hyp.es"), hyps);
+    const refs = lines("talks.ref.es");
+    assert.deepEqual(refs, [ES.slice(0, 3).join(" "), ES.slice(3).join(" ")]);
+    assert.equal(report.metrics.bleu.score, Number(corpusBleu(hyps, [refs]).score.toFixed(4)));
+    assert.equal(report.metrics.chrf.score, Number(corpusChrf(hyps, [refs]).score.toFixed(4)));
+    assert.equal(report.metrics.ter.score, Number(corpusTer(hyps, [refs]).score.toFixed(4)));
+    assert.equal(report.metrics.bleu.score, report.talkLevel.bleu.score);
+    assert.equal(report.sourceWer.wer, Number(wer(lines("hyp.en"), lines("talks.ref.en")).wer.toFixed(4)));
+    // espeak-ng sentences 0.7 s apart: one automatic segment per YAML segment, boundaries close.
+    const segments = JSON.parse(readFileSync(join(out, "segments.json"), "utf8")) as { talk: string; segments: { start: number; end: number; translation: string }[] }[];
+    assert.deepEqual(segments.map((t) => [t.talk, t.segments.length]), [
+      ["ted_1", 3],
+      ["ted_2", 2],
+    ]);
+    assert.equal(report.segmentation.segments, 5);
+    const b = report.segmentation.boundaries;
+    assert.equal(b.covered, 5);
+    assert.equal(b.matched, 5);
+    assert.ok(b.startError.mean < 0.3 && b.endError.mean < 0.3, JSON.stringify(b));
+    assert.ok(b.speechRecall > 0.9 && b.speechPrecision > 0.9, JSON.stringify(b));
+    assert.match(readFileSync(join(out, "report.md"), "utf8"), new RegExp(`Segmentation: ${method}, 5 segments .* scores per talk`));
+  });
+}
+
+test("--segment with an unknown method is a usage error", () => {
+  const r = nast(["eval", "--mustc", corpus, "--pair", "en-es", "--split", "tst-COMMON", "-m", model.dir, "--segment", "vad"]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--segment: unknown segmentation 'vad' \(use oracle, silero, energy\)/);
 });
 
 test("a missing talk is reported, its segments scored as empty, the others translated; exit 1", () => {

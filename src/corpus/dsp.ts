@@ -1,0 +1,194 @@
+// Signal-processing pieces of the acoustic augmenter: a complex radix-2 FFT with its inverse, FFT
+// convolution by overlap-add, biquad filters, and signal power. src/audio/fft.ts's RealFft gives
+// only power spectra (all the fbank needs); convolution needs complex spectra and an inverse, so
+// this is a separate transform. Everything runs in float64 and is deterministic (V8's Math.sin/cos
+// are the same on every machine), so an augmented talk is identical wherever it is made.
+
+/** In-place iterative radix-2 decimation-in-time FFT of size n (a power of two >= 2). */
+export class ComplexFft {
+  readonly size: number;
+  private readonly rev: Uint32Array;
+  /** Twiddles e^{-2πik/len} of every stage, stage after stage (len = 2, 4, ..., size), read in order. */
+  private readonly cos: Float64Array;
+  private readonly sin: Float64Array;
+
+  constructor(size: number) {
+    if (!Number.isInteger(size) || size < 2 || (size & (size - 1)) !== 0) throw new RangeError(`ComplexFft: size must be a power of two >= 2, got ${size}`);
+    this.size = size;
+    const bits = Math.log2(size);
+    this.rev = new Uint32Array(size);
+    for (let i = 0; i < size; i++) {
+      let r = 0;
+      for (let b = 0; b < bits; b++) r |= ((i >> b) & 1) << (bits - 1 - b);
+      this.rev[i] = r;
+    }
+    this.cos = new Float64Array(size);
+    this.sin = new Float64Array(size);
+    for (let len = 2, at = 0; len <= size; at += len >> 1, len <<= 1) {
+      for (let k = 0; k < len >> 1; k++) {
+        this.cos[at + k] = Math.cos((2 * Math.PI * k) / len);
+        this.sin[at + k] = -Math.sin((2 * Math.PI * k) / len);
+      }
+    }
+  }
+
+  /** Forward transform (e^{-2πi kn/N}); `inverse` gives e^{+2πi kn/N} scaled by 1/N. */
+  transform(re: Float64Array, im: Float64Array, inverse = false): void {
+    const n = this.size;
+    const { rev, cos, sin } = this;
+    for (let i = 0; i < n; i++) {
+      const j = rev[i]!;
+      if (j > i) {
+        let t = re[i]!;
+        re[i] = re[j]!;
+        re[j] = t;
+        t = im[i]!;
+        im[i] = im[j]!;
+        im[j] = t;
+      }
+    }
+    const sign = inverse ? -1 : 1;
+    // Butterfly groups in memory order (each group's twiddles contiguous): far fewer cache misses
+    // on large sizes than looping over the twiddle first.
+    for (let len = 2, at = 0; len <= n; at += len >> 1, len <<= 1) {
+      const half = len >> 1;
+      for (let a0 = 0; a0 < n; a0 += len) {
+        for (let k = 0; k < half; k++) {
+          const wr = cos[at + k]!;
+          const wi = sign * sin[at + k]!;
+          const a = a0 + k;
+          const b = a + half;
+          const br = re[b]!;
+          const bi = im[b]!;
+          const tr = br * wr - bi * wi;
+          const ti = br * wi + bi * wr;
+          const ar = re[a]!;
+          const ai = im[a]!;
+          re[b] = ar - tr;
+          im[b] = ai - ti;
+          re[a] = ar + tr;
+          im[a] = ai + ti;
+        }
+      }
+    }
+    if (inverse) {
+      const s = 1 / n;
+      for (let i = 0; i < n; i++) {
+        re[i] = re[i]! * s;
+        im[i] = im[i]! * s;
+      }
+    }
+  }
+}
+
+const ffts = new Map<number, ComplexFft>();
+/** One FFT object per size, reused (the twiddle tables cost more than a transform of small sizes). */
+export function fftOfSize(n: number): ComplexFft {
+  let f = ffts.get(n);
+  if (!f) ffts.set(n, (f = new ComplexFft(n)));
+  return f;
+}
+
+export function nextPow2(n: number): number {
+  let p = 1;
+  while (p < n) p <<= 1;
+  return p;
+}
+
+/**
+ * y[n] = Σ_k h[k] · x[n + align − k] for n in [0, x.length): the convolution of x with the impulse
+ * response h, shifted left by `align` samples (the index of h's direct path) so that the output keeps
+ * the input's timing, and cut to the input's length. Overlap-add with FFT blocks; two real input
+ * blocks ride in one complex transform (real and imaginary parts), since h is real.
+ */
+export function convolveAligned(x: Float32Array, h: Float32Array, align: number): Float32Array {
+  const out = new Float32Array(x.length);
+  if (x.length === 0 || h.length === 0) return out;
+  const n = nextPow2(Math.max(4 * h.length, 4096));
+  const block = n - h.length + 1;
+  const fft = fftOfSize(n);
+  const hr = new Float64Array(n);
+  const hi = new Float64Array(n);
+  for (let i = 0; i < h.length; i++) hr[i] = h[i]!;
+  fft.transform(hr, hi);
+  const re = new Float64Array(n);
+  const im = new Float64Array(n);
+  // Full convolution index m = n_out + align; a block starting at input s contributes to m in [s, s + n).
+  const add = (buf: Float64Array, start: number) => {
+    const from = Math.max(0, align - start);
+    const to = Math.min(n, x.length + align - start);
+    for (let i = from; i < to; i++) out[start + i - align] = out[start + i - align]! + buf[i]!;
+  };
+  for (let s = 0; s < x.length; s += 2 * block) {
+    re.fill(0);
+    im.fill(0);
+    const s2 = s + block;
+    for (let i = 0; i < block && s + i < x.length; i++) re[i] = x[s + i]!;
+    for (let i = 0; i < block && s2 + i < x.length; i++) im[i] = x[s2 + i]!;
+    fft.transform(re, im);
+    for (let k = 0; k < n; k++) {
+      const a = re[k]!;
+      const b = im[k]!;
+      re[k] = a * hr[k]! - b * hi[k]!;
+      im[k] = a * hi[k]! + b * hr[k]!;
+    }
+    fft.transform(re, im, true);
+    add(re, s);
+    if (s2 < x.length) add(im, s2);
+  }
+  return out;
+}
+
+/** Direct-form-I biquad (R. Bristow-Johnson, "Audio EQ Cookbook"), coefficients normalised by a0. */
+export interface Biquad {
+  b0: number;
+  b1: number;
+  b2: number;
+  a1: number;
+  a2: number;
+}
+
+/** Butterworth-type high- or low-pass section at `hz` with quality q (0.7071: Butterworth 2nd order). */
+export function biquad(kind: "lowpass" | "highpass", hz: number, rate: number, q = Math.SQRT1_2): Biquad {
+  const w = (2 * Math.PI * hz) / rate;
+  const cw = Math.cos(w);
+  const alpha = Math.sin(w) / (2 * q);
+  const a0 = 1 + alpha;
+  const b1 = kind === "lowpass" ? 1 - cw : -(1 + cw);
+  const b0 = kind === "lowpass" ? (1 - cw) / 2 : (1 + cw) / 2;
+  return { b0: b0 / a0, b1: b1 / a0, b2: b0 / a0, a1: (-2 * cw) / a0, a2: (1 - alpha) / a0 };
+}
+
+/** Q of the two sections of a 4th-order Butterworth filter (poles at 22.5° and 67.5°). */
+export const BUTTERWORTH4_Q = [1 / (2 * Math.cos(Math.PI / 8)), 1 / (2 * Math.cos((3 * Math.PI) / 8))];
+
+/** Runs the sections one after another over x, in place. */
+export function filterInPlace(x: Float32Array | Float64Array, sections: readonly Biquad[]): void {
+  for (const f of sections) {
+    let x1 = 0, x2 = 0, y1 = 0, y2 = 0;
+    for (let i = 0; i < x.length; i++) {
+      const x0 = x[i]!;
+      const y0 = f.b0 * x0 + f.b1 * x1 + f.b2 * x2 - f.a1 * y1 - f.a2 * y2;
+      x2 = x1;
+      x1 = x0;
+      y2 = y1;
+      y1 = y0;
+      x[i] = y0;
+    }
+  }
+}
+
+/** Forward then backward through the sections: zero phase (no delay), squared magnitude response. */
+export function filtfiltInPlace(x: Float32Array | Float64Array, sections: readonly Biquad[]): void {
+  filterInPlace(x, sections);
+  x.reverse();
+  filterInPlace(x, sections);
+  x.reverse();
+}
+
+/** Mean power of x over [start, end). */
+export function meanPower(x: ArrayLike<number>, start = 0, end = x.length): number {
+  let s = 0;
+  for (let i = start; i < end; i++) s += x[i]! * x[i]!;
+  return end > start ? s / (end - start) : 0;
+}
