@@ -324,9 +324,9 @@ synth_sharded() { # OUT_DIR TSV PREFIX HOURS: SHARDS processes of JOBS/SHARDS jo
   done
   local failed=0
   for k in "${!pids[@]}"; do wait "${pids[$k]}" || { failed=1; cat "$WORK/shard$k.log" >&2; }; done
-  [ $failed = 0 ] || { echo "some shards failed (above); run the same command again to finish" >&2; exit 1; }
+  [ $failed = 0 ] || [ -n "${SKIP_FAILED:-}" ] || { echo "some shards failed (above); run the same command again to finish" >&2; exit 1; }
   tail -qn1 "$WORK"/shard*.log
-  "$WORK/node" "$CARRY/nast-corpus.mjs" "${common[@]}" --jobs "$JOBS"
+  "$WORK/node" "$CARRY/nast-corpus.mjs" "${common[@]}" --jobs "$JOBS" ${SKIP_FAILED:+--skip-failed}
   echo "synth: $((SECONDS - t0)) s wall for the corpus with $SHARDS shards x $per jobs"
 }
 

@@ -58,6 +58,7 @@ ${Object.entries(augmentGroups).filter(([g]) => g !== "all" && g !== "none").map
   --tools PREFIX        run the engines and sox from a prefix of unpacked Debian packages
                         (recipes/synthetic/gpu-corpus.sh)
   --splits A,B          make only these splits (each identical to the same split of a full run)
+  --skip-failed         write the text files even when talks failed, leaving those talks out
   --shard K/N           make only every N-th talk from the K-th (0-based), no text files: N
                         concurrent processes share the work on many cores; then run once without
                         --shard to write the text files
@@ -91,6 +92,7 @@ export async function run(argv: string[]): Promise<number> {
       "aug-assets": { type: "string" },
       tools: { type: "string" },
       shard: { type: "string" },
+      "skip-failed": { type: "boolean", default: false },
       splits: { type: "string" },
     },
   }, usage);
@@ -172,13 +174,14 @@ export async function run(argv: string[]): Promise<number> {
   mkdirSync(join(values.output, pair), { recursive: true });
   const logger = new JsonLogger(join(values.output, pair, "synth.log"));
   logger.log("start", { seed, pair, hours, engines: engineList, holdout, talks: talks.length, jobs });
-  const summary = await synthesizeCorpus(talks, { outDir: values.output, pair, jobs, tools, seed, logger, progress: tty, shard, assets: kit });
+  const summary = await synthesizeCorpus(talks, { outDir: values.output, pair, jobs, tools, seed, logger, progress: tty, shard, assets: kit, skipFailed: values["skip-failed"] });
   logger.log("end", { ...summary });
   for (const f of summary.failed) say(`error: ${f.talk}: ${f.error}`);
-  if (summary.failed.length > 0) {
+  if (summary.failed.length > 0 && !(values["skip-failed"] && !shard)) {
     say(`${summary.failed.length} of ${summary.talks} talks failed (the others are kept); fix the cause and run the same command again to finish`);
     return 1;
   }
+  if (summary.failed.length > 0) say(`--skip-failed: the text files leave out the ${summary.failed.length} failed talks above`);
   for (const [s, sec] of Object.entries(summary.seconds)) say(`  ${s}: ${summary.segments[s]} segments, ${(sec / 3600).toFixed(3)} h`);
   const made = summary.madeSeconds;
   say(

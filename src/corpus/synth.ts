@@ -35,6 +35,8 @@ export interface SynthOptions {
    * cores; a last run without a shard finds every talk done and writes the text files.
    */
   shard?: { index: number; count: number };
+  /** Write the text files of the talks that were made even when some failed (they are left out, and listed). */
+  skipFailed?: boolean;
   /** The asset kit for the real-asset augmentation kinds (`nast corpus assets`), when the plan uses it. */
   assets?: AugmentAssets | null;
 }
@@ -104,9 +106,10 @@ export async function synthesizeCorpus(talks: readonly TalkPlan[], opts: SynthOp
     progress.tick(1, `${(audioSeconds / 3600).toFixed(2)} h, ${(audioSeconds / wall).toFixed(0)}x real time`);
   });
   progress.finish();
-  if (summary.failed.length === 0 && !opts.shard) {
+  if ((summary.failed.length === 0 || opts.skipFailed) && !opts.shard) {
+    const made = (t: TalkPlan) => existsSync(timesPath(t)) && existsSync(wavPath(t));
     for (const s of splits) {
-      const st = writeSplitText(pairDir, s, talks.filter((t) => t.split === s), opts.pair, timesPath);
+      const st = writeSplitText(pairDir, s, talks.filter((t) => t.split === s && made(t)), opts.pair, timesPath);
       summary.seconds[s] = st.seconds;
       summary.segments[s] = st.segments;
     }
