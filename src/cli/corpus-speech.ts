@@ -36,6 +36,8 @@ options:
   --seed S          random seed (default 1)
   --tools PREFIX    opusdec from a prefix of unpacked Debian packages (recipes/synthetic/gpu-corpus.sh)
   --jobs N          parallel talks (default: the number of cores)
+  --shard K/N       make only every N-th talk from the K-th (0-based) and no text files, so that N
+                    processes share the work on many cores; then run once without it
 `;
 
 export async function runSpeech(argv: string[]): Promise<number> {
@@ -53,6 +55,7 @@ export async function runSpeech(argv: string[]): Promise<number> {
       seed: { type: "string" },
       tools: { type: "string" },
       jobs: { type: "string" },
+      shard: { type: "string" },
     },
     allowPositionals: false,
     strict: true,
@@ -102,10 +105,16 @@ export async function runSpeech(argv: string[]): Promise<number> {
   mkdirSync(join(out, values.pair), { recursive: true });
   const logger = new JsonLogger(join(out, values.pair, "speech.log"));
   logger.log("start", { from: values.from, seed, copies, talks: talks.length, jobs, augment: values.augment, assets: values["aug-assets"] ?? null });
+  let shard: { index: number; count: number } | undefined;
+  if (values.shard !== undefined) {
+    const m = /^(\d+)\/(\d+)$/.exec(values.shard);
+    if (!m || Number(m[1]) >= Number(m[2])) throw new UsageError(`corpus speech: --shard must be K/N with 0 <= K < N, got '${values.shard}'`);
+    shard = { index: Number(m[1]), count: Number(m[2]) };
+  }
   const tools = values.tools ? prefixTools(values.tools) : systemTools();
   const augment = { kinds: parseAugmentKinds(values.augment), kit: values["aug-assets"] ? new AssetKit(values["aug-assets"]) : null, seed };
   const t0 = performance.now();
-  const summary = await writeSpeechCorpus(talks, { root: values.from, outDir: out, pair: values.pair, jobs, tools, augment, logger, progress: tty });
+  const summary = await writeSpeechCorpus(talks, { root: values.from, outDir: out, pair: values.pair, jobs, tools, augment, logger, progress: tty, ...(shard ? { shard } : {}) });
   logger.log("end", { ...summary });
   for (const f of summary.failed) say(`error: ${f.talk}: ${f.error}`);
   if (summary.failed.length > 0) {
@@ -113,6 +122,6 @@ export async function runSpeech(argv: string[]): Promise<number> {
     return 1;
   }
   for (const [s, sec] of Object.entries(summary.seconds)) say(`  ${s}: ${summary.segments[s]} segments, ${(sec / 3600).toFixed(2)} h written`);
-  say(`speech corpus: ${summary.made} talks made, ${summary.resumed} already there, in ${((performance.now() - t0) / 1000).toFixed(1)} s → ${join(out, values.pair)}`);
+  say(`speech corpus: ${summary.made} talks made, ${summary.resumed} already there, in ${((performance.now() - t0) / 1000).toFixed(1)} s → ${join(out, values.pair)}${shard ? ` (shard ${shard.index}/${shard.count}: run without --shard to write the text files)` : ""}`);
   return 0;
 }

@@ -228,6 +228,11 @@ export interface SpeechAudioOptions {
   augment?: SpeechAugment;
   logger?: JsonLogger;
   progress?: boolean;
+  /**
+   * Make only talks k, k+n, ... and no text files: one Node process's own work (augmentation) limits the
+   * speed on many cores, so n processes share one corpus; a last run without it writes the text files.
+   */
+  shard?: { index: number; count: number };
 }
 
 interface TalkTimes {
@@ -259,8 +264,9 @@ export async function writeSpeechCorpus(talks: readonly SpeechTalk[], opts: Spee
   }
   const wavPath = (t: SpeechTalk) => join(pairDir, "data", t.split, "wav", `${t.name}.wav`);
   const timesPath = (t: SpeechTalk) => join(state, t.split, `${t.name}.json`);
-  const todo = talks.filter((t) => !(existsSync(wavPath(t)) && existsSync(timesPath(t))));
-  const summary: SpeechSummary = { talks: talks.length, made: 0, resumed: talks.length - todo.length, failed: [], seconds: {}, segments: {} };
+  const mine = opts.shard ? talks.filter((_, i) => i % opts.shard!.count === opts.shard!.index) : talks;
+  const todo = mine.filter((t) => !(existsSync(wavPath(t)) && existsSync(timesPath(t))));
+  const summary: SpeechSummary = { talks: mine.length, made: 0, resumed: mine.length - todo.length, failed: [], seconds: {}, segments: {} };
   const progress = new Progress({ total: todo.length, label: "speech talks", ...(opts.progress !== undefined ? { enabled: opts.progress } : {}) });
   await runPool(todo, opts.jobs, async (talk) => {
     try {
@@ -276,7 +282,7 @@ export async function writeSpeechCorpus(talks: readonly SpeechTalk[], opts: Spee
     progress.tick(1);
   });
   progress.finish();
-  if (summary.failed.length > 0) return summary;
+  if (summary.failed.length > 0 || opts.shard) return summary;
   const [src, tgt] = opts.pair.split("-") as [string, string];
   for (const split of splits) {
     const yaml: string[] = [];

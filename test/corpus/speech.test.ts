@@ -149,6 +149,14 @@ describe("nast corpus speech", () => {
     assert.equal(again.made, 0);
     assert.equal(readFileSync(join(out, "en-es/data/train/txt/train.yaml"), "utf8"), yaml);
 
+    // Two shards, then a run without: the same corpus as one run.
+    const sharded = { ...opts, outDir: join(root, "sharded") };
+    const parts = await Promise.all([0, 1].map((index) => writeSpeechCorpus(talks, { ...sharded, shard: { index, count: 2 } })));
+    assert.equal(parts[0]!.made + parts[1]!.made, talks.length);
+    assert.equal((await writeSpeechCorpus(talks, sharded)).made, 0);
+    assert.equal(readFileSync(join(root, "sharded/en-es/data/train/txt/train.yaml"), "utf8"), yaml);
+    assert.deepEqual(readFileSync(join(root, "sharded/en-es/data/train/wav", `${talks[1]!.name}.wav`)), readFileSync(join(out, "en-es/data/train/wav", `${talks[1]!.name}.wav`)));
+
     // Prepared with a synthetic corpus: one train split holding both; dev from the one that has it.
     const tiny = await makeTinyMustc();
     try {
