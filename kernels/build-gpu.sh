@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds kernels/build/nast_torch.node on a host that has g++, a CUDA PyTorch (python3 -c 'import torch')
-# and a node binary, but no npm, node-gyp or Node headers (the GPU host, ../shared/GPU.md).
+# and a node binary, but no npm, node-gyp or Node headers (the GPU host of docs/gpu.md).
 #
 # On a machine with the repository's node_modules, first stage the N-API headers the build needs:
 #   node scripts/build-kernels.mjs --stage-headers .carry/node-api-headers

@@ -5,7 +5,7 @@
 // libtorch is looked for, in order:
 //   1. LIBTORCH=<root holding include/ and lib/>
 //   2. a Python torch install (`python3 -c 'import torch'`; PYTHON=<interpreter> overrides), which is a
-//      complete libtorch, CUDA included for CUDA wheels (../shared/GPU.md)
+//      complete libtorch, CUDA included for CUDA wheels (docs/gpu.md §2)
 //   3. Debian's libtorch-dev (headers in /usr/include, libraries in /usr/lib/<multiarch>)
 // Node's headers: NODE_API_HEADERS=<dir holding node_api.h and napi.h> (what `--stage-headers DIR` writes),
 // else Node's own include dir, /usr/include/node or node-gyp's cache, plus node-addon-api from node_modules.
@@ -145,7 +145,7 @@ function build() {
     `-L${torch.lib}`,
     ...(torch.rpath ? [`-Wl,-rpath,${torch.lib}`] : []),
     // Without --no-as-needed the linker drops libtorch_cuda (nothing references it by symbol) and CUDA
-    // then reports "not available" at run time (../shared/GPU.md).
+    // then reports "not available" at run time (docs/gpu.md §2.3).
     "-Wl,--no-as-needed",
     "-ltorch",
     "-ltorch_cpu",

@@ -1,9 +1,9 @@
 // The MuST-C evaluation harness (`nast eval`, recipes/mustc/eval.sh): translate every segment of a split in
-// MuST-C layout (../shared/reference/ecosystem.md §2.2) with an exported model, then score as the reference
-// recipe does (nast-lisa.md §1.12; ecosystem.md §7): sacreBLEU-identical BLEU, chrF2 and TER of the detokenized,
-// case-sensitive output against the .<tgt> references, source WER of the source CTC transcript against the
-// .<src> transcripts, and speed. Each talk's audio is decoded once and its segments are cut at
-// int(offset·16000) for int(duration·16000) samples (fairseq's get_waveform), then batched by length.
+// MuST-C layout (docs/design.md §7.1) with an exported model, then score as the reference recipe does
+// (egs/mustc/st/run.sh of xuchennlp/S2T; docs/design.md §7.4, §7.6): sacreBLEU-identical BLEU, chrF2 and
+// TER of the detokenized, case-sensitive output against the .<tgt> references, source WER of the source CTC
+// transcript against the .<src> transcripts, and speed. Each talk's audio is decoded once and its segments are
+// cut at int(offset·16000) for int(duration·16000) samples (fairseq's get_waveform), then batched by length.
 //
 // With `segment` "silero" or "energy" the YAML segmentation is not used for translating: each talk is
 // cut by that segmenter (src/infer/vad.ts), as `nast translate` cuts a talk, and since its segments

@@ -1,4 +1,4 @@
-// BLEU (Papineni et al., 2002) exactly as sacreBLEU 2.6.0 computes it (metrics/bleu.py; ecosystem.md §1.2):
+// BLEU (Papineni et al., 2002) exactly as sacreBLEU 2.6.0 computes it (sacrebleu/metrics/bleu.py; docs/design.md §7.4):
 // per segment, clipped n-gram matches against the per-n-gram maximum over references and the closest
 // reference length; corpus BLEU from the summed statistics with sacreBLEU's smoothing methods
 // (Chen & Cherry, 2014: floor = method 1, add-k = method 2, exp = NIST method 3).

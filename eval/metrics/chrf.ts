@@ -1,5 +1,5 @@
 // chrF (Popović, 2015) and chrF++ (Popović, 2017) exactly as sacreBLEU 2.6.0 computes them
-// (metrics/chrf.py, metrics/helpers.py; ecosystem.md §1.4). Statistics per order are
+// (metrics/chrf.py, metrics/helpers.py; docs/design.md §7.4). Statistics per order are
 // [hyp n-grams, ref n-grams, matches], character orders first, then word orders.
 import { type Metric, type ReferenceStreams, type StatisticsOptions, corpusScore, sentenceScore } from "./metric.ts";
 import { matches, NgramIds, SymbolIds } from "./ngram-keys.ts";

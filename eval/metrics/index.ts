@@ -1,5 +1,6 @@
 // sacreBLEU-identical BLEU, chrF/chrF++ and TER (sacreBLEU 2.6.0), WER/CER, and paired significance tests.
-// Contract 5 of the team plan: corpusBleu / corpusChrf / corpusTer return {name, score, signature, format(width)}.
+// The API the rest of nast relies on (docs/design.md §3.1): corpusBleu / corpusChrf / corpusTer return
+// {name, score, signature, format(width)}.
 export { Bleu, BleuScore, computeBleu, corpusBleu, sentenceBleu, SMOOTH_DEFAULTS, SMOOTH_METHODS } from "./bleu.ts";
 export type { BleuOptions, SmoothMethod } from "./bleu.ts";
 export { Chrf, chrfWords, corpusChrf, sentenceChrf } from "./chrf.ts";

@@ -1,7 +1,7 @@
 // Python string and number semantics that sacreBLEU's output depends on, reproduced for JavaScript.
 // sacreBLEU is Python: `str.split()`/`rstrip()` use Python's whitespace set, strings index code points,
 // `f"{x:.2f}"` rounds the exact binary value half-to-even, and `json.dumps` prints floats with `repr`.
-// ecosystem.md §1.7 lists where JavaScript differs.
+// docs/design.md §7.5 lists where JavaScript differs.
 
 /**
  * The characters for which Python's `str.isspace()` is true (what `str.split()` with no argument splits on).
@@ -44,7 +44,7 @@ export function pyStrip(s: string): string {
 }
 
 /** Python `s.lower()`. JavaScript's locale-independent toLowerCase applies the same full Unicode mappings
- * (including final sigma and U+0130); checked in ecosystem.md §1.7. */
+ * (including final sigma and U+0130); checked against Python (docs/design.md §7.5). */
 export function pyLower(s: string): string {
   return s.toLowerCase();
 }

@@ -6,7 +6,7 @@ import type { PairedResult } from "./significance.ts";
 
 /** Single-system output: JSON objects joined into an array when there are several, or lines aligned on '='. */
 export function formatSingleResults(results: string[], json: boolean): string {
-  // Always an array, one object per metric (the `nast score` contract, ../shared/DESIGN.md), where
+  // Always an array, one object per metric (the `nast score` contract, docs/design.md §6.1), where
   // sacreBLEU 2.6.0 prints a bare object when only one metric is asked for.
   if (json) return `[\n${results.join(",\n")}\n]`;
   if (results.length === 1) return results[0] as string;

@@ -1,6 +1,6 @@
-// Reproducibility signatures exactly as sacreBLEU prints them (metrics/base.py Signature; ecosystem.md §1.6):
-// fields in insertion order with the version moved last, unset fields dropped, booleans as yes/no, and a
-// short form with abbreviated keys.
+// Reproducibility signatures exactly as sacreBLEU prints them (sacrebleu/metrics/base.py Signature;
+// docs/design.md §7.4): fields in insertion order with the version moved last, unset fields dropped, booleans
+// as yes/no, and a short form with abbreviated keys.
 
 /** The sacreBLEU release whose numbers, signatures and output this implementation reproduces. */
 export const SACREBLEU_VERSION = "2.6.0";

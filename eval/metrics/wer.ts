@@ -1,6 +1,6 @@
 // Word and character error rates of source transcripts. Normalization (documented choice) is fairseq's
 // speech-to-text convention for ASR scoring, `--wer-tokenizer 13a --wer-lowercase --wer-remove-punct`
-// (fairseq/scoring/tokenizer.py EvaluationTokenizer; ecosystem.md §2.5):
+// (fairseq/scoring/tokenizer.py EvaluationTokenizer of facebookresearch/fairseq; docs/design.md §7.6):
 //   1. 13a tokenization (splits ASCII punctuation off words, unescapes &amp; etc.),
 //   2. removal of every token made only of Unicode punctuation (category P), so "don't" and "well-known" stay
 //      whole while "," "." "¿" "—" go,

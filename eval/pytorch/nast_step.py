@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """CTC-NAST (+LiSA) training step in plain PyTorch: the yardstick for `nast bench train` on the GPU.
 
-The same architecture as src/model (nast-lisa.md §1.0-§1.10, §3.2), the same config file
+The same architecture as src/model (docs/model.md §1-§5, §7.2), the same config file
 (models/configs/<preset>.json), the same state-dict names, the same synthetic batch as
 src/train/bench.ts (utterances of --utt-frames frames filling --max-frames), the same step: curriculum
-pass 1 without grad + Viterbi oracle + pass 2, the CTC losses of §1.9, Adam(0.9, 0.98), clip-norm 10,
+pass 1 without grad + Viterbi oracle + pass 2, the CTC losses of docs/model.md §5.1, Adam(0.9, 0.98), clip-norm 10,
 bf16 autocast on CUDA. Prints ms/step and frames/s (one JSON line with --json).
 
   python3 eval/pytorch/nast_step.py --config models/configs/small.json --device cuda --max-frames 40000
@@ -124,7 +124,7 @@ class FFN(nn.Module):
 
 
 class Lisa(nn.Module):
-    """Head alignment FFN over the head axis + low-rank Q'K' difference (nast-lisa.md §3.2)."""
+    """Head alignment FFN over the head axis + low-rank Q'K' difference (docs/model.md §7.2)."""
 
     def __init__(self, cfg):
         super().__init__()
@@ -422,7 +422,7 @@ class Nast(nn.Module):
 
 
 # ---------------------------------------------------------------------------------------------------
-# Curriculum (nast-lisa.md §1.10): batched Viterbi CTC alignment on the device.
+# Curriculum (docs/model.md §5.2-§5.3): batched Viterbi CTC alignment on the device.
 
 def viterbi_oracle(logp, lengths, targets, target_lengths, blank=0):
     """logp (B,T,V) log-softmax; targets (B,U) padded. Returns oracle ids (B,T), blank where infeasible/padded."""

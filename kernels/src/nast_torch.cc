@@ -1,4 +1,4 @@
-// N-API binding to libtorch: one translation unit, kept thin on purpose (../../DESIGN.md "Engines").
+// N-API binding to libtorch: one translation unit, kept thin on purpose (docs/design.md §2.1).
 //
 // Every ATen operator is reachable through one generic entry point: the operator is looked up once by
 // schema name in c10::Dispatcher (findSchemaOrThrow), its argument kinds are read from the schema and

@@ -12,7 +12,12 @@
 #   4 export   nast export to an ONNX model package               -> $exp_dir/model       (.export.done)
 #   5 eval     nast eval on each of $test_sets                    -> $exp_dir/eval-<set>  (.eval.done)
 # Each stage is skipped when its output is complete; a killed stage reruns (training resumes). Deleting
-# $data_dir or $exp_dir and rerunning is always safe.
+# $data_dir or $exp_dir and rerunning is always safe. Stage 2 is complete only when training reached its end
+# (--max-steps or --max-epochs): a training stopped by Ctrl-C or SIGTERM (nast train exits 130 or 143 after
+# its checkpoint) stops the recipe with that status, and one that used up a --max-seconds slot (in
+# train_args; nast train exits 0) ends the recipe after stage 2 with status 0; either way the next run resumes it.
+# Paths may hold spaces or any other character; nast, train_args, prep_args, eval_args and test_sets are
+# word lists (split on whitespace, never glob-expanded).
 set -euo pipefail
 
 # ---- settings (each one is also a --flag: --corpus-root, --pair, ...) ----
@@ -38,7 +43,13 @@ parse_settings "corpus_root pair preset device stage stop_stage vocab data_dir e
 
 recipe_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$recipe_dir/../.." && pwd)
-[ -n "$nast" ] || nast="node $repo/bin/nast.js"
+# The word lists as arrays: split on whitespace (newlines included) only, so that no * or ? in them is expanded.
+words() { read -r -d '' -a "$1" <<< "$2" || true; }
+if [ -n "$nast" ]; then words nast_cmd "$nast"; else nast_cmd=(node "$repo/bin/nast.js"); fi
+words train_extra "$train_args"
+words prep_extra "$prep_args"
+words eval_extra "$eval_args"
+words sets "$test_sets"
 preset_tag=$(basename "$preset" .json)
 [ -n "$data_dir" ] || data_dir="data/${pair}-v${vocab}"
 [ -n "$exp_dir" ] || exp_dir="exp/${pair}-${preset_tag}-${device}"
@@ -57,8 +68,7 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
     log "Stage 1: $data_dir/.prep.done exists, skipping"
   else
     need_corpus 1
-    # shellcheck disable=SC2086  # *_args are word lists by design
-    $nast prep --mustc "$corpus_root" --pair "$pair" -o "$data_dir" --vocab "$vocab" $prep_args
+    "${nast_cmd[@]}" prep --mustc "$corpus_root" --pair "$pair" -o "$data_dir" --vocab "$vocab" "${prep_extra[@]}"
     touch "$data_dir/.prep.done"
   fi
 fi
@@ -69,16 +79,30 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
     log "Stage 2: $exp_dir/.train.done exists, skipping"
   else
     mkdir -p "$exp_dir"
-    resume=""
+    resume=()
     if [ -f "$exp_dir/checkpoints/latest.json" ]; then
-      resume="--resume"
+      resume=(--resume)
       log "Stage 2: resuming from $exp_dir/checkpoints/latest.json"
     fi
-    # The exact command, so that this stage can be replayed by hand (ESPnet writes <exp>/run.sh the same way).
-    cmd="$nast train -c $preset -d $data_dir -o $exp_dir --device $device $train_args"
-    printf '#!/usr/bin/env bash\n# Replays stage 2 of %s; add --resume to continue a stopped run.\n%s "$@"\n' "$0" "$cmd" > "$exp_dir/train.sh"
-    # shellcheck disable=SC2086
-    $cmd $resume
+    train_cmd=("${nast_cmd[@]}" train -c "$preset" -d "$data_dir" -o "$exp_dir" --device "$device" "${train_extra[@]}")
+    # The exact command, so that this stage can be replayed by hand (ESPnet writes <exp>/run.sh the same way):
+    # every word quoted with printf %q, so that replaying it runs nothing a path holds; relative paths are
+    # relative to the directory the recipe ran in.
+    {
+      printf '#!/usr/bin/env bash\n# Replays stage 2 of %s; add --resume to continue a stopped run.\n' "$(printf '%q' "$0")"
+      printf 'cd %q || exit\n' "$PWD"
+      printf '%q ' "${train_cmd[@]}"
+      printf '"$@"\n'
+    } > "$exp_dir/train.sh"
+    # A failed or signalled training (exit 130/143 after its checkpoint) stops the recipe here (set -e).
+    "${train_cmd[@]}" "${resume[@]}"
+    # Exit 0 and a --max-seconds stop: the slot is used up, the training is not finished (its last log record
+    # says why it stopped).
+    last=$(tail -n 1 "$exp_dir/train.log.jsonl" 2>/dev/null || true)
+    if [[ "$last" == *'"event":"done"'*'"reason":"reached --max-seconds'* ]]; then
+      log "Stage 2: training stopped at its --max-seconds slot, not finished; run the recipe again to resume it"
+      exit 0
+    fi
     touch "$exp_dir/.train.done"
   fi
 fi
@@ -89,7 +113,7 @@ if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   if [ -f "$avg" ] && [ "$avg" -nt "$exp_dir/.train.done" ]; then
     log "Stage 3: $avg is up to date, skipping"
   else
-    $nast average "$exp_dir" --best "$n_average" -o "$avg"
+    "${nast_cmd[@]}" average "$exp_dir" --best "$n_average" -o "$avg"
   fi
 fi
 
@@ -98,13 +122,13 @@ if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
   if [ -f "$exp_dir/model/.export.done" ] && [ "$exp_dir/model/.export.done" -nt "$avg" ]; then
     log "Stage 4: $exp_dir/model is up to date, skipping"
   else
-    $nast export "$avg" -o "$exp_dir/model" --spm "$data_dir/spm.model"
+    "${nast_cmd[@]}" export "$avg" -o "$exp_dir/model" --spm "$data_dir/spm.model"
     touch "$exp_dir/model/.export.done"
   fi
 fi
 
 if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
-  for set in $test_sets; do
+  for set in "${sets[@]}"; do
     out="$exp_dir/eval-$set"
     log "Stage 5: evaluate $exp_dir/model on $set -> $out"
     if [ -f "$out/.eval.done" ] && [ "$out/.eval.done" -nt "$exp_dir/model/.export.done" ]; then
@@ -112,8 +136,7 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
       continue
     fi
     need_corpus 5
-    # shellcheck disable=SC2086
-    $nast eval --mustc "$corpus_root" --pair "$pair" --split "$set" -m "$exp_dir/model" -o "$out" $eval_args
+    "${nast_cmd[@]}" eval --mustc "$corpus_root" --pair "$pair" --split "$set" -m "$exp_dir/model" -o "$out" "${eval_extra[@]}"
     mkdir -p "$out"
     touch "$out/.eval.done"
   done

@@ -59,7 +59,7 @@ mkdir -p "$CARRY"
 # CMU lexicon); mbrola and those two are in Debian's contrib, the MBROLA voices, RHVoice and Pico in
 # non-free.
 PACKAGES="espeak-ng espeak-ng-data libespeak-ng1 festival festlex-cmu festlex-poslex festvox-kallpc16k
-  festvox-kdlpc16k festvox-us-slt-hts flite libflite1 sox libsox3
+  festvox-kdlpc16k festvox-us-slt-hts flite libflite1 sox libsox3 libsox-fmt-base
   mbrola mbrola-us1 mbrola-us2 mbrola-us3 mbrola-en1 festvox-rablpc16k festvox-don
   rhvoice rhvoice-english librhvoice-core7 librhvoice-audio2 libttspico-utils libttspico-data libttspico0
   lame libmp3lame0 opus-tools"
@@ -68,6 +68,18 @@ PACKAGES="espeak-ng espeak-ng-data libespeak-ng1 festival festlex-cmu festlex-po
 BASE_PROGRAMS="espeak-ng festival flite sox lame opusenc opusdec"
 HUMAN_PROGRAMS="mbrola RHVoice-test pico2wave.bin"
 PROGRAMS="$BASE_PROGRAMS $HUMAN_PROGRAMS"
+# sox's format handlers that the corpus uses and that Debian's libsox3 builds as plugins (package
+# libsox-fmt-base): flac (restore_mbrola) and gsm (the GSM 06.10 channel of src/corpus/codecs.ts); wav
+# and raw are built into libsox. libsox loads plugins only from its compiled-in folder (sox's
+# src/formats.c: lt_dlforeachfile(PKGLIBDIR, ...), and libltdl searches only that path then, no
+# environment variable): the prefix's libsox.so.3 is patched to look in SOX_PLUGINS instead, which
+# `unpack` links to the prefix's plugin folder (link_sox_plugins).
+SOX_FORMATS="flac gsm"
+SOX_PLUGINS=/tmp/nast-sox-plugins
+sox_plugins() { # the plugins as paths relative to the prefix's usr/bin (where needed_libs runs ldd)
+  local f
+  for f in $SOX_FORMATS; do echo "../lib/x86_64-linux-gnu/sox/libsox_fmt_$f.so"; done
+}
 # Libraries the host must provide itself: glibc's (they must match its ld.so), and the C++ runtime,
 # which is backward compatible and newer there.
 HOST_LIBS='^(libc|libm|libdl|libpthread|librt|libresolv|libutil|ld-linux-x86-64|libstdc\+\+|libgcc_s)\.so'
@@ -87,6 +99,10 @@ stage_prefix() {
   # (RHVoice's D-Bus service and client, flite's one-voice programs, opusinfo, festival's client).
   rm -f "$prefix"/usr/bin/{RHVoice-client,RHVoice-service,opusinfo,festival_client,text2wave} "$prefix"/usr/bin/flite_*
   rm -rf "$prefix/usr/share/dbus-1"
+  # The other sox plugins would bring libsndfile, libvorbis, wavpack, ... for formats the corpus never reads.
+  local keep=() f
+  for f in $SOX_FORMATS; do keep+=(! -name "libsox_fmt_$f.so"); done
+  find "$prefix/usr/lib/x86_64-linux-gnu/sox" -type f "${keep[@]}" -delete
   # pico2wave has /usr/share/pico/lang/ compiled in and no option for it: the prefix's copy is patched
   # to the same-length relative path ".//.../lang/" and run by a wrapper from usr/share/pico, so output
   # paths must be absolute (engines.ts makes them so). The path is the one constant in Debian's
@@ -150,7 +166,7 @@ SH
   # such as OpenSSL's) go: the check proves the programs run without them.
   local libs=$BUILD/libs
   mkdir -p "$libs"
-  needed_libs "$prefix" $BASE_PROGRAMS > "$libs/base"
+  { needed_libs "$prefix" $BASE_PROGRAMS $(sox_plugins); (cd "$prefix/usr/bin" && readlink -f $(sox_plugins)); } | sort -u > "$libs/base"
   needed_libs "$prefix" $HUMAN_PROGRAMS | comm -23 - "$libs/base" > "$libs/human"
   local f real
   (cd "$prefix" && find usr/lib/x86_64-linux-gnu lib/x86_64-linux-gnu -name '*.so*' \( -type f -o -type l \)) | while read -r f; do
@@ -158,6 +174,8 @@ SH
     grep -qxF "$real" "$libs/base" "$libs/human" || rm -f "$prefix/$f"
   done
   find "$prefix" -depth -type d -empty -delete
+  patch_sox_plugin_dir "$prefix"
+  link_sox_plugins "$prefix"
   # Two archives, so that each travels in a call with the rest of the kit: tts-prefix.tar.xz, the
   # engines of the test splits (espeak-ng, festival's kal/ked/slt, flite) with sox and the codecs, and
   # tts-prefix-human.tar.xz, the voices made from human recordings that speak training talks only
@@ -182,6 +200,31 @@ SH
   xz -6 -T0 -c "$BUILD/human.tar" > "$CARRY/tts-prefix-human.tar.xz" && rm "$BUILD/human.tar"
   echo "prefix: $(ls "$debs" | wc -l) packages, $(du -sh "$prefix" | cut -f1) unpacked, $(du -h "$CARRY/tts-prefix.tar.xz" | cut -f1) as $CARRY/tts-prefix.tar.xz (test-split engines, sox, codecs)" \
     "and $(du -h "$CARRY/tts-prefix-human.tar.xz" | cut -f1) as $CARRY/tts-prefix-human.tar.xz (MBROLA, RHVoice, Pico, rab/don)"
+}
+
+patch_sox_plugin_dir() { # PREFIX: the prefix's libsox.so.3 looks for its plugins in $SOX_PLUGINS
+  # Same length (padded with slashes, which path lookup ignores) so that nothing else in the file moves,
+  # as for pico2wave above; the patch refuses to run unless Debian's folder is there exactly once.
+  python3 - "$(readlink -f "$1/usr/lib/x86_64-linux-gnu/libsox.so.3")" "$SOX_PLUGINS" <<'PY'
+import sys
+path, new_dir = sys.argv[1], sys.argv[2].encode()
+data = open(path, "rb").read()
+old = b"/usr/lib/x86_64-linux-gnu/sox\0"
+pad = len(old) - len(new_dir) - 1
+assert pad >= 0 and new_dir.startswith(b"/tmp/"), "libsox: the plugin folder must be a /tmp path no longer than Debian's"
+new = b"/tmp/" + b"/" * pad + new_dir[len(b"/tmp/"):] + b"\0"
+if data.count(old) == 0 and data.count(new) == 1: sys.exit(0)  # patched already
+assert len(new) == len(old) and data.count(old) == 1, "libsox: the compiled-in plugin folder is not there exactly once"
+open(path, "wb").write(data.replace(old, new))
+PY
+}
+
+link_sox_plugins() { # PREFIX: $SOX_PLUGINS -> the prefix's sox plugin folder (the last prefix unpacked on a
+  # machine wins; the plugins are the same Debian build in every prefix of this script)
+  local dir
+  dir=$(cd "$1/usr/lib/x86_64-linux-gnu/sox" && pwd)
+  if [ -e "$SOX_PLUGINS" ] && [ ! -L "$SOX_PLUGINS" ]; then echo "$SOX_PLUGINS exists and is no symbolic link: sox's plugins cannot be linked there" >&2; exit 1; fi
+  ln -sfn "$dir" "$SOX_PLUGINS"
 }
 
 needed_libs() { # PREFIX PROGRAM...: the prefix's libraries the programs load (ldd: transitively), resolved, sorted
@@ -261,6 +304,8 @@ unpack() { # unpack what this call carries of the kit under $WORK, each part onc
       unxz_to "$archive" "$WORK/tts.tar" && tar -C "$WORK/tts" -xf "$WORK/tts.tar" && rm "$WORK/tts.tar" && touch "$WORK/tts/.$part"
     fi
   done
+  # sox's flac and gsm plugins (base part) through the fixed folder the prefix's libsox looks in.
+  if [ -f "$WORK/tts/.base" ]; then link_sox_plugins "$WORK/tts"; fi
   # The MBROLA databases travel as FLAC (pack_mbrola); the base part's sox decodes them.
   if [ -f "$WORK/tts/.base" ] && [ -f "$WORK/tts/.human" ]; then restore_mbrola "$WORK/tts"; fi
   if [ ! -f "$WORK/corpus.tsv" ] && [ -f "$CARRY/corpus.tsv.xz" ]; then unxz_to "$CARRY/corpus.tsv.xz" "$WORK/corpus.tsv"; fi
@@ -278,38 +323,82 @@ need_kit() { # the parts `remote` needs, unpacked by this call or an earlier one
 stage_check() {
   # Runs check-inner in a private mount namespace in which this machine's TTS programs, data and
   # libraries are hidden, so that only the prefix can make speech.
-  rm -rf "$BUILD/check" "$BUILD/check-work"
+  rm -rf "$BUILD/check" "$BUILD/check-work" "$BUILD/check-real" "$BUILD/check-speech"
   local t0=$SECONDS
   if [ -n "${CHECK_TSV:-}" ]; then cp "$CHECK_TSV" "$BUILD/check-all.tsv"; else unxz_to "$CARRY/corpus.tsv.xz" "$BUILD/check-all.tsv"; fi
-  # A few sentences of each split (the TSV lists tst-COMMON, dev, then train).
-  awk -F'\t' 'NR == 1 || n[$2]++ < 20' "$BUILD/check-all.tsv" > "$BUILD/check.tsv"
-  unshare -m "$0" check-inner
+  # A few sentences of each split (the TSV lists tst-COMMON, dev, then train), more of train so that
+  # its talks draw many augmentation plans.
+  awk -F'\t' 'NR == 1 || n[$2]++ < ($2 == "train" ? 60 : 20)' "$BUILD/check-all.tsv" > "$BUILD/check.tsv"
+  # The augmentation's asset kit, as the host gets it (.carry/assets; `nast corpus assets` needs ffmpeg
+  # and Debian's sound packages, so it is made here, before the namespace).
+  local assets=${AUG_ASSETS:-$CARRY/assets}
+  if [ ! -f "$assets/manifest.tsv" ]; then
+    assets=$BUILD/assets
+    [ -f "$assets/manifest.tsv" ] || node --import tsx src/cli/main.ts corpus assets -o "$assets" > "$BUILD/assets.log" 2>&1 ||
+      { tail -n 5 "$BUILD/assets.log" >&2; exit 1; }
+  fi
+  check_speech_source "$BUILD/check-speech"
+  CHECK_ASSETS=$(cd "$assets" && pwd) unshare -m "$0" check-inner
   grep -h -m2 festival "$BUILD/check/en-es/speakers.tsv"
   echo "check: engines of the talks: $(tail -n +2 "$BUILD/check/en-es/speakers.tsv" | cut -f4 | sort | uniq -c | tr -s ' \n' ' ')"
-  echo "check: ok ($(find "$BUILD/check" -name '*.wav' | wc -l) talks made from the prefix alone) in $((SECONDS - t0)) s"
+  echo "check: augmentation of the train talks (reverb, additive, channel): $(awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+    $2 == "train" { split($c["reverb"], r, ":"); print r[1] "," ($c["additive"] == "" ? "" : "additive") "," $c["channel"] }' "$BUILD/check/en-es/speakers.tsv" | sort | uniq -c | tr -s ' \n' ' ')"
+  echo "check: ok ($(find "$BUILD/check" -name '*.wav' | wc -l) synthetic and $(find "$BUILD/check-real" -name '*.wav' | wc -l) real talks made from the prefix alone) in $((SECONDS - t0)) s"
+}
+
+check_speech_source() { # DIR: a tiny source of real-speech clips for `nast corpus speech` (as test/corpus/speech.test.ts
+  # makes one: espeak-ng and opusenc of this machine), and its cleaned, translated transcripts (apertium runs here)
+  local dir=$1 k spk text
+  mkdir -p "$dir/check"
+  printf 'file\tseconds\tspeaker\ttranscript\n' > "$dir/check/manifest.tsv"
+  local sentences=("The cat sat on the mat." "WE WALKED HOME" "Music makes people happy." "Thank you very much." "S A M E" "Where is the station?")
+  for k in $(seq 0 11); do
+    spk=spk$((k % 6)) text=${sentences[$((k % 6))]}
+    espeak-ng -v en -w "$dir/say.wav" "$text"
+    opusenc --quiet --bitrate 24 "$dir/say.wav" "$dir/check/$(printf %05d "$k").opus"
+    printf '%05d.opus\t1.5\t%s\t%s\n' "$k" "$spk" "$text" >> "$dir/check/manifest.tsv"
+  done
+  rm -f "$dir/say.wav"
+  node --import tsx src/cli/main.ts corpus speech --from "$dir" --text-only --tsv "$dir/speech.tsv" > "$dir/text.log" 2>&1 ||
+    { tail -n 5 "$dir/text.log" >&2; exit 1; }
 }
 
 stage_check_inner() {
+  # Hidden: the engines' programs and libraries, and every system file a prefix program was seen to read
+  # at run time here (strace -f of check-voices.ts): the data folders compiled into the engines, sox's
+  # plugin folder (what failed on the host when only the prefix's libsox was checked), libmagic's
+  # database (libsox links libmagic), festival's /etc/festival.scm, PulseAudio's client configuration
+  # (espeak-ng's libpcaudio reads it). glibc's locale and gconv files stay: the host has its own.
   local lib=/usr/lib/x86_64-linux-gnu p
   for p in /usr/share/festival $lib/espeak-ng-data /usr/share/mbrola /usr/share/RHVoice /etc/RHVoice /usr/share/pico \
-    /usr/bin/{espeak-ng,festival,flite,sox,mbrola,RHVoice-test,pico2wave,lame,opusenc,opusdec} \
-    $lib/{libespeak-ng.so.1,libflite.so.1,libsox.so.3,libestools.so.2.5,libpcaudio.so.0,libsonic.so.0} \
+    $lib/sox /usr/lib/file /usr/share/misc/magic /usr/share/misc/magic.mgc /etc/festival.scm /etc/pulse "$HOME/.config/pulse" \
+    /usr/bin/{espeak-ng,festival,flite,sox,soxi,mbrola,RHVoice-test,pico2wave,lame,opusenc,opusdec} \
+    $lib/{libespeak-ng.so.1,libflite.so.1,libsox.so.3,libestools.so.2.5,libpcaudio.so.0,libsonic.so.0,libltdl.so.7,libmagic.so.1} \
+    $lib/{libgsm.so.1,libFLAC.so.12,libogg.so.0,libpulse.so.0,libasound.so.2} \
     $lib/{libRHVoice_core.so.7,libRHVoice_audio.so.2,libttspico.so.0,libmp3lame.so.0,libopusenc.so.0,libopusfile.so.0,libopusurl.so.0}; do
     if [ -d "$p" ]; then mount -t tmpfs none "$p"; elif [ -e "$p" ]; then mount --bind /dev/null "$p"; fi
   done
-  echo "check: the system's engines are hidden: $(espeak-ng --version 2>&1 | head -1 || true); $(RHVoice-test --version 2>&1 | head -1 || true)"
+  # The plugin link of an earlier prefix on this machine must not help: unpack makes it anew.
+  [ ! -L "$SOX_PLUGINS" ] || rm "$SOX_PLUGINS"
+  echo "check: the system's engines are hidden: $(espeak-ng --version 2>&1 | head -1 || true); $(sox -t gsm /dev/null -n 2>&1 | head -1 || true)"
   WORK=$BUILD/check-work
   unpack
   need_kit
   cp "$BUILD/check.tsv" "$WORK/corpus.tsv"
   local outside prog
   for prog in $PROGRAMS; do [ -f "$WORK/tts/usr/bin/$prog" ] || { echo "check: $prog is not in the prefix" >&2; exit 1; }; done
-  outside=$(cd "$WORK/tts/usr/bin" && LD_LIBRARY_PATH=$(libdirs "$WORK/tts") ldd $PROGRAMS |
+  outside=$(cd "$WORK/tts/usr/bin" && LD_LIBRARY_PATH=$(libdirs "$WORK/tts") ldd $PROGRAMS $(sox_plugins) |
     awk '/=>/ { print $1 " " $3 }' | grep -v " $WORK/tts/" | grep -Ev "$HOST_LIBS" || true)
   if [ -n "$outside" ]; then echo "check: libraries from outside the prefix: $outside" >&2; exit 1; fi
-  # Every voice of every engine, and the codecs, from the prefix alone (through engines.ts, as the corpus runs them).
-  node --import tsx recipes/synthetic/check-voices.ts "$WORK/tts"
-  SHARDS=2 synth_sharded "$BUILD/check" "$WORK/corpus.tsv" "$WORK/tts" 0.1
+  # Every voice of every engine (MBROLA's restored from FLAC by unpack), sox's plugins, the codecs and
+  # every augmentation kind, from the prefix alone (through engines.ts and augment.ts, as the corpus runs them).
+  node --import tsx recipes/synthetic/check-voices.ts "$WORK/tts" "$CHECK_ASSETS"
+  # The kit's own run: training talks with every augmentation kind on (synth's default) and the asset kit.
+  AUG_ASSETS=$CHECK_ASSETS SHARDS=2 synth_sharded "$BUILD/check" "$WORK/corpus.tsv" "$WORK/tts" 0.15
+  # Real speech as gpu-train.sh makes it: the clips decoded by the prefix's opusdec, augmented copies.
+  "$WORK/node" "$CARRY/nast-corpus.mjs" speech --from "$BUILD/check-speech" --tsv "$BUILD/check-speech/speech.tsv" -o "$BUILD/check-real" \
+    --copies 3 --tools "$WORK/tts" --aug-assets "$CHECK_ASSETS" --jobs "$JOBS" > "$WORK/speech.log" 2>&1 || { tail -n 20 "$WORK/speech.log" >&2; exit 1; }
+  tail -n 3 "$WORK/speech.log"
 }
 
 synth_sharded() { # OUT_DIR TSV PREFIX HOURS: SHARDS processes of JOBS/SHARDS jobs each, then the text files

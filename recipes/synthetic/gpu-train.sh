@@ -1,37 +1,72 @@
 #!/usr/bin/env bash
 # On the GPU host (no Node, no apt; kernels/README.md): the synthetic corpus, the real-speech corpus, the
 # kernels and the features, then a timed training run that ends by averaging and writing a float16 copy in
-# parts small enough to come back (files from the host are capped at 16 MiB each).
+# parts small enough to come back (files from the host are capped at 16 MiB each, 8 files a call).
 #
 # Here, beforehand:  recipes/synthetic/gpu-corpus.sh kit; node scripts/build-kernels.mjs --stage-headers
 #                    .carry/node-api-headers; npm run build; and, for real speech, the recordings as
 #                    .carry/speech/<source>/{manifest.tsv,*.opus} plus .carry/speech/speech.tsv (`nast corpus
 #                    speech --from DIR --text-only --tsv ...`: apertium runs here); for the real-speech
-#                    curve, a prepared test split as .carry/tst-AST.tar.xz (`nast prep ... --spm` of `nast
-#                    corpus asterisk`, its tst-AST folder's files); an asset kit (`nast corpus assets`) in
-#                    .carry/assets for the augmentation. The SentencePiece model is .carry/spm.model, else models/default/spm.model.
-# On the host (carry .carry and dist):  bash recipes/synthetic/gpu-train.sh all
-#   A call lasts at most 10 minutes and the host is given back 30 s after a call ends, so a longer run is
-#   a chain of calls: `start` runs setup in the background and returns; a later call that brings more
-#   (the TTS prefix, the real speech: each call carries at most 64 MiB; WAIT_FOR lists them) runs `ready
-#   NAME` when its files are there, and setup waits for what it needs; `launch` starts training in
-#   the background once setup is done; `watch N` watches it for N seconds; `collect` waits for the end and
-#   copies the averaged float16 parts and every log to $OUT. `all` is setup, train and collect in one call.
-#   Every run resumes: calling the same chain again continues the same training.
-#   On nvidia-h200-x4 the ablations (runs(), below) train on GPUs 1-3 beside main; on one GPU only main runs.
-# Environment: W (work folder, /tmp/nast-gpu), HOURS (45: synthetic hours; the text is fixed when the TSV is
-# made by `gpu-corpus.sh kit`), PRESET (small), TRAIN_SECONDS (600), LR (1e-3), WARMUP (800), VALID_EVERY
-# (300), CALL_SECONDS (unset; when set, TRAIN_SECONDS is what is left of it after setup), VALID_MAX (500
-# utterances), KEEP_BEST (5), SHIP (main: the run whose averaged weights come back), ABLATIONS (1),
-# UNFREEZE (300: the retro-fit trains only the LiSA parameters for this many updates), INIT (unset: main
-# starts from these weights, e.g. models/default, instead of random ones), MAIN_FLAGS (more `nast train`
-# flags for main, e.g. --no-curriculum), SPEECH (.carry/speech when it holds speech.tsv: the real-speech
-# corpus is made and trained on; validation ranks by its held-out speakers, dev-real), COPIES (3: times each
-# real train talk is written, each copy after the first augmented), CUDA_TESTS (1: run the op tests on CUDA
-# during setup).
+#                    curve, a prepared test split as .carry/tst-AST.tar.xz (`nast prep ... --spm SPM` of `nast
+#                    corpus asterisk`, its tst-AST folder's files; used only when its spmSha256 is that of
+#                    the SPM below); an asset kit (`nast corpus assets`) in .carry/assets for the augmentation.
+#
+# THE CALL PLAN for one nvidia-h200 session (30 device minutes in all; each call at most 10 minutes and 64 MiB
+# = 67.1 MB with the working tree, at most 8 carried paths). The host is GIVEN BACK 30 s AFTER A CALL ENDS
+# (and 30 minutes after it started, whatever runs): make every call right after the previous one returns,
+# with nothing in between (the last attempt lost the machine and its half-made corpus that way). Every call
+# gets the same environment, since each stage reads its own part of it:
+#   E='W=/tmp/nast-gpu INIT=models/default WAIT_FOR="prefix speech" CUDA_TESTS=0 ABLATIONS=0 TRAIN_END=1320
+#      VALID_EVERY=250 WARMUP=500 KEEP_BEST=5'
+# Move models/default/model.onnx (46.7 MB) out of the tree except in call 4 (it travels with the tree, which
+# is ~2.7 MB without it), and put it back afterwards. Sizes: node.xz 24.2 MB, tts-prefix 30.6,
+# tts-prefix-human 35.9, assets 12, tst-AST.tar.xz 14.9, speech 54.8, dist ~2.7, corpus.tsv.xz 1.6,
+# node-api-headers 0.4, nast-corpus.mjs 0.2.
+#   1. carry .carry/node.xz .carry/tts-prefix.tar.xz .carry/corpus.tsv.xz .carry/nast-corpus.mjs
+#      .carry/node-api-headers dist (62.4 MB with the tree):  env $E bash recipes/synthetic/gpu-train.sh start
+#      (setup in the background: the kernels build; the corpus waits for the rest of the prefix)
+#   2. carry .carry/tts-prefix-human.tar.xz .carry/assets (50.6 MB):  env $E bash ... ready prefix
+#      (the corpus starts: ~3 min on 16 cores for 45 h)
+#   3. carry .carry/speech (57.5 MB):  env $E bash ... ready speech
+#   4. carry .carry/tst-AST.tar.xz, model.onnx back in the tree (64.3 MB):
+#      env $E bash ... launch && env $E bash ... watch 540
+#      (launch copies INIT to $W/init, so later calls need no model.onnx; training starts when setup is done)
+#   5. nothing carried (2.7 MB):  env $E bash ... watch 540
+#   6. nothing carried:  env $E OUT=$OUT bash ... collect 540   -> avg-fp16.part* (4 of 15 MiB for small) and
+#      logs.tar.xz in $OUT; widen them here with st_precision.py --float.
+#   TRAIN_END=1320: training stops 22 minutes after `start` began (whatever setup took), leaving time for the
+#   last validation, the average and collect inside the 30 device minutes (the machine's start, ~1-2 min,
+#   counts too). From scratch (INIT unset, e.g. PRESET=small): call 4 carries only tst-AST.
+#   A dry run of this chain without a GPU: DEVICE=cpu with tiny sizes (PRESET=tiny, a small corpus.tsv.xz and
+#   SPEECH=a small copy), from a copy of the tree as the host gets it.
+#
+# Stages: `start` runs setup in the background and returns; a later call that brings more (the rest of the
+# TTS prefix, the real speech; WAIT_FOR lists them) runs `ready NAME` when its files are there, and setup
+# waits for what it needs; `launch` starts training in the background once setup is done; `watch N` watches
+# it for N seconds; `collect [N]` waits (at most N s, default 540) for the end and copies the averaged
+# float16 parts and every log to $OUT. `all` is setup, train and collect in one call. Every run resumes:
+# calling the same chain again continues the same training. On nvidia-h200-x4 the ablations (runs(), below)
+# train on GPUs 1-3 beside main; on one GPU (or DEVICE=cpu) only main runs.
+# Environment: W (work folder, /tmp/nast-gpu), DEVICE (cuda; cpu for a dry run), HOURS (45: synthetic hours;
+# the text is fixed when the TSV is made by `gpu-corpus.sh kit`: every train sentence of the TSV is spoken
+# once whatever HOURS says, more hours speak some again), PRESET (small), TRAIN_SECONDS (600), TRAIN_END
+# (unset; when set, training stops this many seconds after `start` began, less 90 s for the last
+# validation, average and copy: TRAIN_SECONDS is what is left then), CALL_SECONDS (unset; for `all`: the
+# call's whole limit, TRAIN_SECONDS is what is left of it after setup), LR (1e-3), WARMUP (800),
+# VALID_EVERY (300), VALID_MAX (500 utterances), KEEP_BEST (5), THREADS (2: libtorch's CPU threads), SHIP
+# (main: the run whose averaged weights come back), ABLATIONS (1), UNFREEZE (300: the retro-fit trains only
+# the LiSA parameters for this many updates), INIT (unset: main starts from these weights, e.g.
+# models/default, instead of random ones), SPM (the SentencePiece model for prep: INIT's spm.model when INIT
+# is a package folder, else .carry/spm.model, else models/default/spm.model; a fresh run takes its
+# vocabulary size from it), MAIN_FLAGS (more `nast train` flags for main, e.g. --no-curriculum), SPEECH
+# (.carry/speech when it holds speech.tsv: the real-speech corpus is made and trained on; validation ranks
+# by its held-out speakers, dev-real), COPIES (3: times each real train talk is written, each copy after the
+# first augmented), CUDA_TESTS (1: run the op tests of .carry/torch-tests on CUDA during setup), and
+# gpu-corpus.sh's SHARDS, JOBS, SKIP_FAILED for the corpus.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 W=${W:-/tmp/nast-gpu}
+DEVICE=${DEVICE:-cuda}
 HOURS=${HOURS:-45}
 PRESET=${PRESET:-small}
 TRAIN_SECONDS=${TRAIN_SECONDS:-600}
@@ -40,23 +75,32 @@ WARMUP=${WARMUP:-800}
 VALID_EVERY=${VALID_EVERY:-300}
 CORPUS=$W/corpus DATA=$W/data REAL=$W/real
 SPEECH=${SPEECH:-.carry/speech}
-SPM=.carry/spm.model
-[ -f "$SPM" ] || SPM=models/default/spm.model
+if [ -z "${SPM:-}" ]; then
+  if [ -n "${INIT:-}" ] && [ -f "${INIT%/}/spm.model" ]; then SPM=${INIT%/}/spm.model
+  elif [ -f .carry/spm.model ]; then SPM=.carry/spm.model
+  else SPM=models/default/spm.model; fi
+fi
 mkdir -p "$W/bin" "$W/ret"
-[ -x "$W/bin/node" ] || { xz -dc .carry/node.xz > "$W/bin/node.tmp" && chmod +x "$W/bin/node.tmp" && mv "$W/bin/node.tmp" "$W/bin/node"; }
+unxz_to() { # the host may have no xz; python3 is there
+  if command -v xz >/dev/null; then xz -dc "$1" > "$2"; else python3 -c 'import lzma,shutil,sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2],"wb"))' "$1" "$2"; fi
+}
+[ -x "$W/bin/node" ] || { unxz_to .carry/node.xz "$W/bin/node.tmp" && chmod +x "$W/bin/node.tmp" && mv "$W/bin/node.tmp" "$W/bin/node"; }
 export PATH=$W/bin:$PATH
+
+# The asset kit, once a call has brought it (read where it is used, not when setup starts: it may come later).
+assets() { [ ! -f .carry/assets/manifest.tsv ] || echo "$PWD/.carry/assets"; }
 
 setup() {
   local t0=$SECONDS
-  local assets=""
-  [ ! -f .carry/assets/manifest.tsv ] || assets=$PWD/.carry/assets
-  (need prefix; WORK=$W/kit HOURS=$HOURS AUG_ASSETS=$assets bash recipes/synthetic/gpu-corpus.sh remote "$CORPUS" > "$W/corpus.log" 2>&1; echo "corpus exit $?" >> "$W/corpus.log") &
+  rm -f "$W/corpus.rc"
+  (need prefix
+   if WORK=$W/kit HOURS=$HOURS AUG_ASSETS=$(assets) bash recipes/synthetic/gpu-corpus.sh remote "$CORPUS" > "$W/corpus.log" 2>&1; then echo 0; else echo $?; fi > "$W/corpus.rc") &
   local corpus=$!
   if [ ! -f kernels/build/nast_torch.node ]; then
     NODE=$W/bin/node bash kernels/build-gpu.sh > "$W/build.log" 2>&1 || { cat "$W/build.log"; exit 1; }
     tail -n 4 "$W/build.log"
   fi
-  if [ "${CUDA_TESTS:-1}" = 1 ] && [ ! -f "$W/torch-cuda.log" ]; then
+  if [ "$DEVICE" = cuda ] && [ "${CUDA_TESTS:-1}" = 1 ] && [ -d .carry/torch-tests ] && [ ! -f "$W/torch-cuda.log" ]; then
     # The op and gradient tests on CUDA (issue 2), while the corpus is being synthesized on the CPUs.
     NAST_TEST_DEVICE=cuda node --test --test-concurrency=1 $(ls .carry/torch-tests/*.test.js | grep -v native) > "$W/torch-cuda.log" 2>&1 || true
     grep -E '^# (tests|pass|fail)' "$W/torch-cuda.log" || true
@@ -64,13 +108,16 @@ setup() {
   fi
   wait $corpus || true
   tail -n 6 "$W/corpus.log"
+  [ "$(cat "$W/corpus.rc" 2>/dev/null)" = 0 ] || { echo "setup: the corpus failed (corpus.log above; SKIP_FAILED=1 keeps the talks that were made)"; exit 1; }
   echo "setup: corpus and kernels after $((SECONDS - t0)) s"
   local roots=(--mustc "$CORPUS") splits=train,dev,tst-COMMON,tst-HELDOUT
   if [ -n "$WITH_SPEECH" ]; then
     need speech
+    local kit
+    kit=$(assets)
     # opusdec comes from the corpus kit's prefix (gpu-corpus.sh remote unpacked it under $W/kit/tts).
     node .carry/nast-corpus.mjs speech --from "$SPEECH" --tsv "$SPEECH/speech.tsv" -o "$REAL" --copies "${COPIES:-3}" \
-      --tools "$W/kit/tts" --jobs "$(nproc)" ${assets:+--aug-assets "$assets"} > "$W/speech.log" 2>&1 || { tail -n 20 "$W/speech.log"; exit 1; }
+      --tools "$W/kit/tts" --jobs "$(nproc)" ${kit:+--aug-assets "$kit"} > "$W/speech.log" 2>&1 || { tail -n 20 "$W/speech.log"; exit 1; }
     tail -n 4 "$W/speech.log"
     roots+=(--mustc "$REAL") splits+=,dev-real
     echo "setup: real speech after $((SECONDS - t0)) s"
@@ -78,18 +125,27 @@ setup() {
   node dist/cli.js prep "${roots[@]}" --pair en-es -o "$DATA" --spm "$SPM" --jobs "$(nproc)" --fp16 \
     --splits "$splits" > "$W/prep.log" 2>&1 || { tail -n 20 "$W/prep.log"; exit 1; }
   tail -n 6 "$W/prep.log"
-  # A prepared real-speech test split, for its learning curve (never trained on): .carry/tst-AST.tar.xz.
-  if [ -f .carry/tst-AST.tar.xz ] && [ ! -f "$DATA/tst-AST/COMPLETE" ]; then
-    rm -rf "$DATA/tst-AST.tmp" && mkdir -p "$DATA/tst-AST.tmp" &&
-      python3 -c 'import lzma,sys,tarfile; tarfile.open(fileobj=lzma.open(sys.argv[1])).extractall(sys.argv[2])' .carry/tst-AST.tar.xz "$DATA/tst-AST.tmp" &&
-      mv "$DATA/tst-AST.tmp" "$DATA/tst-AST"
-  fi
+  tst_ast
   echo "setup: features after $((SECONDS - t0)) s"
   touch "$W/setup.done"
 }
 
-# WAIT_FOR lists what later calls bring (prefix: .carry/tts-prefix.tar.xz; speech: $SPEECH; model: INIT's
-# package), each call then saying `ready NAME`; setup waits for a listed part only where it needs it.
+# A prepared real-speech test split, for its learning curve (never trained on): .carry/tst-AST.tar.xz,
+# unpacked once it has come (at the end of setup, and again when training starts) and only when it was
+# prepared with the data's SentencePiece model (its COMPLETE marker names that model's SHA-256).
+tst_ast() {
+  [ -f .carry/tst-AST.tar.xz ] && [ ! -f "$DATA/tst-AST/COMPLETE" ] && [ -f "$DATA/spm.model" ] || return 0
+  rm -rf "$DATA/tst-AST.tmp" && mkdir -p "$DATA/tst-AST.tmp"
+  python3 -c 'import lzma,sys,tarfile; tarfile.open(fileobj=lzma.open(sys.argv[1])).extractall(sys.argv[2])' .carry/tst-AST.tar.xz "$DATA/tst-AST.tmp"
+  local want have
+  want=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["spmSha256"])' "$DATA/tst-AST.tmp/COMPLETE")
+  have=$(sha256sum < "$DATA/spm.model" | cut -d' ' -f1)
+  if [ "$want" = "$have" ]; then mv "$DATA/tst-AST.tmp" "$DATA/tst-AST"; echo "tst-AST: unpacked"
+  else rm -rf "$DATA/tst-AST.tmp"; echo "tst-AST: left out, it was prepared with another SentencePiece model than $SPM"; fi
+}
+
+# WAIT_FOR lists what later calls bring (prefix: .carry/tts-prefix-human.tar.xz and the asset kit; speech:
+# $SPEECH), each call then saying `ready NAME`; setup waits for a listed part only where it needs it.
 need() {
   case " ${WAIT_FOR:-} " in *" $1 "*) ;; *) return 0 ;; esac
   [ -f "$W/ready-$1" ] && return 0
@@ -101,6 +157,9 @@ WITH_SPEECH=""
 case " ${WAIT_FOR:-} " in *" speech "*) WITH_SPEECH=1 ;; esac
 [ -f "$SPEECH/speech.tsv" ] && WITH_SPEECH=1
 
+# INIT as launch copied it (a model package's model.onnx travels with the tree in one call only).
+init_source() { if [ -e "$W/init" ]; then echo "$W/init"; else echo "${INIT:-}"; fi; }
+
 # The runs: NAME GPU CONFIG [FLAGS...], one line each. `main` has every component on; SHIP names the run
 # whose averaged weights come back (main by default). With ABLATIONS=1 (and the GPUs for it: nvidia-h200-x4)
 # the issue-7 ablations train beside it on the same data and settings, two to a GPU where the step is
@@ -108,9 +167,10 @@ case " ${WAIT_FOR:-} " in *" speech "*) WITH_SPEECH=1 ;; esac
 # checkpoint: LiSA retro-fitted onto that model, to compare with `main` (LiSA from scratch) at the same total
 # number of updates.
 runs() {
-  local real=""
+  local real="" init
+  init=$(init_source)
   [ -z "$WITH_SPEECH" ] || real="--valid-split dev-real --also-validate dev$([ -f "$DATA/tst-AST/COMPLETE" ] && echo ,tst-AST)"
-  echo "main 0 $PRESET${INIT:+ --init $INIT} $real ${MAIN_FLAGS:-}"
+  echo "main 0 $PRESET${init:+ --init $init} $real ${MAIN_FLAGS:-}"
   [ "${ABLATIONS:-1}" = 1 ] || return 0
   echo "no-pae 1 models/configs/ablations/no-pae.json"
   echo "no-cla 1 models/configs/ablations/no-cla.json"
@@ -127,9 +187,10 @@ runs() {
 }
 
 # Setup in the background: for a call that must return at once, e.g. one that carries the kit while the
-# next call carries a tree too big to travel beside it (models/default/model.onnx for INIT). The machine
-# keeps running it between calls; `all` waits for it.
+# next call carries what does not fit beside it. The machine keeps running it between calls; `all` and
+# `launch` wait for it.
 start() {
+  [ -f "$W/t0" ] || date +%s > "$W/t0"
   setsid nohup bash "$0" setup > "$W/setup.log" 2>&1 < /dev/null &
   echo $! > "$W/setup.pid"
   echo "setup running in the background (log: $W/setup.log)"
@@ -146,6 +207,7 @@ wait_setup() {
 }
 
 all() {
+  [ -f "$W/t0" ] || date +%s > "$W/t0"
   wait_setup
   setup
   train
@@ -154,7 +216,13 @@ all() {
 
 # Training in the background (`setsid`): it runs on between calls while the host is held.
 launch() {
-  [ -z "${INIT:-}" ] || [ -f "${INIT%/}/model.onnx" ] || [ -f "$INIT" ] || { echo "launch: $INIT is not here"; exit 1; }
+  if [ -n "${INIT:-}" ] && [ ! -e "$W/init" ]; then
+    # A copy, so that the calls after this one need not bring the model again.
+    if [ -f "${INIT%/}/model.onnx" ]; then
+      rm -rf "$W/init.tmp" && mkdir -p "$W/init.tmp" && cp "${INIT%/}"/{model.onnx,config.json,spm.model} "$W/init.tmp/" && mv "$W/init.tmp" "$W/init"
+    elif [ -f "$INIT" ]; then cp "$INIT" "$W/init.tmp" && mv "$W/init.tmp" "$W/init"
+    else echo "launch: $INIT is not here (a model package's model.onnx travels with the tree: carry it in this call)"; exit 1; fi
+  fi
   setsid nohup bash -c "bash '$0' wait_setup; { [ -f '$W/setup.done' ] || bash '$0' setup; } && bash '$0' train" > "$W/launch.log" 2>&1 < /dev/null &
   echo $! > "$W/launch.pid"
   echo "training launched in the background (log: $W/launch.log)"
@@ -163,55 +231,72 @@ launch() {
 watch() { # SECONDS: watch the background run, at most this long
   local until=$((SECONDS + ${1:?watch SECONDS}))
   while [ $SECONDS -lt "$until" ] && [ ! -f "$W/done" ]; do sleep 10; done
-  tail -n 5 "$W/launch.log"
+  tail -n 5 "$W/launch.log" 2>/dev/null || true
   for name in $(runs | cut -d' ' -f1); do
-    [ -f "$W/exp-$name/train.log.jsonl" ] && grep -E '"valid(_extra)?"' "$W/exp-$name/train.log.jsonl" | tail -n 3 | cut -c1-200
+    [ ! -f "$W/exp-$name/train.log.jsonl" ] || grep -E '"valid(_extra)?"' "$W/exp-$name/train.log.jsonl" | tail -n 3 | cut -c1-200
   done
   return 0
 }
 
 train() {
   rm -f "$W/done"
-  # CALL_SECONDS: the call's whole limit; training gets what setup left, less ~75 s for the last validation,
-  # checkpoint, average and copy.
-  [ -z "${CALL_SECONDS:-}" ] || TRAIN_SECONDS=$((CALL_SECONDS - SECONDS - 75))
-  echo "train: $TRAIN_SECONDS s"
-  local gpus pids=() name gpu config flags
-  gpus=$(python3 -c "import torch; print(torch.cuda.device_count())")
+  tst_ast
+  # TRAIN_END: the seconds after `start` by which training must have stopped; CALL_SECONDS: the call's whole
+  # limit (`all`). Either way training gets what is left, less ~90 s (75 s for `all`) for the last
+  # validation, checkpoint, average and copy.
+  if [ -n "${TRAIN_END:-}" ]; then
+    TRAIN_SECONDS=$(( $(cat "$W/t0" 2>/dev/null || date +%s) + TRAIN_END - $(date +%s) - 90 ))
+  elif [ -n "${CALL_SECONDS:-}" ]; then
+    TRAIN_SECONDS=$((CALL_SECONDS - SECONDS - 75))
+  fi
+  [ "$TRAIN_SECONDS" -ge 30 ] || TRAIN_SECONDS=30
+  echo "train: $TRAIN_SECONDS s on $DEVICE"
+  # One "GPU" on a CPU: only main runs there.
+  local gpus=1 pids=() name gpu config flags envs
+  [ "$DEVICE" != cuda ] || gpus=$(python3 -c "import torch; print(torch.cuda.device_count())")
   while read -r name gpu config flags; do
     [ "$gpu" -lt "$gpus" ] || { echo "$name: skipped (GPU $gpu of $gpus)"; continue; }
+    envs=()
+    [ "$DEVICE" != cuda ] || envs=("CUDA_VISIBLE_DEVICES=$gpu")
     # --resume starts the run when its folder holds no checkpoint yet, and continues it when it does;
     # --max-seconds ends it cleanly (checkpoint included) before the call's limit, timeout is the safety net.
-    CUDA_VISIBLE_DEVICES=$gpu timeout $((TRAIN_SECONDS + 120)) node dist/cli.js train --resume -c "$config" -d "$DATA" \
-      -o "$W/exp-$name" --device cuda --threads 2 --lr "$LR" --warmup "$WARMUP" --valid-every "$VALID_EVERY" \
+    env "${envs[@]}" timeout $((TRAIN_SECONDS + 120)) node dist/cli.js train --resume -c "$config" \
+      -d "$DATA" -o "$W/exp-$name" --device "$DEVICE" --threads "${THREADS:-2}" --lr "$LR" --warmup "$WARMUP" --valid-every "$VALID_EVERY" \
       --valid-max "${VALID_MAX:-500}" --keep-best "${KEEP_BEST:-5}" --max-seconds "$TRAIN_SECONDS" --no-progress $flags \
       > "$W/train-$name.out" 2>&1 &
     pids+=($!)
-    echo "$name: GPU $gpu, $config $flags"
+    echo "$name: $DEVICE ${envs[*]}, $config $flags"
   done < <(runs)
   for p in "${pids[@]}"; do wait "$p" || true; done
   for name in $(runs | cut -d' ' -f1); do
-    [ -f "$W/exp-$name/train.log.jsonl" ] && echo "$name: $(grep '"valid"' "$W/exp-$name/train.log.jsonl" | tail -n 1 | cut -c1-160)"
+    [ ! -f "$W/exp-$name/train.log.jsonl" ] || echo "$name: $(grep '"valid"' "$W/exp-$name/train.log.jsonl" | tail -n 1 | cut -c1-160)"
   done
-  node dist/cli.js average "$W/exp-${SHIP:-main}" --best "${KEEP_BEST:-5}" -o "$W/avg.safetensors"
+  node dist/cli.js average "$W/exp-${SHIP:-main}" --best "${KEEP_BEST:-5}" -o "$W/avg.safetensors" ||
+    { tail -n 20 "$W/train-${SHIP:-main}.out"; exit 1; }
   python3 recipes/synthetic/st_precision.py --half "$W/avg.safetensors" "$W/avg-fp16.safetensors"
   rm -f "$W"/ret/avg-fp16.part*
   split -b 15M -d "$W/avg-fp16.safetensors" "$W/ret/avg-fp16.part"
   touch "$W/done"
 }
 
-collect() {
-  local out=${OUT:?collect writes to \$OUT}
+collect() { # [SECONDS]: wait at most this long (default 540) for training to end, then copy to $OUT
+  local out=${OUT:?collect writes to \$OUT} until=$((SECONDS + ${1:-540}))
   local pid
   pid=$(cat "$W/launch.pid" 2>/dev/null || true)
-  while [ -n "$pid" ] && [ ! -f "$W/done" ] && kill -0 "$pid" 2>/dev/null; do sleep 5; done
-  [ -f "$W/done" ] || { echo "training is not done yet"; exit 1; }
+  while [ -n "$pid" ] && [ ! -f "$W/done" ] && kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $until ]; do sleep 5; done
+  [ -f "$W/done" ] || { echo "training is not done yet (or failed: $W/launch.log)"; tail -n 5 "$W/launch.log" 2>/dev/null; exit 1; }
+  mkdir -p "$out"
   cp "$W"/ret/* "$out/"
-  (cd "$W" && tar -cJf "$out/logs.tar.xz" exp-*/train.log.jsonl exp-*/config.json exp-no-lisa/retrofit-base.safetensors.from \
-    train-*.out corpus.log speech.log prep.log build.log setup.log launch.log 2>/dev/null) || true
+  # xz may be missing on the host: gzip then.
+  local z=J ext=xz
+  command -v xz >/dev/null || { z=z; ext=gz; }
+  (cd "$W" && tar -c${z}f "$out/logs.tar.$ext" --ignore-failed-read exp-*/train.log.jsonl exp-*/config.json \
+    $(ls exp-no-lisa/retrofit-base.safetensors.from kit/shard*.log 2>/dev/null) \
+    $(ls train-*.out corpus.log speech.log prep.log build.log setup.log launch.log torch-cuda.log bench-kernels-cuda.json 2>/dev/null)) ||
+    echo "collect: some logs could not be packed"
   ls -la "$out"
 }
 
-cmd=${1:?usage: gpu-train.sh all|start|ready NAME|launch|watch SECONDS|collect|setup|train}
+cmd=${1:?usage: gpu-train.sh all|start|ready NAME|launch|watch SECONDS|collect [SECONDS]|setup|train}
 shift
 "$cmd" "$@"

@@ -4,7 +4,7 @@
 # which stages 1-5 call with this corpus as its root).
 #
 #   recipes/synthetic/run.sh --hours 1 --preset tiny                 # a small corpus and model, CPU
-#   recipes/synthetic/run.sh --hours 45 --preset small --device cuda # issue 7's corpus (see gpu-corpus.sh)
+#   recipes/synthetic/run.sh --hours 45 --preset small --device cuda # the shipped model's corpus (see gpu-corpus.sh)
 #   recipes/synthetic/run.sh --stage 5 --stop-stage 5                # evaluate again
 #
 # Stages:
@@ -32,7 +32,7 @@ preset=tiny            # model preset (tiny|small|base|repro) or a config JSON f
 device=cpu             # cpu | cuda
 stage=0
 stop_stage=5
-vocab=4000             # SentencePiece vocabulary size (issue 7's anchor model: 4000)
+vocab=4000             # SentencePiece vocabulary size (the shipped model's: 4000)
 data_dir=              # default: data/synthetic-<hours>h-s<seed>-v<vocab>
 exp_dir=               # default: exp/synthetic-<hours>h-<preset>-<device>
 n_average=10

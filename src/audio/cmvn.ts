@@ -1,6 +1,6 @@
 // Utterance-level cepstral mean and variance normalisation, as fairseq's UtteranceCMVN
-// (fairseq/data/audio/feature_transforms/utterance_cmvn.py; ../shared/reference/nast-lisa.md §1.1,
-// ecosystem.md §7): per dimension, subtract the mean over frames and divide by
+// (fairseq/data/audio/feature_transforms/utterance_cmvn.py of facebookresearch/fairseq; docs/model.md
+// §2.1): per dimension, subtract the mean over frames and divide by
 // std = sqrt(max(E[x²] − mean², 1e-10)). Accumulated in float64; in place.
 
 const VAR_FLOOR = 1e-10;

@@ -3,8 +3,13 @@
 // (resample.ts); every other format goes through ffmpeg (ffmpeg.ts). Bad inputs raise an InputError
 // that names the input. Memory: the WAV path reads the file in blocks and allocates the output once,
 // at its exact final size, so an hour of 16 kHz audio costs 230 MB and no second copy; the ffmpeg
-// path grows one buffer. `decodeAudioChunks` streams instead, for the translate path.
-import { open, stat } from "node:fs/promises";
+// path grows one buffer. `decodeAudioChunks` streams instead, and `openAudioSource` streams an input
+// as often as needed (`nast translate` makes two passes), copying stdin and FIFOs to a temporary file.
+import { createWriteStream } from "node:fs";
+import { mkdtemp, open, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
 import { InputError } from "../util/errors.ts";
 import { ffmpegMonoBlocks } from "./ffmpeg.ts";
 import { Resampler } from "./resample.ts";
@@ -63,7 +68,7 @@ async function* resampled(blocks: AsyncGenerator<Float32Array>, inRate: number, 
   if (tail.length > 0) yield tail;
 }
 
-async function openAudio(input: string | Uint8Array, opts: DecodeOptions): Promise<OpenedAudio> {
+async function openAudio(input: string | Uint8Array, opts: DecodeOptions, pathName?: string): Promise<OpenedAudio> {
   const rate = opts.sampleRate ?? FEATURE_SAMPLE_RATE;
   const ffmpegOpts = { sampleRate: rate, ...(opts.ffmpeg !== undefined ? { ffmpeg: opts.ffmpeg } : {}) };
   const fromBytes = async (bytes: Uint8Array, name: string): Promise<OpenedAudio> => {
@@ -80,7 +85,7 @@ async function openAudio(input: string | Uint8Array, opts: DecodeOptions): Promi
   if (typeof input !== "string") return fromBytes(input, opts.name ?? "<buffer>");
   if (input === "-") return fromBytes(await readStdin(), opts.name ?? "<stdin>");
 
-  const name = input;
+  const name = pathName ?? input;
   const info = await stat(input).catch((err: NodeJS.ErrnoException) => {
     if (err.code === "ENOENT") throw new InputError(name, "no such file");
     throw new InputError(name, `cannot read it (${err.code ?? err.message})`);
@@ -212,8 +217,12 @@ function checkNonFinite(name: string, samples: Float32Array, rate: number, first
  * be held whole. Same errors as decodeAudio, raised while iterating.
  */
 export async function* decodeAudioChunks(input: string | Uint8Array, opts: DecodeOptions = {}): AsyncGenerator<Float32Array> {
+  yield* chunksOf(input, opts);
+}
+
+async function* chunksOf(input: string | Uint8Array, opts: DecodeOptions, pathName?: string): AsyncGenerator<Float32Array> {
   const rate = opts.sampleRate ?? FEATURE_SAMPLE_RATE;
-  const audio = await openAudio(input, opts);
+  const audio = await openAudio(input, opts, pathName);
   try {
     let total = 0;
     for await (const block of audio.blocks) {
@@ -225,4 +234,53 @@ export async function* decodeAudioChunks(input: string | Uint8Array, opts: Decod
   } finally {
     await audio.close();
   }
+}
+
+/** An input that can be decoded more than once, from the start each time (openAudioSource). */
+export interface AudioSource {
+  /** The name errors give (the path, "<stdin>", the Buffer's name). */
+  readonly name: string;
+  /** One decoding pass, in blocks: the same samples and errors as decodeAudioChunks. */
+  chunks(): AsyncGenerator<Float32Array>;
+  /** Removes the temporary copy of a stream, if one was made. */
+  close(): Promise<void>;
+}
+
+/**
+ * An input to decode in several passes with bounded memory (`nast translate` measures the levels of a
+ * recording in a first pass, then cuts and translates it in a second). A file is read again for each
+ * pass; stdin ("-") and other streams (FIFOs, devices), which can be read only once, are first copied
+ * to a temporary file (disk, not memory); bytes in memory are decoded from memory. No length limit
+ * applies (opts.maxSeconds is decodeAudio's, for the whole recording it allocates).
+ */
+export async function openAudioSource(input: string | Uint8Array, opts: DecodeOptions = {}): Promise<AudioSource> {
+  if (typeof input !== "string") {
+    const name = opts.name ?? "<buffer>";
+    return { name, chunks: () => chunksOf(input, { ...opts, name }), close: async () => {} };
+  }
+  let stream: NodeJS.ReadableStream | null = null;
+  let name = input;
+  if (input === "-") {
+    stream = process.stdin;
+    name = opts.name ?? "<stdin>";
+  } else {
+    const info = await stat(input).catch(() => null);
+    if (info !== null && !info.isFile() && !info.isDirectory()) {
+      const handle = await open(input, "r").catch((err: NodeJS.ErrnoException) => {
+        throw new InputError(name, `cannot open it (${err.code ?? err.message})`);
+      });
+      stream = handle.createReadStream();
+    }
+  }
+  if (stream === null) return { name, chunks: () => chunksOf(input, opts), close: async () => {} };
+  const dir = await mkdtemp(join(tmpdir(), "nast-input-"));
+  const copy = join(dir, "input");
+  try {
+    await pipeline(stream, createWriteStream(copy, { flags: "wx" }));
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    const e = err as NodeJS.ErrnoException;
+    throw new InputError(name, `cannot copy it to a temporary file in ${tmpdir()} (${e.code ?? e.message})`);
+  }
+  return { name, chunks: () => chunksOf(copy, opts, name), close: () => rm(dir, { recursive: true, force: true }) };
 }

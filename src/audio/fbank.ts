@@ -1,8 +1,8 @@
-// 80-bin log-mel filterbank computed exactly as torchaudio.compliance.kaldi.fbank with fairseq's
-// S2T settings (../shared/reference/ecosystem.md §3): input scaled to the int16 range, dither 0,
-// 25 ms Povey window, 10 ms shift, DC removal, pre-emphasis 0.97, snip_edges, power spectrum,
-// mel banks from 20 Hz to Nyquist, natural log floored at float32 epsilon. Arithmetic is float64
-// (torchaudio runs in float32; the two differ by < 3e-4, see fbank-vectors.json).
+// 80-bin log-mel filterbank computed exactly as torchaudio.compliance.kaldi.fbank (pytorch/audio
+// src/torchaudio/compliance/kaldi.py) with fairseq's S2T settings (docs/design.md §7.2): input scaled to the
+// int16 range, dither 0, 25 ms Povey window, 10 ms shift, DC removal, pre-emphasis 0.97, snip_edges, power
+// spectrum, mel banks from 20 Hz to Nyquist, natural log floored at float32 epsilon. Arithmetic is float64
+// (torchaudio runs in float32; the two differ by < 3e-4, see test/vectors/fbank-vectors.json).
 import { RealFft } from "./fft.ts";
 
 export const FBANK_DIM = 80;

@@ -1,5 +1,5 @@
-// The audio front-end's public API (team contract 4): decode, resample, fbank, CMVN, SpecAugment,
-// segmentation, .npy output. None of it loads libtorch.
+// The audio front-end's public API, what the rest of nast imports (docs/design.md §3.1): decode, resample,
+// fbank, CMVN, SpecAugment, segmentation, .npy output. None of it loads libtorch.
 export { type DecodeOptions, type DecodedAudio, FEATURE_SAMPLE_RATE, decodeAudio, decodeAudioChunks } from "./decode.ts";
 export { Resampler, resample } from "./resample.ts";
 export { FBANK_DIM, type Fbank, fbank, fbankFrameCount } from "./fbank.ts";

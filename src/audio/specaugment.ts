@@ -1,5 +1,5 @@
-// SpecAugment without time warping, policy "ld2" of the reference recipe (../shared/reference/
-// nast-lisa.md §1.1; fairseq/data/audio/feature_transforms/specaugment.py): 2 frequency masks of
+// SpecAugment without time warping, policy "ld2" of the reference recipe (docs/model.md §2.1;
+// fairseq/data/audio/feature_transforms/specaugment.py of facebookresearch/fairseq): 2 frequency masks of
 // width U[0, 27), 2 time masks of width U[0, min(100, floor(0.05·T))), masked cells set to the mean
 // of the whole (input) spectrogram. The draw order and bounds follow fairseq's numpy randint
 // calls (upper bounds exclusive), with our seeded Rng in place of numpy's global generator.

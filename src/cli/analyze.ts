@@ -1,4 +1,4 @@
-// `nast analyze attention`: LiSA's motivating analysis on a trained model (nast-lisa.md §3.1): the per-head
+// `nast analyze attention`: LiSA's motivating analysis on a trained model (docs/model.md §7.8): the per-head
 // similarity of attention between adjacent layers, as the heads are numbered and after pairing them up
 // (Hungarian), averaged over the valid queries of some utterances. Writes OUT_DIR/attention-similarity.json
 // and OUT_DIR/attention-similarity.png.

@@ -1,4 +1,4 @@
-// Flag parsing shared by the subcommands (node:util parseArgs, the conventions of the team plan): -h/--help
+// Flag parsing shared by the subcommands (node:util parseArgs; the conventions of docs/design.md §6): -h/--help
 // prints the command's usage, a bad flag is a UsageError that carries the usage, and number flags are
 // checked with one message.
 import { parseArgs, type ParseArgsConfig } from "node:util";

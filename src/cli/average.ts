@@ -1,6 +1,6 @@
 // `nast average EXP_DIR [--best N | --last N] -o CKPT`: the mean of an experiment's best N checkpoints by dev
-// BLEU (the reference recipe averages the 10 best, nast-lisa.md §1.12) or its last N. Pure TypeScript: needs
-// no libtorch. Logs the exact list of files it averages (style-anchors §3, icefall).
+// BLEU (the reference recipe averages the 10 best, docs/model.md §5.5) or its last N. Pure TypeScript: needs
+// no libtorch. Logs the exact list of files it averages, as icefall does (docs/design.md §8).
 import { parseFlags } from "./args.ts";
 import { UsageError } from "../util/errors.ts";
 import { JsonLogger } from "../util/log.ts";

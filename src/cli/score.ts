@@ -342,6 +342,14 @@ function buildMetrics(p: Parsed, names: MetricName[], sentenceLevel: boolean): M
   return metrics;
 }
 
+/**
+ * One system, -f json, as sacreBLEU 2.6.0's print_single_results prints it: one metric's string alone (its JSON
+ * object, or with -b only the score), several joined into "[\n...,\n...\n]" (JSON objects, or with -b bare scores).
+ */
+function singleJson(results: string[]): string {
+  return results.length === 1 ? (results[0] as string) : `[\n${results.join(",\n")}\n]`;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const p = parseScoreArgs(argv);
   if (p.flags.has("help")) {
@@ -438,7 +446,7 @@ async function score(p: Parsed): Promise<number> {
         : corpusScore(metric, hyps, refs);
       return s.format(width, { scoreOnly, short, json: format === "json" });
     });
-    out.push(formatSingleResults(results, format === "json"));
+    out.push(format === "json" ? singleJson(results) : formatSingleResults(results, false));
   } else if (!paired) {
     const scores = new Map<string, string[]>();
     const signatures: [string, string][] = [];

@@ -15,10 +15,15 @@ const USAGE = `usage: nast train -c CONFIG|PRESET -d DATA_DIR -o EXP_DIR [option
   -o, --out DIR          experiment directory
   --device D             cpu (default) or cuda[:N]
   --precision P          CUDA only: bf16 autocast (default), tf32 or fp32
-  --resume               continue the run in EXP_DIR exactly where it stopped
+  --resume               continue the run in EXP_DIR exactly where it stopped, with its checkpoint's config
+                         (a -c that differs is ignored, with a warning); where EXP_DIR holds no checkpoint
+                         yet (missing, empty, or a run stopped before its first one) start it from -c/--init;
+                         any other EXP_DIR without checkpoints/latest.json is an error (a mistyped -o?)
   --max-steps N          stop after N updates
   --max-seconds N        stop cleanly (validate, checkpoint) after N seconds of this invocation; not saved
-                         with the run. SIGINT/SIGTERM also stop after the current update with a checkpoint
+                         with the run. A planned stop: exit status 0, and --resume continues the run.
+                         SIGINT/SIGTERM also stop after the current update with a checkpoint, then exit
+                         130/143 (the run is not finished; a second signal stops at once)
   --max-epochs N         stop after N epochs (default 100)
   --lr X                 peak learning rate (default 1e-3)
   --warmup N             warm-up updates (default 10000)
@@ -167,5 +172,9 @@ export async function run(argv: string[]): Promise<number> {
     `nast train: ${summary.stopReason}; ${summary.steps} updates, ${summary.epochs} epochs, loss ${summary.lastLoss?.toFixed(4) ?? "-"}, ` +
       `dev BLEU ${summary.lastBleu?.toFixed(2) ?? "-"} (best ${summary.bestBleu?.toFixed(2) ?? "-"}), ${summary.badSteps} skipped updates\n`,
   );
+  // Stopped by a signal: checkpointed, but not finished; the shell's status for that signal (128 + its number)
+  // tells a script (recipes/mustc/run.sh) not to go on. A --max-seconds slot is a planned stop: 0.
+  if (summary.signal === "SIGINT") return 130;
+  if (summary.signal === "SIGTERM") return 143;
   return 0;
 }

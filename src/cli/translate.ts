@@ -1,17 +1,16 @@
 // `nast translate <audio...>`: any format and length, one model load for all inputs, outputs txt (stdout
 // by default), json, srt, vtt. A bad input is reported (naming it) and the others go on; the exit code is
 // 0 only if every input was translated. Nothing here (or below) imports src/torch.
-import { mkdirSync, writeFileSync } from "node:fs";
 import { basename, extname, join } from "node:path";
 import { loadModelPackage } from "../infer/model-package.ts";
 import { NastSession } from "../infer/session.ts";
 import { Translator } from "../infer/translator.ts";
 import { loadSegmenter, SEGMENTERS, type SegmenterName } from "../infer/vad.ts";
-import { FORMATS, render, type FileResult, type Format } from "../infer/writers.ts";
+import { FORMATS, OutputFile, checkOutputDir, checkOutputTarget, fsReason, resultWriter, teeSink, type Format, type ResultSink } from "../infer/writers.ts";
 import { UsageError, errorMessage } from "../util/errors.ts";
 import { intFlag, parseFlags } from "./args.ts";
 
-const USAGE = `usage: nast translate <audio...> [-m MODEL_DIR] [-f txt|json|srt|vtt|all] [-o OUT_DIR]
+const USAGE = `usage: nast translate <audio...> [-m MODEL_DIR] [-f txt|json|srt|vtt|all] [-o OUT_DIR] [--force]
                       [--threads N] [--beam N] [--batch N] [--vad silero|energy]
 
 Translates speech in audio files of any format (WAV in-process, others through ffmpeg) and any length
@@ -21,6 +20,7 @@ options:
   -m, --model DIR     model package written by \`nast export\` (default: models/default of this package)
   -f, --format F      txt (default), json, srt, vtt, a comma list, or all
   -o, --output DIR    write <name>.<format> files into DIR (default: print to stdout)
+      --force         replace output files that exist (default: keep them, see below)
       --threads N     onnxruntime threads (default: all cores)
       --beam N        CTC prefix beam search with N beams (default 0: greedy, as the reference)
       --top-k K       tokens per frame the beam search considers (default 40)
@@ -30,10 +30,20 @@ options:
                       back to energy, with a warning, when its model cannot be loaded
   -h, --help          this help
 
-On stdout, txt prints one line per input (its whole translation), json one object per input (an
-array for several inputs), srt/vtt the subtitles of each input. Files written with -o hold txt as one
-line per segment. An input in which no speech is found gives an empty translation and a warning on
-stderr that names it and its level. Exit status: 0 if every input was translated, 1 otherwise.
+On stdout, txt prints exactly one line per input, in the order given: its whole translation, or an
+empty line for an input that failed (its error goes to stderr, naming it). json prints one object
+per input (for several inputs, an array of those translated), srt/vtt the subtitles of each input.
+Output comes as the translation goes, segment by segment; each input is read through once before its
+translation starts, so an input that cannot be decoded fails before any of its output appears.
+
+Files written with -o hold txt as one line per segment. OUT_DIR is created if needed and checked to
+be writable before the model is loaded. Each file is written to a temporary file in OUT_DIR, then
+renamed into place when complete, so a file is never left half-written (not even on a full disk).
+An output file that exists is kept: that input is not translated and counts as failed, unless
+--force is given. A symbolic link is never written through or replaced, even with --force.
+
+An input in which no speech is found gives an empty translation and a warning on stderr that names
+it and its level. Exit status: 0 if every input was translated, 1 otherwise (2: usage errors).
 `;
 
 /** The segmenter `nast translate` uses without --vad. */
@@ -60,6 +70,20 @@ function outputStems(inputs: string[]): string[] {
   });
 }
 
+/**
+ * Errors of stdout end the process at once, without a stack trace: a reader that went away (EPIPE,
+ * `nast translate … | head`) quietly, anything else (a full disk: ENOSPC) with one line on stderr.
+ */
+function guardStdout(): void {
+  process.stdout.prependListener("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    process.stderr.write(`nast translate: cannot write to standard output: ${fsReason(err)}\n`);
+    process.exit(1);
+  });
+}
+
+const toStdout = (text: string): void => void process.stdout.write(text);
+
 export async function run(argv: string[]): Promise<number> {
   const parsed = parseFlags(
     {
@@ -69,6 +93,7 @@ export async function run(argv: string[]): Promise<number> {
         model: { type: "string", short: "m" },
         format: { type: "string", short: "f" },
         output: { type: "string", short: "o" },
+        force: { type: "boolean" },
         threads: { type: "string" },
         beam: { type: "string" },
         "top-k": { type: "string" },
@@ -92,52 +117,108 @@ export async function run(argv: string[]): Promise<number> {
   const batchSize = intFlag(values.batch, "--batch", 1);
   const vad = values.vad ?? DEFAULT_VAD;
   if (!(SEGMENTERS as readonly string[]).includes(vad)) throw new UsageError(`--vad: unknown segmenter '${vad}' (use ${SEGMENTERS.join(" or ")})`);
+  const force = values.force ?? false;
   const warn = (message: string): void => void process.stderr.write(`nast translate: warning: ${message}\n`);
+  const fail = (input: string, err: unknown): void => {
+    const msg = errorMessage(err);
+    process.stderr.write(`nast translate: ${msg.startsWith(input) ? msg : `${input}: ${msg}`}\n`);
+  };
+  guardStdout();
+
+  // Before any work: the output directory must take files, and no output may be overwritten unasked.
+  const stems = outputStems(inputs);
+  const targets = (i: number): string[] => formats.map((f) => join(outDir!, `${stems[i]}.${f}`));
+  const refused = new Map<number, unknown[]>();
+  if (outDir !== undefined) {
+    try {
+      checkOutputDir(outDir);
+    } catch (err) {
+      throw new UsageError(`-o ${errorMessage(err)}`);
+    }
+    for (const i of inputs.keys()) {
+      const problems: unknown[] = [];
+      for (const path of targets(i)) {
+        try {
+          checkOutputTarget(path, { force });
+        } catch (err) {
+          problems.push(err);
+        }
+      }
+      if (problems.length > 0) refused.set(i, problems);
+    }
+    // Ctrl-C or a kill while files are being written: exit, which removes their temporary files.
+    for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) process.once(signal, () => process.exit(code));
+  }
+
+  let failed = 0;
+  if (refused.size === inputs.length) {
+    for (const [i, problems] of refused) for (const err of problems) fail(inputs[i]!, err);
+    process.stderr.write(`nast translate: ${inputs.length} of ${inputs.length} inputs failed\n`);
+    return 1;
+  }
 
   const pkg = loadModelPackage(values.model);
   const modelDir = values.model ?? pkg.dir;
   const session = await NastSession.create(pkg, { threads });
   const segmenter = await loadSegmenter(vad as SegmenterName, warn);
   const translator = new Translator(pkg, session, { beam, topK, batchSize, segmenter, warn });
-  if (outDir !== undefined) {
-    try {
-      mkdirSync(outDir, { recursive: true });
-    } catch (err) {
-      throw new UsageError(`-o ${outDir}: cannot create the output directory (${errorMessage(err)})`);
-    }
-  }
 
-  const stems = outputStems(inputs);
-  const jsonOut: FileResult[] = [];
-  const emit = (result: FileResult, stem: string): void => {
-    if (outDir !== undefined) {
-      for (const f of formats) {
-        const path = join(outDir, `${stem}.${f}`);
-        try {
-          writeFileSync(path, render(f, result));
-        } catch (err) {
-          throw new Error(`cannot write ${path} (${errorMessage(err)})`);
-        }
-      }
-    } else if (formats[0] === "txt") {
-      process.stdout.write(`${result.translation}\n`);
-    } else if (formats[0] === "json") {
-      jsonOut.push(result);
-    } else {
-      process.stdout.write(render(formats[0]!, result));
-    }
-  };
-  let failed = 0;
+  // stdout json with several inputs: one array, an element per input translated.
+  const jsonArray = outDir === undefined && formats[0] === "json" && inputs.length > 1;
+  let jsonElements = 0;
   for (const [i, input] of inputs.entries()) {
+    const problems = refused.get(i);
+    if (problems) {
+      for (const err of problems) fail(input, err);
+      failed++;
+      continue;
+    }
+    if (outDir !== undefined) {
+      const files: OutputFile[] = [];
+      try {
+        for (const path of targets(i)) files.push(OutputFile.create(path, { force }));
+        await translator.translateStream(input, modelDir, teeSink(formats.map((f, k) => resultWriter(f, (text) => files[k]!.write(text)))));
+        for (const file of files) file.commit();
+      } catch (err) {
+        for (const file of files) file.abort();
+        failed++;
+        fail(input, err);
+      }
+      continue;
+    }
+    if (formats[0] === "txt") {
+      // The whole translation, on one line, once the input is done (also when it failed: an empty line).
+      let line = "";
+      try {
+        await translator.translateStream(input, modelDir, { begin: () => {}, segment: () => {}, end: (t) => (line = t.replace(/[\r\n]+/g, " ")) });
+      } catch (err) {
+        failed++;
+        line = "";
+        fail(input, err);
+      }
+      toStdout(`${line}\n`);
+      continue;
+    }
+    let sink: ResultSink = resultWriter(formats[0]!, toStdout, jsonArray ? { indent: "  ", trailer: "" } : {});
+    if (jsonArray) {
+      const element = sink;
+      sink = {
+        begin: (h) => {
+          toStdout(jsonElements++ === 0 ? "[\n" : ",\n");
+          element.begin(h);
+        },
+        segment: (s) => element.segment(s),
+        end: (t) => element.end(t),
+      };
+    }
     try {
-      emit(await translator.translateFile(input, modelDir), stems[i]!);
+      await translator.translateStream(input, modelDir, sink);
     } catch (err) {
       failed++;
-      const msg = errorMessage(err);
-      process.stderr.write(`nast translate: ${msg.startsWith(input) ? msg : `${input}: ${msg}`}\n`);
+      fail(input, err);
     }
   }
-  if (jsonOut.length > 0) process.stdout.write(`${JSON.stringify(inputs.length === 1 ? jsonOut[0] : jsonOut, null, 2)}\n`);
+  if (jsonElements > 0) toStdout("\n]\n");
   await session.release();
   await segmenter.release();
   if (failed > 0) process.stderr.write(`nast translate: ${failed} of ${inputs.length} inputs failed\n`);

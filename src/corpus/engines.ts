@@ -95,14 +95,35 @@ async function runEngine(speaker: Speaker, texts: readonly string[], wavs: reado
  * voices' mrpa one: the voice files call (setup_oald_lex) and (lex.select "oald"), so the CMU lexicon is
  * defined under that name before they load. Both phone sets are festival's (radio_phones.scm,
  * mrpa_phones.scm); the CMU dictionary uses the radio phones without stress digits.
+ *
+ * The CMU letter-to-sound rules can give a syllable without a vowel, e.g. "rbi" -> ((r) 0) ((b iy) 1),
+ * also "rurality", "rlogin", "RBLing" from the training text. The kal/ked voices take that, but with
+ * these voices' mrpa phones festival crashes (SIGSEGV in its Int_Targets module, seen when the
+ * utterance modules are run one by one), taking the whole talk with it. So each entry's vowelless
+ * syllables join the next syllable (the last one joins the one before, and a word with no vowel at all
+ * gets a schwa before its last phone); entries with a vowel in every syllable are unchanged. (The
+ * "Diphone not found - e-#" lines that don's Donovan synthesizer prints beside such a crash are
+ * harmless: it then uses its silence diphone.)
  */
 const cmuLexiconForMrpaVoices = [
   "(setup_cmu_lex)",
   "(set! nast_radio_to_mrpa '((aa aa) (ae a) (ah uh) (ao oo) (aw au) (ax @) (axr @) (ay ai) (dx t) (eh e) (el l) (em m) (en n)",
   "  (er @@) (ey ei) (hh h) (hv h) (ih i) (ix @) (iy ii) (nx n) (ow ou) (oy oi) (uh u) (uw uu) (pau #)))",
   "(define (nast_mrpa_phone p) (let ((m (assoc_string p nast_radio_to_mrpa))) (if m (cadr m) p)))",
+  // mrpa's vowels (mrpa_phones.scm, vc +).
+  "(define (nast_voweled syl) (let ((v nil)) (mapcar (lambda (p) (if (member_string p '(uh e a o i u ii uu oo aa @@ ai ei oi au ou e@ i@ u@ @)) (set! v t))) (car syl)) v))",
+  "(define (nast_join_next syls)",
+  "  (cond ((null? (cdr syls)) syls)",
+  "        ((nast_voweled (car syls)) (cons (car syls) (nast_join_next (cdr syls))))",
+  "        (t (nast_join_next (cons (list (append (car (car syls)) (car (cadr syls))) (cadr (cadr syls))) (cddr syls))))))",
+  "(define (nast_voweled_syls syls)",
+  "  (let ((r (reverse (nast_join_next syls))))",
+  "    (cond ((null? r) syls)",
+  "          ((nast_voweled (car r)) (reverse r))",
+  "          ((cdr r) (reverse (cons (list (append (car (cadr r)) (car (car r))) (cadr (cadr r))) (cddr r))))",
+  "          (t (let ((ps (reverse (car (car r))))) (list (list (reverse (cons (car ps) (cons '@ (cdr ps)))) (cadr (car r)))))))))",
   "(define (nast_mrpa_entry e)",
-  "  (list (car e) (cadr e) (mapcar (lambda (syl) (cons (mapcar nast_mrpa_phone (car syl)) (cdr syl))) (car (cddr e)))))",
+  "  (list (car e) (cadr e) (nast_voweled_syls (mapcar (lambda (syl) (cons (mapcar nast_mrpa_phone (car syl)) (cdr syl))) (car (cddr e))))))",
   "(define (setup_oald_lex)",
   "  (if (not (member_string \"oald\" (lex.list)))",
   "      (begin",

@@ -1,6 +1,6 @@
 // Where the external programs are: the system's (Debian packages), or a private prefix of unpacked
 // Debian packages (`dpkg -x` of each .deb into one folder) on a machine without them, e.g. the GPU host
-// (../shared/GPU.md). A prefix needs its library folders on LD_LIBRARY_PATH and its usr/bin on PATH
+// (docs/gpu.md §4). A prefix needs its library folders on LD_LIBRARY_PATH and its usr/bin on PATH
 // (espeak-ng runs `mbrola` from PATH), and each engine's data folder, since all have /usr/... compiled
 // in: espeak-ng --path (where it also finds the MBROLA databases, under espeak-ng-data/mbrola/),
 // festival --libdir/--datadir, RHVoice's RHVOICE_DATA_PATH/RHVOICE_CONFIG_PATH, and for pico2wave a

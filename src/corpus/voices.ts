@@ -1,7 +1,7 @@
 // The speakers of the synthetic corpus. One speaker per talk, as in MuST-C: an engine, one of its
 // English voices, and per-speaker rate and pitch. Several Debian TTS engines, because a model trained on
-// one engine's speech does not transfer to another (issue 7: BLEU 0.4 on an unheard engine against
-// 25.8 on the training engine); one engine can be held out of training as a stand-in for real speech.
+// one engine's speech does not transfer to another (a model trained on one engine scored BLEU 0.4
+// on an unheard engine, against 25.8 on its own); one engine can be held out of training as a stand-in for real speech.
 //
 // The first three engines (espeak-ng, festival's kal/ked/slt, flite) are the ones the shipped model's
 // synthetic dev and test sets are spoken by; those sets stay exactly as they were (talks.ts). The others

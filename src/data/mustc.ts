@@ -1,4 +1,4 @@
-// MuST-C reader (../shared/reference/ecosystem.md §2.2-§2.3):
+// MuST-C reader (docs/design.md §7.1):
 //   ROOT/<src>-<tgt>/data/<split>/wav/<talk>.wav
 //   ROOT/<src>-<tgt>/data/<split>/txt/<split>.yaml   one `- {duration: …, offset: …, speaker_id: …, wav: …}` per segment
 //   ROOT/<src>-<tgt>/data/<split>/txt/<split>.<src>  line i = transcript of segment i

@@ -2,7 +2,7 @@
 // Steps: read and check every split's YAML and texts; train (or reuse) the shared SentencePiece model
 // on the train transcripts and translations; compute fbank per talk in parallel worker threads, each
 // talk into its own shard; merge shards into one data file + index with token ids, filtered as the
-// reference recipe (nast-lisa.md §1.1, ecosystem.md §2.4: < 5 frames or an empty target everywhere,
+// reference recipe (docs/model.md §2.1, fairseq's filter_manifest_df: < 5 frames or an empty target everywhere,
 // > 3000 frames in train); write the COMPLETE marker last. Completed shards survive a kill, so a
 // re-run only does what is missing.
 import { createHash } from "node:crypto";

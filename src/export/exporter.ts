@@ -2,7 +2,7 @@
 // becomes a model package MODEL_DIR/{model.onnx, spm.model, config.json, MODEL_CARD.md}. The ONNX graph is
 // the model's own forward (src/model/nast.ts) run by OnnxOps in eval mode ("one model definition, two
 // executions", ../shared/DESIGN.md), with symbolic batch (B) and time (T) axes.
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { embeddedConfig, type NastConfig } from "../model/config.ts";
 import { forward } from "../model/nast.ts";
@@ -145,7 +145,22 @@ function writeChunks(path: string, chunks: Uint8Array[]): void {
   renameSync(tmp, path);
 }
 
+/** -o names the package directory: a file in its place (or in the way of it) is an error that says so. */
+function checkOutDir(dir: string): void {
+  let isDir: boolean;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return; // created by the export
+    if (code === "ENOTDIR") throw new Error(`${dir}: cannot create the model package directory there: a part of that path is a file, not a directory; choose another -o MODEL_DIR`);
+    throw new Error(`${dir}: cannot use it as the model package directory (${code ?? (err as Error).message})`);
+  }
+  if (!isDir) throw new Error(`${dir}: exists and is not a directory; -o names the model package directory (created if missing): remove the file or choose another -o MODEL_DIR`);
+}
+
 export function exportModel(opts: ExportOptions): ExportResult {
+  checkOutDir(opts.outDir);
   const ckpt = readCheckpoint(opts.checkpoint);
   const cfg = embeddedConfig(ckpt.metadata, ckpt.path);
   if (cfg === null) {
@@ -158,7 +173,12 @@ export function exportModel(opts: ExportOptions): ExportResult {
   for (const key of ["nast.step", "nast.dev_bleu"]) if (ckpt.metadata[key] !== undefined) metadata[key] = ckpt.metadata[key]!;
   const built = buildOnnxModel(cfg, ckpt.tensors, { fp16: opts.fp16, metadata });
 
-  mkdirSync(opts.outDir, { recursive: true });
+  try {
+    mkdirSync(opts.outDir, { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(`${opts.outDir}: cannot create the model package directory (${code === "EEXIST" || code === "ENOTDIR" ? "a file is in the way" : (code ?? (err as Error).message)}); choose another -o MODEL_DIR`);
+  }
   const modelPath = join(opts.outDir, "model.onnx");
   writeChunks(modelPath, built.chunks);
   copyFileSync(spm, join(opts.outDir, "spm.model"));

@@ -216,7 +216,7 @@ export class OnnxOps implements Ops<Value> {
     const limit = this.g.op("Neg", [t], {}, "float32");
     const offsets = this.g.op("Range", [start, limit, this.g.scalar("float32", -1)], {}, "float32");
     // div_term[i] = exp(2i · −ln(10000)/d), rounded through float32 the way torch computes it
-    // (ESPnet RelPositionalEncoding, ../shared/reference/nast-lisa.md §1.3).
+    // (ESPnet RelPositionalEncoding, docs/model.md §3.2).
     const c = Math.fround(-(Math.log(10000) / d));
     const divTerm = Array.from({ length: d / 2 }, (_, i) => Math.fround(Math.exp(Math.fround(2 * i * c))));
     const angles = this.g.op("Mul", [this.unsqueeze(offsets, 1), this.g.constant("float32", [1, d / 2], divTerm)], {}, "float32");

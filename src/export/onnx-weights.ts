@@ -3,9 +3,11 @@
 // are gone). Only what our exporter writes is read (onnx-proto.ts): ModelProto.graph (7) →
 // GraphProto.initializer (5) → TensorProto dims (1, packed), data_type (2), name (8), raw_data (9); the
 // metadata comes from readOnnxInfo. Float16 weights are stored as `<name>.fp16` (onnx-ops.ts) and come back
-// as float32 under `<name>`: exactly the values the package computes with.
-import { readFileSync } from "node:fs";
+// as float32 under `<name>`: exactly the values the package computes with. The file is read as the translate
+// side reads a package's (readPackageFile: a regular file of sane size, no link), and a model whose tensors
+// refer to external data is refused (readOnnxInfo).
 import { OnnxFormatError, ProtoReader, readOnnxInfo } from "../infer/onnx-info.ts";
+import { PACKAGE_FILE_LIMITS, readPackageFile } from "../infer/model-package.ts";
 import { decodeHalf } from "../util/float16.ts";
 import type { StoredTensor } from "./checkpoint.ts";
 import { DataType, type DType } from "./onnx-proto.ts";
@@ -41,7 +43,7 @@ function initializer(r: ProtoReader): { name: string; t: StoredTensor } {
 }
 
 export function readOnnxWeights(path: string): OnnxWeights {
-  const buf = new Uint8Array(readFileSync(path));
+  const buf = new Uint8Array(readPackageFile(path, PACKAGE_FILE_LIMITS["model.onnx"]));
   const tensors = new Map<string, StoredTensor>();
   try {
     const { metadata } = readOnnxInfo(buf);

@@ -1,4 +1,4 @@
-// CTC decoding of the target head (nast-lisa.md §1.12): greedy (argmax per frame, collapse repeats,
+// CTC decoding of the target head (docs/model.md §6): greedy (argmax per frame, collapse repeats,
 // drop the blank, id 0) and CTC prefix beam search (Hannun et al. 2014, "First-pass large vocabulary
 // continuous speech recognition using bi-directional recurrent DNNs", §3.1; the reference decoder
 // runs ctcdecode with cutoff_top_n = 40 and no LM). Each emitted token keeps the frames it spans

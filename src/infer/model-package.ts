@@ -2,7 +2,12 @@
 // Loading checks that the three files agree before anything runs: config.json = the config embedded in
 // model.onnx, and the vocabulary sizes of config, graph and SentencePiece model are equal. Every problem
 // is an error that names the file and says what to do.
-import { existsSync, readFileSync, statSync } from "node:fs";
+//
+// A package is untrusted input: each of its files is read only if it is a regular file of a sane size inside
+// the package (no symbolic link, device, FIFO or directory in its place: readPackageFile), and model.onnx must be
+// self-contained (no tensor with external data, which would make onnxruntime open a file anywhere). onnxruntime
+// gets the checked bytes, never a path, so nothing outside the package is opened.
+import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { validateConfig, type NastConfig } from "../model/config.ts";
@@ -22,6 +27,56 @@ export interface ModelPackage {
   /** Seconds per output frame of the CTC heads. */
   frameSeconds: number;
   metadata: Record<string, string>;
+}
+
+/** The largest file of each kind a package may hold: protobuf caps a message (model.onnx) at 2 GiB. */
+export const PACKAGE_FILE_LIMITS = { "model.onnx": 2 ** 31 - 1, "spm.model": 64 * 2 ** 20, "config.json": 4 * 2 ** 20 } as const;
+
+function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(bytes < 2 ** 20 ? 3 : 0)} MiB`;
+}
+
+/**
+ * The bytes of one file of a model package, read only when it is a regular file (not a symbolic link, device,
+ * FIFO or directory) of at most `maxBytes`; anything else is a ModelPackageError naming the file. The file is
+ * opened without following links and without blocking, and checked again once open.
+ */
+export function readPackageFile(path: string, maxBytes: number, hint = "re-export it with `nast export CKPT -o MODEL_DIR`"): Buffer {
+  const refuse = (why: string): never => {
+    throw new ModelPackageError(`${path}: ${why}; ${hint}`);
+  };
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return refuse(code === "ENOENT" ? "missing from the model package (model.onnx, spm.model, config.json)" : `cannot be read (${code ?? (err as Error).message})`);
+  }
+  if (st.isSymbolicLink()) return refuse("is a symbolic link; a model package holds its files themselves (copy the file in instead of linking it)");
+  if (!st.isFile()) return refuse("is not a regular file (a directory, device or FIFO)");
+  if (st.size > maxBytes) return refuse(`is ${mib(st.size)}, more than the ${mib(maxBytes)} such a file may be`);
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (err) {
+    return refuse(`cannot be opened (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  try {
+    const open = fstatSync(fd);
+    // Swapped between the check and the open: refuse rather than read something else.
+    if (!open.isFile() || open.ino !== st.ino || open.dev !== st.dev) return refuse("changed while it was being opened");
+    if (open.size > maxBytes) return refuse(`is ${mib(open.size)}, more than the ${mib(maxBytes)} such a file may be`);
+    const buf = Buffer.allocUnsafe(open.size);
+    let off = 0;
+    while (off < buf.length) {
+      const n = readSync(fd, buf, off, buf.length - off, off);
+      if (n === 0) return refuse("shrank while it was being read");
+      off += n;
+    }
+    return buf;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The package root (the directory of nast's package.json), found from this module's location. */
@@ -70,18 +125,17 @@ export function loadModelPackage(dirArg: string | undefined): ModelPackage {
   const reexport = "re-export it with `nast export CKPT -o MODEL_DIR`";
   if (!existsSync(dir)) throw new ModelPackageError(`${dirArg}: no such model directory; pass -m MODEL_DIR (a directory written by \`nast export\`)`);
   if (!statSync(dir).isDirectory()) throw new ModelPackageError(`${dirArg}: not a directory; -m takes the model directory written by \`nast export\``);
-  const file = (name: string): string => {
-    const p = join(dir, name);
-    if (!existsSync(p)) throw new ModelPackageError(`${p}: missing from the model package (model.onnx, spm.model, config.json); ${reexport}`);
-    return p;
-  };
-  const onnxPath = file("model.onnx");
-  const spmPath = file("spm.model");
-  const configPath = file("config.json");
+  const onnxPath = join(dir, "model.onnx");
+  const spmPath = join(dir, "spm.model");
+  const configPath = join(dir, "config.json");
+  // Every file is checked before any is parsed.
+  const onnx = readPackageFile(onnxPath, PACKAGE_FILE_LIMITS["model.onnx"], reexport);
+  const spmBytes = readPackageFile(spmPath, PACKAGE_FILE_LIMITS["spm.model"], reexport);
+  const configBytes = readPackageFile(configPath, PACKAGE_FILE_LIMITS["config.json"], reexport);
 
   let rawConfig: unknown;
   try {
-    rawConfig = JSON.parse(readFileSync(configPath, "utf8"));
+    rawConfig = JSON.parse(configBytes.toString("utf8"));
   } catch (err) {
     throw new ModelPackageError(`${configPath}: not valid JSON (${(err as Error).message}); ${reexport}`);
   }
@@ -92,7 +146,6 @@ export function loadModelPackage(dirArg: string | undefined): ModelPackage {
     throw new ModelPackageError(`${(err as Error).message}; ${reexport}`);
   }
 
-  const onnx = readFileSync(onnxPath);
   let info;
   try {
     info = readOnnxInfo(onnx);
@@ -124,7 +177,7 @@ export function loadModelPackage(dirArg: string | undefined): ModelPackage {
 
   let sp: SentencePiece;
   try {
-    sp = SentencePiece.load(spmPath);
+    sp = SentencePiece.fromBytes(spmBytes, spmPath);
   } catch (err) {
     throw new ModelPackageError(`${(err as Error).message}; ${reexport}`);
   }

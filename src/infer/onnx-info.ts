@@ -125,7 +125,125 @@ function valueInfo(r: ProtoReader): { name: string; dims: (number | string)[] } 
   return { name, dims };
 }
 
+// Where a TensorProto can sit (field numbers of the ONNX protobuf schema): GraphProto initializer (5), sparse_initializer (15:
+// SparseTensorProto values 1, indices 2) and node (1); NodeProto attribute (5); AttributeProto t (5), g (6),
+// tensors (10), graphs (11), sparse_tensor (22), sparse_tensors (23); ModelProto graph (7), training_info (20:
+// TrainingInfoProto initialization 1, algorithm 2) and functions (25: FunctionProto node 7, attribute_proto 11).
+// In a TensorProto, external_data (13) and data_location (14) = EXTERNAL (1) send onnxruntime to a file.
+const EXTERNAL = 1;
+
+function tensorName(t: ProtoReader): string {
+  let name = "";
+  while (!t.done) {
+    const [f, w] = t.key();
+    if (f === 8 && w === 2) name = t.string(t.span());
+    else t.skip(w);
+  }
+  return name;
+}
+
+function checkTensor(r: ProtoReader, where: string): void {
+  const start = r.pos;
+  let location: string | null = null;
+  let external = false;
+  while (!r.done) {
+    const [f, w] = r.key();
+    if (f === 14 && w === 0) {
+      if (r.varint() === EXTERNAL) external = true;
+    }
+    else if (f === 13 && w === 2) {
+      external = true;
+      const entry = r.sub(r.span());
+      let key = "";
+      let value = "";
+      while (!entry.done) {
+        const [ef, ew] = entry.key();
+        if (ef === 1 && ew === 2) key = entry.string(entry.span());
+        else if (ef === 2 && ew === 2) value = entry.string(entry.span());
+        else entry.skip(ew);
+      }
+      if (key === "location") location = value;
+    } else r.skip(w);
+  }
+  if (external) {
+    const name = tensorName(new ProtoReader(r.buf, start, r.end));
+    throw new OnnxFormatError(
+      `${where} '${name}' keeps its values in an external file${location !== null ? ` (location ${JSON.stringify(location)})` : ""}; ` +
+        "a nast model package is one self-contained model.onnx, and external data is refused",
+    );
+  }
+}
+
+function checkSparse(r: ProtoReader, where: string): void {
+  while (!r.done) {
+    const [f, w] = r.key();
+    if ((f === 1 || f === 2) && w === 2) checkTensor(r.sub(r.span()), where);
+    else r.skip(w);
+  }
+}
+
+function checkAttribute(r: ProtoReader, depth: number): void {
+  while (!r.done) {
+    const [f, w] = r.key();
+    if ((f === 5 || f === 10) && w === 2) checkTensor(r.sub(r.span()), "a node attribute tensor");
+    else if ((f === 22 || f === 23) && w === 2) checkSparse(r.sub(r.span()), "a node attribute sparse tensor");
+    else if ((f === 6 || f === 11) && w === 2) checkGraph(r.sub(r.span()), depth + 1);
+    else r.skip(w);
+  }
+}
+
+function checkNode(r: ProtoReader, depth: number): void {
+  while (!r.done) {
+    const [f, w] = r.key();
+    if (f === 5 && w === 2) checkAttribute(r.sub(r.span()), depth);
+    else r.skip(w);
+  }
+}
+
+function checkGraph(r: ProtoReader, depth: number): void {
+  // Subgraphs (If, Loop, Scan bodies) nest; protobuf itself stops at 100 levels.
+  if (depth > 100) throw new OnnxFormatError("graphs nested more than 100 deep");
+  while (!r.done) {
+    const [f, w] = r.key();
+    if (f === 5 && w === 2) checkTensor(r.sub(r.span()), "initializer");
+    else if (f === 15 && w === 2) checkSparse(r.sub(r.span()), "sparse initializer");
+    else if (f === 1 && w === 2) checkNode(r.sub(r.span()), depth);
+    else r.skip(w);
+  }
+}
+
+/**
+ * Throws OnnxFormatError when any tensor of the model (initializers, sparse initializers, node attributes, in
+ * every graph, subgraph, function and training graph) refers to external data: onnxruntime would open that file,
+ * wherever it is (an absolute path, ../..), to read the tensor.
+ */
+export function checkSelfContained(buf: Uint8Array): void {
+  const r = new ProtoReader(buf, 0, buf.length);
+  while (!r.done) {
+    const [f, w] = r.key();
+    if (f === 7 && w === 2) checkGraph(r.sub(r.span()), 0);
+    else if (f === 20 && w === 2) {
+      const t = r.sub(r.span());
+      while (!t.done) {
+        const [tf, tw] = t.key();
+        if ((tf === 1 || tf === 2) && tw === 2) checkGraph(t.sub(t.span()), 0);
+        else t.skip(tw);
+      }
+    } else if (f === 25 && w === 2) {
+      const fn = r.sub(r.span());
+      while (!fn.done) {
+        const [ff, fw] = fn.key();
+        if (ff === 7 && fw === 2) checkNode(fn.sub(fn.span()), 0);
+        else if (ff === 11 && fw === 2) checkAttribute(fn.sub(fn.span()), 0);
+        else fn.skip(fw);
+      }
+    } else r.skip(w);
+  }
+}
+
+/** The model's metadata and graph interface; also refuses a model whose tensors refer to external data (checkSelfContained). */
 export function readOnnxInfo(buf: Uint8Array): OnnxInfo {
+  checkSelfContained(buf);
   const r = new ProtoReader(buf, 0, buf.length);
   const info: OnnxInfo = { irVersion: 0, metadata: {}, inputs: [], outputs: [] };
   let sawGraph = false;

@@ -1,8 +1,12 @@
-// Audio → segments → features → batched network → CTC decoding → text with times (../shared/DESIGN.md,
-// "Data flow"). Long audio is cut at pauses (≤ ~20 s per segment) by a segmenter (./vad.ts: Silero VAD,
-// or the energy segmenter of src/audio/segment.ts, the default here); segments are sorted by length and
-// batched, and features are computed batch by batch, so memory stays bounded by the decoded samples plus
-// one batch. Timings per stage are accumulated for `nast bench infer` (segmentation counts as audio).
+// Audio → segments → features → batched network → CTC decoding → text with times (docs/design.md
+// §4.1). Long audio is cut at pauses (≤ ~20 s per segment) by a segmenter (./vad.ts: Silero VAD,
+// or the energy segmenter of src/audio/segment.ts, the default here). An input is read twice, as a
+// stream both times: a first pass measures its length and levels (what the segmenters need of the whole
+// recording), the second cuts it as it goes by, gathers the segments in a window (at most WINDOW_SEGMENTS
+// or WINDOW_SECONDS of audio), sorts the window by length into batches, translates it, and hands the
+// results in time order to a sink (the writers), so memory does not grow with the input's length: it
+// holds the window, the audio of the segment being cut, one batch, and the text of the translation.
+// Timings per stage are accumulated for `nast bench infer` (both passes and segmentation count as audio).
 // The input level hardly matters to the model, so quiet audio is not normalised: a gain g adds 2·ln g
 // to every log-mel energy of every frame, and utterance CMVN subtracts the per-bin mean, so features
 // are the same at any level, except where mel energies fall under the fbank's floor (float32 epsilon
@@ -10,23 +14,30 @@
 // of a very quiet noise floor. A 16-bit recording at -52 dBFS peak still translates nearly as at full
 // level (test/infer/vad.test.ts).
 import { basename } from "node:path";
-import { decodeAudio } from "../audio/decode.ts";
+import { openAudioSource } from "../audio/decode.ts";
 import { fbank, fbankFrameCount, FBANK_DIM } from "../audio/fbank.ts";
 import { utteranceCmvn } from "../audio/cmvn.ts";
-import { energyLevels, peakDbfs, type SpeechSegment } from "../audio/segment.ts";
+import { AudioMeter, type AudioStats, type SpeechSegment } from "../audio/segment.ts";
+import { InputError } from "../util/errors.ts";
 import { Progress } from "../util/progress.ts";
 import { beamDecode, greedyDecode, type CtcToken } from "./ctc.ts";
 import type { ModelPackage } from "./model-package.ts";
 import type { BatchRunner, Features } from "./session.ts";
 import { energySegmenter, type Segmenter } from "./vad.ts";
 import { round3, tokensToWords } from "./words.ts";
-import { joinTranslations, type FileResult, type SegmentResult } from "./writers.ts";
+import type { FileResult, ResultSink, SegmentResult } from "./writers.ts";
 
 const SAMPLE_RATE = 16000;
 /** Segments shorter than this many fbank frames (50 ms) carry no speech the model can translate. */
 const MIN_FRAMES = 5;
 /** Largest share of padded frames in a batch. */
 const MAX_PADDING = 0.2;
+/**
+ * Segments translated together, sorted by length into batches: at most this many, or this much audio
+ * (10 MB of samples), whichever comes first. (Batches in a larger window would pad less.)
+ */
+const WINDOW_SEGMENTS = 64;
+const WINDOW_SECONDS = 160;
 
 export interface TranslatorOptions {
   /** Beam width; 0 or 1 = greedy (the reference's default decoding). */
@@ -157,59 +168,159 @@ export class Translator {
     return decoded;
   }
 
-  /** Decodes, segments and translates one audio input (a path, or "-" for stdin). */
+  /** Decodes, segments and translates one audio input (a path, or "-" for stdin), the whole result at once. */
   async translateFile(input: string, modelName: string): Promise<FileResult> {
-    let t0 = performance.now();
-    const audio = await decodeAudio(input, { sampleRate: SAMPLE_RATE });
-    const samples = audio.samples;
-    const segmenter = this.opts.segmenter ?? energySegmenter;
-    const segments: SpeechSegment[] = await segmenter.segment(samples, SAMPLE_RATE, { maxSeconds: this.opts.maxSegmentSeconds ?? 20 });
-    this.timings.audio += (performance.now() - t0) / 1000;
-    if (segments.length === 0) this.opts.warn?.(noSpeechMessage(input, samples, segmenter.name));
+    let header: Pick<FileResult, "file" | "duration" | "model"> | undefined;
+    const segments: SegmentResult[] = [];
+    let translation = "";
+    await this.translateStream(input, modelName, {
+      begin: (h) => (header = { file: h.file, duration: h.duration, model: h.model }),
+      segment: (s) => void segments.push(s),
+      end: (t) => (translation = t),
+    });
+    return { ...header!, segments, translation };
+  }
 
-    const progress = new Progress({
-      total: segments.length,
-      label: input === "-" ? "stdin" : basename(input),
-      unit: " seg",
-      enabled: this.opts.progress ?? (Boolean(process.stderr.isTTY) && segments.length > 1),
-    });
-    const frameCount = (i: number): number => fbankFrameCount(segments[i]!.end - segments[i]!.start, SAMPLE_RATE);
-    const decoded = await this.translateAll(
-      segments.length,
-      frameCount,
-      (i) => this.features(samples.subarray(segments[i]!.start, segments[i]!.end)),
-      (n) => progress.tick(n),
-    );
-    progress.finish();
-    t0 = performance.now();
-    const fs = this.pkg.frameSeconds;
-    const results: SegmentResult[] = segments.map((seg, i) => {
-      const d = decoded[i]!;
-      const start = seg.start / SAMPLE_RATE;
-      return {
-        start: round3(start),
-        end: round3(seg.end / SAMPLE_RATE),
-        source: d.source,
-        translation: d.translation,
-        words: tokensToWords(d.tokens, this.pkg.sp, fs, start).map((w) => ({ ...w, end: Math.min(w.end, round3(seg.end / SAMPLE_RATE)) })),
+  /**
+   * Decodes, segments and translates one audio input (a path, or "-" for stdin), streaming: `sink`
+   * gets the header once the input has been read through (its first pass; a bad input fails before),
+   * then each segment as soon as it is translated, in time order, then the whole translation.
+   */
+  async translateStream(input: string, modelName: string, sink: ResultSink): Promise<{ segments: number; duration: number }> {
+    const segmenter = this.opts.segmenter ?? energySegmenter;
+    const maxSeconds = this.opts.maxSegmentSeconds ?? 20;
+    let t0 = performance.now();
+    const source = await openAudioSource(input, { sampleRate: SAMPLE_RATE });
+    try {
+      // Pass 1: the length and levels of the whole recording.
+      const meter = new AudioMeter(SAMPLE_RATE);
+      for await (const block of source.chunks()) meter.push(block);
+      const stats = meter.finish();
+      this.timings.audio += (performance.now() - t0) / 1000;
+      const duration = round3(stats.samples / SAMPLE_RATE);
+      sink.begin({ file: input, duration, model: modelName });
+
+      // Pass 2: cut, translate window by window, hand on in time order.
+      t0 = performance.now();
+      let translateSeconds = 0;
+      const stream = segmenter.open(stats, { maxSeconds });
+      const audio = new HeldSamples();
+      const progress = new Progress({
+        total: Math.ceil(stats.samples / SAMPLE_RATE),
+        label: input === "-" ? "stdin" : basename(input),
+        unit: " s",
+        enabled: this.opts.progress ?? (Boolean(process.stderr.isTTY) && stats.samples > maxSeconds * SAMPLE_RATE),
+      });
+      let window: { seg: SpeechSegment; samples: Float32Array }[] = [];
+      let windowSamples = 0;
+      let count = 0;
+      let shown = 0;
+      const translations: string[] = [];
+      const flush = async (): Promise<void> => {
+        if (window.length === 0) return;
+        const t1 = performance.now();
+        const items = window;
+        window = [];
+        windowSamples = 0;
+        const decoded = await this.translateAll(
+          items.length,
+          (i) => fbankFrameCount(items[i]!.samples.length, SAMPLE_RATE),
+          (i) => this.features(items[i]!.samples),
+        );
+        const t2 = performance.now();
+        const fs = this.pkg.frameSeconds;
+        items.forEach(({ seg }, i) => {
+          const d = decoded[i]!;
+          const start = seg.start / SAMPLE_RATE;
+          const result: SegmentResult = {
+            start: round3(start),
+            end: round3(seg.end / SAMPLE_RATE),
+            source: d.source,
+            translation: d.translation,
+            words: tokensToWords(d.tokens, this.pkg.sp, fs, start).map((w) => ({ ...w, end: Math.min(w.end, round3(seg.end / SAMPLE_RATE)) })),
+          };
+          sink.segment(result);
+          const t = result.translation.trim();
+          if (t.length > 0) translations.push(t);
+        });
+        this.timings.ctc += (performance.now() - t2) / 1000;
+        count += items.length;
+        const done = Math.floor(items[items.length - 1]!.seg.end / SAMPLE_RATE);
+        progress.tick(done - shown);
+        shown = done;
+        translateSeconds += (performance.now() - t1) / 1000;
       };
-    });
-    this.timings.ctc += (performance.now() - t0) / 1000;
-    return {
-      file: input,
-      duration: round3(audio.duration),
-      model: modelName,
-      segments: results,
-      translation: joinTranslations(results),
-    };
+      const take = async (segs: SpeechSegment[]): Promise<void> => {
+        for (const seg of segs) {
+          window.push({ seg, samples: audio.copy(seg.start, seg.end) });
+          windowSamples += seg.end - seg.start;
+        }
+        if (window.length >= WINDOW_SEGMENTS || windowSamples >= WINDOW_SECONDS * SAMPLE_RATE) await flush();
+      };
+      let seen = 0;
+      for await (const block of source.chunks()) {
+        seen += block.length;
+        if (seen > stats.samples) throw changedError(source.name, stats.samples, seen);
+        audio.push(block);
+        await take(await stream.push(block));
+        audio.dropBefore(stream.keepFrom);
+      }
+      if (seen !== stats.samples) throw changedError(source.name, stats.samples, seen);
+      await take(await stream.finish());
+      await flush();
+      progress.tick(Math.ceil(stats.samples / SAMPLE_RATE) - shown);
+      progress.finish();
+      this.timings.audio += (performance.now() - t0) / 1000 - translateSeconds;
+      if (count === 0) this.opts.warn?.(noSpeechMessage(input, stats, segmenter.name));
+      sink.end(translations.join(" "));
+      return { segments: count, duration };
+    } finally {
+      await source.close();
+    }
+  }
+}
+
+function changedError(name: string, first: number, second: number): InputError {
+  return new InputError(name, `changed while it was being translated (${first} samples when first read, ${second > first ? "more" : second} the second time)`);
+}
+
+/** The samples of a stream from some point on, as they arrive in blocks. */
+class HeldSamples {
+  private blocks: Float32Array[] = [];
+  /** Index of the first sample of blocks[0]. */
+  private first = 0;
+
+  push(block: Float32Array): void {
+    this.blocks.push(block);
+  }
+
+  /** Forgets whole blocks before sample `index`. */
+  dropBefore(index: number): void {
+    while (this.blocks.length > 0 && this.first + this.blocks[0]!.length <= index) this.first += this.blocks.shift()!.length;
+  }
+
+  /** A copy of samples [start, end), which must still be held. */
+  copy(start: number, end: number): Float32Array {
+    if (start < this.first) throw new Error(`samples from ${start} on were let go (held from ${this.first}): internal error`);
+    const out = new Float32Array(end - start);
+    let at = this.first;
+    for (const b of this.blocks) {
+      const lo = Math.max(start, at);
+      const hi = Math.min(end, at + b.length);
+      if (hi > lo) out.set(b.subarray(lo - at, hi - at), lo - start);
+      at += b.length;
+      if (at >= end) break;
+    }
+    if (at < end) throw new Error(`samples up to ${end} asked for, ${at} arrived: internal error`);
+    return out;
   }
 }
 
 /** The warning for an input in which `segmenter` found no speech: its name, length and levels. */
-export function noSpeechMessage(input: string, samples: Float32Array, segmenter: string): string {
+export function noSpeechMessage(input: string, stats: AudioStats, segmenter: string): string {
   const name = input === "-" ? "stdin" : input;
-  const peak = peakDbfs(samples);
-  const levels = energyLevels(samples, SAMPLE_RATE);
+  const peak = stats.peakDbfs;
+  const levels = stats.levels;
   const level = peak === -Infinity ? "digital silence" : `peak ${peak.toFixed(1)} dBFS, speech level ${levels.speechDb.toFixed(1)} dBFS RMS, noise floor ${levels.noiseDb.toFixed(1)} dBFS`;
-  return `${name}: no speech found by the ${segmenter} segmenter in ${(samples.length / SAMPLE_RATE).toFixed(1)} s of audio (${level}); nothing to translate`;
+  return `${name}: no speech found by the ${segmenter} segmenter in ${(stats.samples / SAMPLE_RATE).toFixed(1)} s of audio (${level}); nothing to translate`;
 }

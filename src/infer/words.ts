@@ -1,6 +1,6 @@
 // From CTC tokens (ids + frame spans) to text with times: the segment's text, and words, where a
 // word is a run of SentencePiece pieces that starts with a piece beginning with "▁" (the piece that
-// carries the preceding space; ../shared/reference/ecosystem.md §4.5).
+// carries the preceding space; docs/design.md §7.3).
 import type { CtcToken } from "./ctc.ts";
 
 const SPACE = "\u2581";

@@ -1,6 +1,16 @@
-// Output formats of `nast translate` (conventions of whisper.cpp's cli, ../shared/reference/ecosystem.md
-// §5.2): txt, json, srt (HH:MM:SS,mmm) and vtt (WEBVTT, HH:MM:SS.mmm). Subtitle cues come from the
-// segments (cut at pauses), so they never overlap and follow the audio; empty translations get no cue.
+// Output formats of `nast translate` (conventions of whisper.cpp's cli, ggml-org/whisper.cpp
+// examples/cli/cli.cpp; docs/design.md §7.7): txt, json, srt (HH:MM:SS,mmm) and vtt (WEBVTT, HH:MM:SS.mmm).
+// Subtitle cues come from the segments (cut at pauses), so they never overlap and follow the audio; empty
+// translations get no cue.
+//
+// Every format is also written as a stream (resultWriter): the header of a result first, then its
+// segments one by one as they are translated, then its whole translation, with the same bytes as the
+// renderings of the whole result. Files go to a temporary file next to the target, which is fsynced and
+// renamed over it only when complete (OutputFile, as src/util/atomic-file.ts does for whole buffers).
+import { randomBytes } from "node:crypto";
+import * as nodeFs from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { InputError, errorMessage } from "../util/errors.ts";
 import type { TimedWord } from "./words.ts";
 
 export interface SegmentResult {
@@ -36,7 +46,7 @@ export function joinTranslations(segments: readonly SegmentResult[]): string {
 
 /** txt: one line per segment (whisper.cpp -otxt). */
 export function toTxt(r: FileResult): string {
-  return r.segments.map((s) => oneLine(s.translation)).filter((t) => t.length > 0).map((t) => `${t}\n`).join("");
+  return renderStream("txt", r);
 }
 
 export function toJson(r: FileResult): string {
@@ -44,15 +54,11 @@ export function toJson(r: FileResult): string {
 }
 
 export function toSrt(r: FileResult): string {
-  return cues(r)
-    .map((c, i) => `${i + 1}\n${timestamp(c.start, ",")} --> ${timestamp(c.end, ",")}\n${c.text}\n\n`)
-    .join("");
+  return renderStream("srt", r);
 }
 
 export function toVtt(r: FileResult): string {
-  return `WEBVTT\n\n${cues(r)
-    .map((c) => `${timestamp(c.start, ".")} --> ${timestamp(c.end, ".")}\n${c.text}\n\n`)
-    .join("")}`;
+  return renderStream("vtt", r);
 }
 
 export function render(format: Format, r: FileResult): string {
@@ -65,6 +71,98 @@ export function render(format: Format, r: FileResult): string {
       return toSrt(r);
     case "vtt":
       return toVtt(r);
+  }
+}
+
+/** A whole result through the streaming writer (subtitles take the segments in time order). */
+function renderStream(format: Format, r: FileResult): string {
+  let out = "";
+  const w = resultWriter(format, (text) => void (out += text));
+  w.begin(r);
+  const segments = format === "srt" || format === "vtt" ? [...r.segments].sort((a, b) => a.start - b.start) : r.segments;
+  for (const s of segments) w.segment(s);
+  w.end(r.translation);
+  return out;
+}
+
+/** What is known of a result before its first segment. */
+export interface ResultHeader {
+  file: string;
+  duration: number;
+  model: string;
+}
+
+/** Receives one result as it is made: begin, its segments in time order, end with the whole translation. */
+export interface ResultSink {
+  begin(header: ResultHeader): void;
+  segment(segment: SegmentResult): void;
+  end(translation: string): void;
+}
+
+export interface WriterOptions {
+  /** json: prefix of every line (an element of an array: "  "); default none. */
+  indent?: string;
+  /** json: what follows the closing brace (default "\n"; "" inside an array). */
+  trailer?: string;
+}
+
+/**
+ * A streaming writer of `format`: what render() makes of the whole result, written piece by piece
+ * through `write` (subtitle segments must come in time order, as the translator gives them). json with
+ * `indent` "  " and `trailer` "" is one element of JSON.stringify([…], null, 2).
+ */
+export function resultWriter(format: Format, write: (text: string) => void, opts: WriterOptions = {}): ResultSink {
+  switch (format) {
+    case "txt":
+      return {
+        begin: () => {},
+        segment: (s) => {
+          const t = oneLine(s.translation);
+          if (t.length > 0) write(`${t}\n`);
+        },
+        end: () => {},
+      };
+    case "json":
+      return new JsonWriter(write, opts.indent ?? "", opts.trailer ?? "\n");
+    case "srt":
+    case "vtt":
+      return new CueWriter(write, format);
+  }
+}
+
+/** Writes to several sinks. */
+export function teeSink(sinks: readonly ResultSink[]): ResultSink {
+  return {
+    begin: (h) => sinks.forEach((k) => k.begin(h)),
+    segment: (s) => sinks.forEach((k) => k.segment(s)),
+    end: (t) => sinks.forEach((k) => k.end(t)),
+  };
+}
+
+/** JSON.stringify(result, null, 2), written as the result is made (the keys in FileResult's order). */
+class JsonWriter implements ResultSink {
+  private count = 0;
+
+  constructor(
+    private readonly write: (text: string) => void,
+    private readonly indent: string,
+    private readonly trailer: string,
+  ) {}
+
+  begin(h: ResultHeader): void {
+    const i = this.indent;
+    const field = (key: string, value: unknown): string => `${i}  ${JSON.stringify(key)}: ${JSON.stringify(value)},\n`;
+    this.write(`${i}{\n${field("file", h.file)}${field("duration", h.duration)}${field("model", h.model)}${i}  "segments": `);
+  }
+
+  segment(s: SegmentResult): void {
+    const pad = `${this.indent}    `;
+    this.write(`${this.count++ === 0 ? "[\n" : ",\n"}${pad}${JSON.stringify(s, null, 2).replace(/\n/g, `\n${pad}`)}`);
+  }
+
+  end(translation: string): void {
+    const i = this.indent;
+    this.write(`${this.count === 0 ? "[]" : `\n${i}  ]`},\n${i}  "translation": ${JSON.stringify(translation)}\n${i}}${this.trailer}`);
   }
 }
 
@@ -81,31 +179,56 @@ function oneLine(text: string): string {
 
 /**
  * Cues in time order, clamped to [0, duration] in whole milliseconds, each at least 1 ms long and
- * starting no earlier than the previous one ends.
+ * starting no earlier than the previous one ends. The last cue is held back until the next segment,
+ * whose text joins it when there is no room left before the end of the audio.
  */
-function cues(r: FileResult): Cue[] {
-  const limit = Math.floor(r.duration * 1000);
-  const out: Cue[] = [];
-  let prevEnd = 0;
-  for (const s of [...r.segments].sort((a, b) => a.start - b.start)) {
+class CueWriter implements ResultSink {
+  private limit = 0;
+  private prevEnd = 0;
+  private held: Cue | null = null;
+  private index = 0;
+
+  constructor(
+    private readonly write: (text: string) => void,
+    private readonly format: "srt" | "vtt",
+  ) {}
+
+  begin(h: ResultHeader): void {
+    this.limit = Math.floor(h.duration * 1000);
+    if (this.format === "vtt") this.write("WEBVTT\n\n");
+  }
+
+  segment(s: SegmentResult): void {
+    const limit = this.limit;
     const text = oneLine(s.translation);
-    if (text.length === 0) continue;
-    let start = Math.max(prevEnd, Math.min(limit, Math.round(s.start * 1000)));
+    if (text.length === 0) return;
+    let start = Math.max(this.prevEnd, Math.min(limit, Math.round(s.start * 1000)));
     let end = Math.min(limit, Math.round(s.end * 1000));
     if (end <= start) {
-      if (start >= limit) start = Math.max(prevEnd, limit - 1);
+      if (start >= limit) start = Math.max(this.prevEnd, limit - 1);
       end = Math.min(limit, start + 1);
     }
     if (end <= start) {
       // No room left before the end of the audio: the text joins the previous cue rather than vanish.
-      const last = out[out.length - 1];
-      if (last) last.text = `${last.text} ${text}`;
-      continue;
+      if (this.held) this.held.text = `${this.held.text} ${text}`;
+      return;
     }
-    out.push({ start, end, text });
-    prevEnd = end;
+    this.flush();
+    this.held = { start, end, text };
+    this.prevEnd = end;
   }
-  return out;
+
+  end(): void {
+    this.flush();
+  }
+
+  private flush(): void {
+    const c = this.held;
+    if (c === null) return;
+    this.held = null;
+    if (this.format === "srt") this.write(`${++this.index}\n${timestamp(c.start, ",")} --> ${timestamp(c.end, ",")}\n${c.text}\n\n`);
+    else this.write(`${timestamp(c.start, ".")} --> ${timestamp(c.end, ".")}\n${c.text}\n\n`);
+  }
 }
 
 /** HH:MM:SS<sep>mmm from milliseconds. */
@@ -116,4 +239,218 @@ export function timestamp(ms: number, sep: "," | "."): string {
   const milli = ms % 1000;
   const p = (n: number, w = 2): string => String(n).padStart(w, "0");
   return `${p(h)}:${p(m)}:${p(s)}${sep}${p(milli, 3)}`;
+}
+
+/** The file operations OutputFile uses: node:fs, or a stand-in that fails on purpose (tests). */
+export interface OutputFs {
+  openSync(path: string, flags: number, mode?: number): number;
+  writeSync(fd: number, buffer: Uint8Array, offset: number, length: number): number;
+  fsyncSync(fd: number): void;
+  closeSync(fd: number): void;
+  renameSync(from: string, to: string): void;
+  linkSync(existing: string, newPath: string): void;
+  unlinkSync(path: string): void;
+  lstatSync(path: string): nodeFs.Stats;
+}
+
+export const NODE_FS: OutputFs = nodeFs;
+
+/** "no space left on device (ENOSPC)" from a Node fs error; the message of anything else. */
+export function fsReason(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e instanceof Error && typeof e.code === "string") {
+    const text = e.message.replace(/^[A-Z0-9_]+: /, "").replace(/, [a-z]+(?: '[^']*')*(?: -> '[^']*')?$/, "");
+    return `${text} (${e.code})`;
+  }
+  return errorMessage(err);
+}
+
+/** Temporary files of outputs not yet complete: removed when the process exits before they are. */
+const unfinished = new Set<string>();
+let cleanupInstalled = false;
+
+function removeUnfinished(): void {
+  for (const tmp of unfinished) {
+    try {
+      nodeFs.unlinkSync(tmp);
+    } catch {
+      // Already gone.
+    }
+  }
+  unfinished.clear();
+}
+
+export interface OutputFileOptions {
+  /** Replace an existing file (never a symbolic link). Default: an existing file is an error. */
+  force?: boolean;
+  /** File operations (default node:fs). */
+  fs?: OutputFs;
+}
+
+/**
+ * Refuses a target that is a symbolic link (always), a directory, or an existing file without `force`,
+ * with a message that names it.
+ */
+export function checkOutputTarget(path: string, opts: OutputFileOptions = {}): void {
+  const fs = opts.fs ?? NODE_FS;
+  let st: nodeFs.Stats;
+  try {
+    st = fs.lstatSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw new InputError(path, `cannot check it (${fsReason(err)})`);
+  }
+  if (st.isSymbolicLink()) throw new InputError(path, "is a symbolic link; nast translate neither writes through nor replaces one (remove it, or choose another -o)");
+  if (st.isDirectory()) throw new InputError(path, "is a directory");
+  if (!opts.force) throw new InputError(path, "already exists; kept as it is (--force replaces it)");
+}
+
+/**
+ * One output file written as a stream, complete or not at all: the text goes to a new temporary file
+ * next to the target (created with O_EXCL and O_NOFOLLOW, so never through a link someone put there),
+ * commit() fsyncs it and puts it in place, abort() (or any write error) removes it. Without `force`
+ * the target is linked into place, which fails if it exists by then; with it, renamed over the target.
+ * Errors name the target.
+ */
+export class OutputFile {
+  readonly tmp: string;
+  private fd: number | null;
+  private readonly fs: OutputFs;
+
+  private constructor(
+    readonly path: string,
+    private readonly opts: OutputFileOptions,
+  ) {
+    this.fs = opts.fs ?? NODE_FS;
+    checkOutputTarget(path, opts);
+    let created: { fd: number; tmp: string };
+    try {
+      created = createTemporary(this.fs, path);
+    } catch (err) {
+      throw new InputError(path, `cannot create a temporary file next to it (${fsReason(err)})`);
+    }
+    const { fd, tmp } = created;
+    this.fd = fd;
+    this.tmp = tmp;
+    unfinished.add(tmp);
+    if (!cleanupInstalled) {
+      cleanupInstalled = true;
+      process.once("exit", removeUnfinished);
+    }
+  }
+
+  static create(path: string, opts: OutputFileOptions = {}): OutputFile {
+    return new OutputFile(path, opts);
+  }
+
+  write(text: string): void {
+    const bytes = Buffer.from(text, "utf8");
+    try {
+      let done = 0;
+      while (done < bytes.byteLength) done += this.fs.writeSync(this.fd!, bytes, done, bytes.byteLength - done);
+    } catch (err) {
+      this.abort();
+      throw new InputError(this.path, `cannot write it (${fsReason(err)}); nothing was written`);
+    }
+  }
+
+  commit(): void {
+    try {
+      this.fs.fsyncSync(this.fd!);
+      const fd = this.fd!;
+      this.fd = null;
+      this.fs.closeSync(fd);
+    } catch (err) {
+      this.abort();
+      throw new InputError(this.path, `cannot write it (${fsReason(err)}); nothing was written`);
+    }
+    try {
+      if (this.opts.force) {
+        checkOutputTarget(this.path, this.opts);
+        this.fs.renameSync(this.tmp, this.path);
+      } else if (this.linkIntoPlace()) {
+        try {
+          this.fs.unlinkSync(this.tmp);
+        } catch {
+          // The output is in place; only its second name stays behind.
+        }
+      }
+    } catch (err) {
+      this.abort();
+      if (err instanceof InputError) throw err;
+      throw new InputError(this.path, `cannot put it in place (${fsReason(err)}); nothing was written`);
+    }
+    unfinished.delete(this.tmp);
+  }
+
+  /** Closes and removes the temporary file (errors ignored: it is being given up). */
+  abort(): void {
+    if (this.fd !== null) {
+      try {
+        this.fs.closeSync(this.fd);
+      } catch {
+        // The error that made us give up has been reported.
+      }
+      this.fd = null;
+    }
+    try {
+      this.fs.unlinkSync(this.tmp);
+    } catch {
+      // Already gone.
+    }
+    unfinished.delete(this.tmp);
+  }
+
+  /**
+   * A hard link fails if the target exists by now (true: linked, the temporary name is left to remove);
+   * where the file system has no hard links, checks the target and renames (false).
+   */
+  private linkIntoPlace(): boolean {
+    try {
+      this.fs.linkSync(this.tmp, this.path);
+      return true;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "EEXIST") throw new InputError(this.path, "already exists; kept as it is (--force replaces it)");
+      if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "EXDEV") throw err;
+      checkOutputTarget(this.path, this.opts);
+      this.fs.renameSync(this.tmp, this.path);
+      return false;
+    }
+  }
+}
+
+/** A new file next to `path`, created with O_EXCL and O_NOFOLLOW (a fresh random name on a clash). */
+function createTemporary(fs: OutputFs, path: string): { fd: number; tmp: string } {
+  const { O_CREAT, O_EXCL, O_WRONLY, O_NOFOLLOW } = nodeFs.constants;
+  for (let attempt = 0; ; attempt++) {
+    const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`);
+    try {
+      return { fd: fs.openSync(tmp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, 0o666), tmp };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST" || attempt >= 8) throw err;
+    }
+  }
+}
+
+/**
+ * Checks before any work that files can be created in `dir` (creating it if needed): a temporary file
+ * is created and removed, since permission bits alone do not tell (root, read-only mounts, ACLs).
+ */
+export function checkOutputDir(dir: string, fs: OutputFs = NODE_FS): void {
+  try {
+    nodeFs.mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EEXIST" || code === "ENOTDIR") throw new InputError(dir, "is not a directory");
+    throw new InputError(dir, `cannot create the output directory (${fsReason(err)})`);
+  }
+  if (!nodeFs.statSync(dir).isDirectory()) throw new InputError(dir, "is not a directory");
+  try {
+    const { fd, tmp } = createTemporary(fs, join(dir, "nast-write-check"));
+    fs.closeSync(fd);
+    fs.unlinkSync(tmp);
+  } catch (err) {
+    throw new InputError(dir, `cannot create files in it (${fsReason(err)})`);
+  }
 }

@@ -1,6 +1,6 @@
 // Attention: ESPnet relative-position self-attention (Conformer), fairseq multi-head attention (textual
 // encoder, CLA cross-attention), and LiSA layers that reuse the previous layer's attention
-// (nast-lisa.md §1.3, §1.6, §3.2, §3.6). Every self-attention layer returns what it shares with the next
+// (docs/model.md §3.2, §4.2-§4.3, §7.2, §7.4). Every self-attention layer returns what it shares with the next
 // one: its pre-softmax logits before masking (shareSpace "logits") or its attention weights ("probs").
 // Shapes: B batch, T positions, d model width, H heads, dh = d/H, r LiSA rank, rh = r/H.
 import { MASK_VALUE, type ModelContext } from "./context.ts";
@@ -65,7 +65,7 @@ function fullLogits<T>(c: ModelContext<T>, prefix: string, x: T, pos: T | undefi
 }
 
 /**
- * LiSA head alignment (§3.2 a): a tiny FFN over the head axis at every (i, j), with a residual so that the
+ * LiSA head alignment (§7.2 a): a tiny FFN over the head axis at every (i, j), with a residual so that the
  * zero-initialised output layer makes it the identity at the start: Ŝ = S + W2·φ(W1·S + b1) + b2.
  * Heads go last so that each layer is one (B·T·T, H) × (H, H_f) product: measured faster on the CPU than
  * broadcasting a (H_f, H) matrix over (B, T) batches of (H, T) slices.
@@ -80,7 +80,7 @@ function alignHeads<T>(c: ModelContext<T>, prefix: string, s: T): T {
   return ops.add(s, ops.transpose(mix, [0, 3, 1, 2]));
 }
 
-/** LiSA low-rank difference (§3.2 b): Δ = (Q' + u)·K'ᵀ / √rh with Q' = X·W_Q^LR, K' = X·W_K^LR. */
+/** LiSA low-rank difference (§7.2 b): Δ = (Q' + u)·K'ᵀ / √rh with Q' = X·W_Q^LR, K' = X·W_K^LR. */
 function lowRankDelta<T>(c: ModelContext<T>, prefix: string, x: T): T {
   const { ops, cfg } = c;
   const rh = cfg.lisa.rank / cfg.heads;
@@ -100,8 +100,8 @@ function maskedLogSoftmax<T>(c: ModelContext<T>, logits: T, keyMask: T): T {
 }
 
 /**
- * A self-attention layer, full or LiSA. LiSA layers keep their own V and output projections (§3.2 d) and,
- * in the Conformer, no position terms of their own: the shared logits already hold the previous layer's (§3.6).
+ * A self-attention layer, full or LiSA. LiSA layers keep their own V and output projections (§7.2 d) and,
+ * in the Conformer, no position terms of their own: the shared logits already hold the previous layer's (§7.4).
  */
 export function selfAttention<T>(c: ModelContext<T>, a: SelfAttentionArgs<T>): SelfAttentionResult<T> {
   const { ops, cfg } = c;
@@ -144,7 +144,7 @@ export function selfAttention<T>(c: ModelContext<T>, a: SelfAttentionArgs<T>): S
   return { out, shared };
 }
 
-/** CLA cross-attention (§1.6): queries from the layer input, keys and values from the memory M. */
+/** CLA cross-attention (§4.3): queries from the layer input, keys and values from the memory M. */
 export function crossAttention<T>(c: ModelContext<T>, prefix: string, x: T, memory: T, keyMask: T): T {
   const { ops, cfg } = c;
   const dh = cfg.dModel / cfg.heads;

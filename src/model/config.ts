@@ -3,6 +3,7 @@
 // state-dict names use 0-based indices ("acoustic.layers.5" is layer 6), as torch does.
 // Presets live in models/configs/*.json; a user config may start from one with "extends".
 import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import repro from "../../models/configs/repro.json" with { type: "json" };
 import base from "../../models/configs/base.json" with { type: "json" };
 import small from "../../models/configs/small.json" with { type: "json" };
@@ -96,14 +97,19 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-/** Loads a preset by name ("small") or a JSON file; "extends": "<preset or path>" merges over a base. */
+/**
+ * Loads a preset by name ("small") or a JSON file; "extends": "<preset or path>" merges over a base. A preset
+ * name wins over a file of that name; a relative path in "extends" is relative to the folder of the config
+ * file that holds it (not to the current directory).
+ */
 export function loadConfig(source: string): NastConfig {
   return validateConfig(readRaw(source, new Set()), source);
 }
 
 function readRaw(source: string, seen: Set<string>): Record<string, unknown> {
-  if (seen.has(source)) throw new ConfigError(`${source}: "extends" forms a cycle`);
-  seen.add(source);
+  const key = Object.hasOwn(PRESETS, source) ? source : resolve(source);
+  if (seen.has(key)) throw new ConfigError(`${source}: "extends" forms a cycle`);
+  seen.add(key);
   let raw: unknown;
   if (Object.hasOwn(PRESETS, source)) {
     raw = structuredClone(PRESETS[source as PresetName]);
@@ -125,7 +131,9 @@ function readRaw(source: string, seen: Set<string>): Record<string, unknown> {
   const { extends: parent, ...rest } = raw;
   if (parent === undefined) return rest;
   if (typeof parent !== "string") throw new ConfigError(`${source}: "extends" must be a preset name or a file path`);
-  return deepMerge(readRaw(parent, seen), rest);
+  // A preset extending a preset has no folder; a file's relative parent is taken from the file's own folder.
+  const from = Object.hasOwn(PRESETS, parent) || Object.hasOwn(PRESETS, source) ? parent : resolve(dirname(source), parent);
+  return deepMerge(readRaw(from, seen), rest);
 }
 
 function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {

@@ -1,5 +1,5 @@
-// The encoder layers: the Conformer layer of the acoustic encoder (nast-lisa.md §1.3) and the pre-LN
-// Transformer layer of the textual encoder, with CLA cross-attention and drop-net above the memory layer (§1.6).
+// The encoder layers: the Conformer layer of the acoustic encoder (docs/model.md §3.1) and the pre-LN
+// Transformer layer of the textual encoder, with CLA cross-attention and drop-net above the memory layer (§4.2-§4.3).
 // x is (B, T, d) throughout; `mask` (B, T) is true at padded positions, `keyMask` is it as (B, 1, 1, T).
 import { crossAttention, selfAttention } from "./attention.ts";
 import type { ModelContext } from "./context.ts";
@@ -27,7 +27,7 @@ function feedForward<T>(c: ModelContext<T>, x: T, prefix: string, act: "swish" |
 
 /**
  * Conformer convolution module (S2T convolution.py): zero padding → pointwise (d → 2d) → GLU → depthwise
- * (k, groups d) → BatchNorm → activation (ReLU in the reference, Q11) → pointwise → zero padding → dropout.
+ * (k, groups d) → BatchNorm → activation (ReLU in the reference, §3.3) → pointwise → zero padding → dropout.
  * Zeroing the padding before the depthwise conv keeps valid frames independent of how much padding follows.
  */
 function convModule<T>(c: ModelContext<T>, x: T, prefix: string, mask: T): T {
@@ -93,7 +93,7 @@ export function textualLayer<T>(c: ModelContext<T>, i: number, x: T, memory: T |
   if (isClaLayer(cfg, i)) {
     if (memory === undefined) throw new Error(`${p}: a CLA layer needs the memory`);
     // Drop-net (transformer_s2_layer.py): skip the self-attention branch with probability p while training.
-    // The logits are still handed on (§3.6.4), so a LiSA chain stays defined.
+    // The logits are still handed on (§7.4), so a LiSA chain stays defined.
     const skip = ops.training && cfg.textual.cla.dropNet > 0 && c.random() < cfg.textual.cla.dropNet;
     if (!skip) x = ops.add(x, selfOut);
     const cross = crossAttention(c, `${p}.cross`, layerNorm(c, x, `${p}.cross_norm`), memory, keyMask);

@@ -1,8 +1,8 @@
-// The CTC-NAST training loss (nast-lisa.md §1.9) and the LiSA retro-fit attention term (§3.4), on libtorch:
+// The CTC-NAST training loss (docs/model.md §5.1) and the LiSA retro-fit attention term (§7.6), on libtorch:
 //   L = CTC_src + mean_ℓ CTC_src@ℓ + CTC_tgt + mean_ℓ CTC_tgt@ℓ, each summed over the batch, divided by the
 //   number of target tokens (fairseq sample_size, sentence_avg False).
 // Each CTC is torch's ctc_loss (blank 0, reduction none, zero_infinity) on log_softmax in fp32. Utterances
-// that cannot be aligned (T' < U + repeats) are zeroed explicitly and counted (§1.7, Q15).
+// that cannot be aligned (T' < U + repeats) are zeroed explicitly and counted (§2.3).
 import type { AttentionRecord } from "./context.ts";
 import type { NastOutput } from "./nast.ts";
 import { ctcLoss, tensor, type Tensor } from "../torch/index.ts";
@@ -107,7 +107,7 @@ export function nastLoss(out: NastOutput<Tensor>, targets: LossTargets): NastLos
 }
 
 /**
- * The retro-fit attention term (§3.4): KL(A_full ‖ A_LiSA) per LiSA layer, averaged over heads and valid
+ * The retro-fit attention term (§7.6): KL(A_full ‖ A_LiSA) per LiSA layer, averaged over heads and valid
  * queries, then over the LiSA layers. The teacher side is detached. Needs forward(..., {teacher: true})
  * records; null if there are none.
  */

@@ -1,5 +1,5 @@
 // CTC-NAST (Xu et al., ACL 2023) with LiSA attention sharing (Mu et al.), top to bottom as the block diagram
-// of nast-lisa.md §1.0. Written once against Ops<T> (./ops.ts): eager libtorch runs it for training, the ONNX
+// of docs/model.md §1.2. Written once against Ops<T> (./ops.ts): eager libtorch runs it for training, the ONNX
 // graph builder runs it for export. No data-dependent control flow: branches depend only on the config,
 // on ops.training (dropout, drop-net) and on which options were passed.
 //
@@ -15,7 +15,7 @@ import type { AttentionRecord, ModelContext } from "./context.ts";
 import { conformerLayer, layerNorm, textualLayer } from "./layers.ts";
 import type { Ops } from "./ops.ts";
 
-/** The curriculum oracle for the target PAE (nast-lisa.md §1.10), computed by the trainer from pass 1. */
+/** The curriculum oracle for the target PAE (docs/model.md §5.2), computed by the trainer from pass 1. */
 export interface Oracle<T> {
   /** (B, T') bool: frames whose predicted distribution is replaced by the smoothed ground truth. */
   mask: T;
@@ -86,10 +86,10 @@ export function forward<T>(ops: Ops<T>, cfg: NastConfig, feats: T, lengths: T, o
   const h = layerNorm(c, x, "acoustic.final_norm"); // (B,T',d)
   const srcLogits = ctcLogits(c, h, "ctc.src_bias"); // (B,T',V)
 
-  // Adapter "inter_league" (§1.5): the expected source-token embedding added to h; length unchanged.
+  // Adapter "inter_league" (§4.1): the expected source-token embedding added to h; length unchanged.
   x = cfg.adapter ? ops.add(h, ops.matmul(ops.softmax(srcLogits, 2), ops.param("adapter.embed"))) : h;
 
-  // Textual encoder: no positional encoding, no input dropout (§1.6).
+  // Textual encoder: no positional encoding, no input dropout (§4.2).
   const interTgtLogits: T[] = [];
   let memory: T | undefined;
   shared = undefined;
@@ -116,7 +116,7 @@ export function forward<T>(ops: Ops<T>, cfg: NastConfig, feats: T, lengths: T, o
 }
 
 /**
- * Conv1d subsampler (§1.2): per layer Conv1d(k, stride 2, pad (k−1)/2) → GLU over channels, lengths
+ * Conv1d subsampler (§2.2): per layer Conv1d(k, stride 2, pad (k−1)/2) → GLU over channels, lengths
  * L ← ⌊(L−1)/2⌋+1. Padded frames are zeroed before each conv so that a valid output frame sees the same
  * zeros at the end of an utterance whether it is alone or padded in a batch (the reference leaves them).
  */
@@ -135,16 +135,16 @@ function subsample<T>(c: ModelContext<T>, feats: T, lengths: T): { x: T; lengths
   return { x: ops.transpose(x, [0, 2, 1]), lengths: len }; // (B,T',d)
 }
 
-/** A CTC head: Dropout → Linear with the shared weight (fairseq embed_tokens) and the head's own bias (§1.8). */
+/** A CTC head: Dropout → Linear with the shared weight (fairseq embed_tokens) and the head's own bias (§4.5). */
 function ctcLogits<T>(c: ModelContext<T>, x: T, bias: string): T {
   const { ops } = c;
   return ops.linear(ops.dropout(x, c.cfg.dropout), ops.param("ctc.weight"), ops.param(bias));
 }
 
 /**
- * InterCTC with prediction-aware encoding (§1.4): n = LN_ℓ(x); z = CTC(n); x ← n + softmax(z)·E.
+ * InterCTC with prediction-aware encoding (§3.4): n = LN_ℓ(x); z = CTC(n); x ← n + softmax(z)·E.
  * The residual stream is replaced by the normalised n (pae_unnorm_input False). Without PAE, x is kept.
- * With the curriculum oracle, p is replaced by the smoothed one-hot of the oracle where mask (§1.10):
+ * With the curriculum oracle, p is replaced by the smoothed one-hot of the oracle where mask (§5.2):
  * q·E = (1−s)·E[oracle] + s·mean_v(E[v]); the returned logits stay the model's own.
  */
 function interCtc<T>(c: ModelContext<T>, x: T, norm: string, bias: string, pae: string | undefined, oracle?: Oracle<T>): { x: T; logits: T } {

@@ -1,5 +1,5 @@
 // The operations the NAST model is written against ("one model definition, two executions",
-// ../shared/DESIGN.md). Two implementations hold the same semantics:
+// docs/design.md §5). Two implementations hold the same semantics:
 //   src/model/eager.ts      Ops<Tensor>  libtorch tensors, for training and validation
 //   src/export/onnx-ops.ts  Ops<Value>   an ONNX graph builder, for export (symbolic batch and time axes)
 // Semantics follow ONNX wherever the two engines differ, so that each call maps to one or a few ONNX
@@ -75,7 +75,7 @@ export interface Ops<T> {
   /**
    * Rows of `x` picked by int64 `indices` along `axis` (ONNX Gather, torch index_select generalised):
    * output shape = x.shape[:axis] + indices.shape + x.shape[axis+1:]. The curriculum oracle looks up
-   * E_pae_tgt rows of the ground-truth ids with it (nast-lisa.md §1.10).
+   * E_pae_tgt rows of the ground-truth ids with it (docs/model.md §5.2).
    */
   gather(x: T, indices: T, axis: number): T;
 

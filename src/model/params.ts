@@ -1,7 +1,7 @@
 // Every parameter and buffer of the model: state-dict name, shape and how it is initialised.
 // The forward (src/model/nast.ts) reads exactly these names through Ops.param; src/model/init.ts creates them.
-// Initialisations follow the reference (nast-lisa.md §1.8, fairseq/ESPnet modules) where it is known, torch's
-// defaults otherwise, and LiSA's identity-at-start scheme (§3.2 [REC]).
+// Initialisations follow the reference (docs/model.md §4.5, fairseq/ESPnet modules) where it is known, torch's
+// defaults otherwise, and LiSA's identity-at-start scheme (§7.3).
 import type { NastConfig } from "./config.ts";
 
 export type InitSpec =
@@ -21,7 +21,7 @@ export interface ParamSpec {
 
 export interface ParamSpecOptions {
   /**
-   * Retro-fitting LiSA onto a trained model (nast-lisa.md §3.4): also list the full-attention Q/K (and
+   * Retro-fitting LiSA onto a trained model (docs/model.md §7.6): also list the full-attention Q/K (and
    * position) parameters of LiSA layers, so that the forward can compute what the full layer would have
    * attended to (the target of the attention KL term). The trained checkpoint supplies their values.
    */
@@ -72,7 +72,7 @@ export function paramSpecs(cfg: NastConfig, opts: ParamSpecOptions = {}): ParamS
   const V = cfg.vocabSize;
   const s = new SpecList();
 
-  // Subsampler (§1.2): Conv1d(k, stride 2) + GLU per layer; the last outputs 2d channels → d.
+  // Subsampler (§2.2): Conv1d(k, stride 2) + GLU per layer; the last outputs 2d channels → d.
   const { layers: nSub, channels, kernel } = cfg.subsampler;
   for (let i = 0; i < nSub; i++) {
     const inCh = i === 0 ? cfg.inputDim : channels / 2;
@@ -82,7 +82,7 @@ export function paramSpecs(cfg: NastConfig, opts: ParamSpecOptions = {}): ParamS
   }
   s.layerNorm("embed_norm", d);
 
-  // Acoustic Conformer layers (§1.3).
+  // Acoustic Conformer layers (§3.1).
   for (let i = 0; i < cfg.acoustic.layers; i++) {
     const p = `acoustic.layers.${i}`;
     const lisa = isLisaLayer(cfg, "acoustic", i);
@@ -112,7 +112,7 @@ export function paramSpecs(cfg: NastConfig, opts: ParamSpecOptions = {}): ParamS
   }
   s.layerNorm("acoustic.final_norm", d);
 
-  // One CTC projection for both heads = fairseq embed_tokens, N(0, d^-0.5); biases per head, zero (§1.8).
+  // One CTC projection for both heads = fairseq embed_tokens, N(0, d^-0.5); biases per head, zero (§4.5).
   s.add("ctc.weight", [V, d], { kind: "normal", std: d ** -0.5 });
   s.add("ctc.src_bias", [V], zeros);
   s.add("ctc.tgt_bias", [V], zeros);
@@ -121,7 +121,7 @@ export function paramSpecs(cfg: NastConfig, opts: ParamSpecOptions = {}): ParamS
   if (cfg.adapter) s.add("adapter.embed", [V, d], { kind: "normal", std: d ** -0.5 });
   if (cfg.textual.pae && cfg.textual.interCtcLayers.length > 0) s.add("pae.tgt", [V, d], { kind: "normal", std: d ** -0.5 });
 
-  // Textual encoder (§1.6): fairseq MultiheadAttention init (xavier, q/k/v gain 1/√2, out bias 0).
+  // Textual encoder (§4.2): fairseq MultiheadAttention init (xavier, q/k/v gain 1/√2, out bias 0).
   for (let i = 0; i < cfg.textual.layers; i++) {
     const p = `textual.layers.${i}`;
     const lisa = isLisaLayer(cfg, "textual", i);
@@ -149,7 +149,7 @@ export function paramSpecs(cfg: NastConfig, opts: ParamSpecOptions = {}): ParamS
   return s.specs;
 }
 
-/** ESPnet RelPositionMultiHeadedAttention's Q, K and position parameters (nast-lisa.md §1.3). */
+/** ESPnet RelPositionMultiHeadedAttention's Q, K and position parameters (docs/model.md §3.2). */
 function relPosQK(s: SpecList, p: string, d: number, H: number, dh: number): void {
   s.linear(`${p}.q`, d, d);
   s.linear(`${p}.k`, d, d);
@@ -160,7 +160,7 @@ function relPosQK(s: SpecList, p: string, d: number, H: number, dh: number): voi
 }
 
 /**
- * A LiSA layer's own parameters (nast-lisa.md §3.2): the head-alignment FFN (zero-init output, so it
+ * A LiSA layer's own parameters (docs/model.md §7.2-§7.3): the head-alignment FFN (zero-init output, so it
  * starts as the identity through its residual) and the low-rank Q'/K' (Q' and its bias u zero-init, so
  * the difference Δ starts at 0). At initialisation the layer attends exactly as the previous layer.
  */
@@ -192,7 +192,7 @@ export function countParams(specs: ParamSpec[]): number {
 /**
  * Parameters that score attention in the self-attention layers (full: Q, K and, in the Conformer, linear_pos
  * and the u/v biases; LiSA: W_Q^LR, W_K^LR, u and the head FFN), for the "Q/K compression" figure of
- * nast-lisa.md §3.5. V and output projections are left out: LiSA keeps them.
+ * docs/model.md §7.7. V and output projections are left out: LiSA keeps them.
  */
 export function attentionScoringParams(cfg: NastConfig): number {
   const scoring = /\.attn\.(q|k|pos|pos_bias_u|pos_bias_v|lisa\.[a-z_0-9]+)(\.weight|\.bias)?$/;

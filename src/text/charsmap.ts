@@ -3,7 +3,7 @@
 //   replacement strings.
 // A common-prefix search over the input bytes finds every rule whose source is a prefix; the longest
 // one wins (normalizer.cc NormalizePrefix). Unit layout from third_party/darts_clone/darts.h
-// (../shared/reference/ecosystem.md §4.3).
+// (both in google/sentencepiece; docs/design.md §7.3).
 
 export class CharsMapError extends Error {
   override name = "CharsMapError";

@@ -1,5 +1,5 @@
-// The fields of a SentencePiece ModelProto (src/sentencepiece_model.proto) that encoding and decoding
-// need, with proto2 defaults applied when a field is absent (../shared/reference/ecosystem.md §4.1).
+// The fields of a SentencePiece ModelProto (google/sentencepiece src/sentencepiece_model.proto) that encoding
+// and decoding need, with proto2 defaults applied when a field is absent (docs/design.md §7.3).
 import { ProtoError, ProtoReader, WIRE_FIXED32, WIRE_LENGTH, WIRE_VARINT } from "./protobuf.ts";
 
 export enum PieceType {

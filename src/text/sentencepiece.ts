@@ -1,11 +1,11 @@
 // SentencePiece unigram tokenizer in TypeScript: loads a `.model` written by spm_train and encodes
 // and decodes exactly as Debian's spm_encode / spm_decode 0.1.97 (normalizer.cc, unigram_model.cc
-// EncodeOptimized, sentencepiece_processor.cc PopulateSentencePieceText and Decode;
-// ../shared/reference/ecosystem.md §4).
+// EncodeOptimized, sentencepiece_processor.cc PopulateSentencePieceText and Decode, in google/sentencepiece's
+// src/; docs/design.md §7.3).
 //
 // Id layout of the models `nast prep` trains (src/text/train.ts): fairseq's dictionary order,
 //   0 = <s> (the CTC blank), 1 = <pad>, 2 = </s>, 3 = <unk>, then the pieces.
-// The CTC blank is id 0 as in the reference recipe (nast-lisa.md §1.1, Q14): <s> is a CONTROL piece,
+// The CTC blank is id 0 as in the reference recipe (docs/model.md §2.1): <s> is a CONTROL piece,
 // so encode never emits it and decode renders it as nothing; BOS/EOS are never used by CTC-NAST.
 import { readFileSync } from "node:fs";
 import { ByteTrie } from "./byte-trie.ts";

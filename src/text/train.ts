@@ -1,6 +1,7 @@
 // Trains a shared source+target SentencePiece unigram model with Debian's `spm_train` (package
-// `sentencepiece`), as the reference recipe does (nast-lisa.md §1.1: one vocabulary over the English
-// transcripts and the translations; fairseq gen_vocab options, ecosystem.md §2.4).
+// `sentencepiece`), as the reference recipe does (docs/model.md §2.1: one vocabulary over the English
+// transcripts and the translations; the options of gen_vocab in fairseq's examples/speech_to_text/data_utils.py,
+// docs/design.md §7.3).
 import { spawn } from "node:child_process";
 import { renameSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";

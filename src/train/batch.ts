@@ -1,5 +1,5 @@
 // One micro-batch from a feature store: utterance CMVN, SpecAugment (train only), zero padding, targets;
-// the transforms of the reference recipe in its order (nast-lisa.md §1.1: train = [utterance_cmvn,
+// the transforms of the reference recipe in its order (docs/model.md §2.1: train = [utterance_cmvn,
 // specaugment], eval = [utterance_cmvn]).
 import { utteranceCmvn } from "../audio/cmvn.ts";
 import { specAugment } from "../audio/specaugment.ts";

@@ -1,4 +1,4 @@
-// The curriculum of CTC-NAST (nast-lisa.md §1.10): GLAT-style ground-truth mixing into the target PAE.
+// The curriculum of CTC-NAST (docs/model.md §5.2): GLAT-style ground-truth mixing into the target PAE.
 // Pass 1 (no grad, train mode) gives the final target-CTC logits; this module turns them into the oracle that
 // pass 2 feeds to the target PAE layers:
 //   oracle_t  = frame label of the Viterbi CTC alignment of the reference (viterbi.ts)

@@ -2,7 +2,7 @@
 // recomputes them exactly from the step alone.
 
 /**
- * fairseq's `inverse_sqrt` (nast-lisa.md §1.13): linear warm-up from `initLr` to `peakLr` over `warmup`
+ * fairseq's `inverse_sqrt` (docs/model.md §5.4): linear warm-up from `initLr` to `peakLr` over `warmup`
  * updates, then peakLr·sqrt(warmup/step). `step` counts updates from 1.
  */
 export function inverseSqrtLr(step: number, peakLr: number, warmup: number, initLr = 1e-7): number {
@@ -19,7 +19,7 @@ export interface RatioDecay {
 }
 
 /**
- * The ground-truth mixing ratio at `step` (nast-lisa.md §1.10): constant `ratio` (the reference recipe:
+ * The ground-truth mixing ratio at `step` (docs/model.md §5.2): constant `ratio` (the reference recipe:
  * 0.8, no decay), or a linear decay from `ratio` at decay.startStep to decay.endRatio at decay.endStep.
  */
 export function curriculumRatio(step: number, ratio: number, decay?: RatioDecay | null): number {

@@ -1,10 +1,10 @@
-// Training settings: defaults (the reference recipe, nast-lisa.md §1.13) ← the config's "train" object ←
+// Training settings: defaults (the reference recipe, docs/model.md §5.4) ← the config's "train" object ←
 // command-line flags. Every key is checked; an unknown key or a bad value names where it came from.
 import type { NastConfig } from "../model/config.ts";
 import { UsageError } from "../util/errors.ts";
 
 export interface TrainSettings {
-  /** Peak learning rate of the inverse-sqrt schedule (reference 1e-3; issue 7: 2e-3 diverged on small). */
+  /** Peak learning rate of the inverse-sqrt schedule (reference 1e-3; 2e-3 diverged on small in the first GPU runs). */
   lr: number;
   /** Linear warm-up updates from initLr to lr (reference 10000). */
   warmup: number;

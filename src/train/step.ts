@@ -1,4 +1,4 @@
-// The loss of one micro-batch and its gradient (nast-lisa.md §1.9, §1.10, §3.4):
+// The loss of one micro-batch and its gradient (docs/model.md §5.1, §5.2, §7.6):
 //   curriculum pass 1 (no grad, train mode) → Viterbi oracle (curriculum.ts) → pass 2 with the oracle
 //   L = CTC_src + mean(CTC_src@inter) + CTC_tgt + mean(CTC_tgt@inter)  [+ λ·KL(full ‖ LiSA) when retro-fitting]
 // Each CTC is summed over the batch on log_softmax in fp32 with infeasible alignments zeroed; the caller's
@@ -83,7 +83,7 @@ function runForward(ctx: StepContext, ops: EagerOps, b: DeviceBatch, rng: Rng, e
 
 /**
  * Curriculum pass 1: the model's own target-CTC prediction without gradients, its Viterbi alignment to the
- * reference, and the mask of frames whose PAE input gets the ground truth (nast-lisa.md §1.10 steps 1-4).
+ * reference, and the mask of frames whose PAE input gets the ground truth (docs/model.md §5.2 steps 1-4).
  */
 function curriculumOracle(ctx: StepContext, ops: EagerOps, b: DeviceBatch, host: HostBatch, rng: Rng) {
   const cur = ctx.curriculum!;

@@ -9,7 +9,7 @@
 // that a worker thread can collate it ahead (src/train/prefetch.ts). A checkpoint stores the model, Adam's
 // moments and step count, and the position; a resumed run therefore replays the same updates bit for bit
 // on the CPU.
-import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig, subsampledLength, validateConfig, withVocabSize, type NastConfig } from "../model/config.ts";
 import { checkParams, initParams } from "../model/init.ts";
@@ -38,7 +38,7 @@ import { Rng } from "../util/rng.ts";
 import { ctcMinFrames, type HostBatch } from "./batch.ts";
 import type { CollateJob } from "./collate-worker.ts";
 import { CollateFeed, specAugmentKey } from "./prefetch.ts";
-import { listCheckpoints, loadLatestCheckpoint, pruneCheckpoints, saveCheckpoint, type TrainerState } from "./checkpoint.ts";
+import { CKPT_DIR, listCheckpoints, loadLatestCheckpoint, pruneCheckpoints, saveCheckpoint, type TrainerState } from "./checkpoint.ts";
 import { fromHost, toHostMap } from "./host-tensors.ts";
 import { writeFileAtomic } from "../util/atomic-file.ts";
 import { curriculumRatio, inverseSqrtLr } from "./schedule.ts";
@@ -93,6 +93,11 @@ export interface TrainSummary {
   lastBleu: number | null;
   bestBleu: number | null;
   stopReason: string;
+  /**
+   * The signal (SIGINT, SIGTERM) that stopped the run after its checkpoint, or null when it stopped as planned
+   * (--max-steps, --max-epochs, or a --max-seconds slot): `nast train` exits 128 + its number for a signal.
+   */
+  signal: NodeJS.Signals | null;
 }
 
 /** Raised when too many consecutive updates were non-finite; the message says what to do. */
@@ -110,6 +115,59 @@ interface PersistedOptions {
 function removeStaleTemporaries(dir: string): void {
   if (!existsSync(dir)) return;
   for (const name of readdirSync(dir)) if (/\.tmp-\d+$/.test(name)) rmSync(join(dir, name), { force: true });
+}
+
+/**
+ * `--resume` found no checkpoint to continue: starting the run is right when EXP_DIR is new, empty, or holds a
+ * run of nast train that stopped before its first checkpoint (its train.log.jsonl). Anything else is most
+ * likely a mistyped -o, and a fresh run must not start there unnoticed.
+ */
+function checkResumeStart(expDir: string): void {
+  if (!existsSync(expDir)) return;
+  if (!statSync(expDir).isDirectory()) throw new UsageError(`--resume: ${expDir} is not a directory; -o takes the experiment directory`);
+  const found = listCheckpoints(expDir);
+  if (found.length > 0) {
+    throw new UsageError(
+      `--resume: ${expDir} holds checkpoints (the last: ${found.at(-1)!.path}) but no ${join(CKPT_DIR, "latest.json")} saying which one to continue from; ` +
+        `restore that file, or start from the weights with --init ${found.at(-1)!.path} in a new -o EXP_DIR`,
+    );
+  }
+  const isEmptyDir = (p: string) => {
+    try {
+      return statSync(p).isDirectory() && readdirSync(p).length === 0;
+    } catch {
+      return false;
+    }
+  };
+  const entries = readdirSync(expDir).filter((name) => !(name === CKPT_DIR && isEmptyDir(join(expDir, name))));
+  if (entries.length === 0 || entries.includes("train.log.jsonl")) return;
+  const shown = entries.slice(0, 4).join(", ") + (entries.length > 4 ? ", ..." : "");
+  throw new UsageError(
+    `--resume: ${expDir} holds no checkpoint (no ${join(CKPT_DIR, "latest.json")}) and is not an experiment directory of nast train (it holds ${shown}); ` +
+      `check the -o path, or leave out --resume to start a new run there`,
+  );
+}
+
+/** Sorted-key JSON, to compare configs. */
+function canonicalJson(x: unknown): string {
+  return JSON.stringify(x, (_key, v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
+
+/** A warning when the -c given with a real --resume is not the config the run continues with (null when it is). */
+function ignoredConfigWarning(source: string, cfg: NastConfig, expDir: string): string | null {
+  const why = `-c ${source} is ignored: --resume continues ${expDir} with the config its checkpoint holds`;
+  let given: NastConfig;
+  try {
+    given = withVocabSize(loadConfig(source), cfg.vocabSize);
+  } catch (err) {
+    return `${why} (${source} cannot be read: ${(err as Error).message})`;
+  }
+  const keys = [...new Set([...Object.keys(given), ...Object.keys(cfg)])].sort();
+  const differ = keys.filter((k) => canonicalJson((given as unknown as Record<string, unknown>)[k]) !== canonicalJson((cfg as unknown as Record<string, unknown>)[k]));
+  if (differ.length === 0) return null;
+  return `${why}, and ${source} differs from it in: ${differ.join(", ")}; to train that config, start a new run in another -o EXP_DIR`;
 }
 
 function seedOf(rng: Rng): number {
@@ -149,6 +207,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
 
   // Config, settings and starting state: a fresh run, or the experiment's last checkpoint.
   const resumed = opts.resume ? loadLatestCheckpoint(opts.expDir) : null;
+  if (opts.resume && !resumed) checkResumeStart(opts.expDir);
   if (opts.resume && !resumed && !opts.config && !opts.init) {
     throw new UsageError(`--resume: ${opts.expDir} holds no checkpoint yet; start the run with -c CONFIG or --init MODEL (with or without --resume)`);
   }
@@ -168,6 +227,11 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     retrofit = saved.retrofit;
     adamStep = saved.adamStep;
     state = resumed.state;
+    const warning = opts.config ? ignoredConfigWarning(opts.config, cfg, opts.expDir) : null;
+    if (warning !== null) {
+      process.stderr.write(`nast train: warning: ${warning}\n`);
+      log.log("warning", { message: warning });
+    }
   } else {
     start = opts.init ? readStartWeights(opts.init, opts.device) : null;
     const base = opts.config ? loadConfig(opts.config) : start?.cfg;
@@ -307,11 +371,13 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // The run's own end is checked first: a signal or the slot's end that comes with the last update leaves a
+  // finished run (exit 0), not a stopped one.
   const done = () => {
-    if (signalled !== null) stopReason = `stopped by ${signalled}`;
-    else if (opts.maxSeconds != null && (performance.now() - invocationStart) / 1000 >= opts.maxSeconds) stopReason = `reached --max-seconds ${opts.maxSeconds}`;
-    else if (settings.maxSteps !== null && state.step >= settings.maxSteps) stopReason = `reached --max-steps ${settings.maxSteps}`;
+    if (settings.maxSteps !== null && state.step >= settings.maxSteps) stopReason = `reached --max-steps ${settings.maxSteps}`;
     else if (settings.maxEpochs !== null && state.epoch >= settings.maxEpochs) stopReason = `reached --max-epochs ${settings.maxEpochs}`;
+    else if (signalled !== null) stopReason = `stopped by ${signalled}`;
+    else if (opts.maxSeconds != null && (performance.now() - invocationStart) / 1000 >= opts.maxSeconds) stopReason = `reached --max-seconds ${opts.maxSeconds}`;
     return stopReason !== "";
   };
 
@@ -430,5 +496,6 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     devStore?.close();
   }
   log.log("done", { step: state.step, epoch: state.epoch, badSteps: state.badSteps, loss: lastLoss, bleu: lastBleu, bestBleu, reason: stopReason, seconds: state.elapsed });
-  return { steps: state.step, epochs: state.epoch, badSteps: state.badSteps, lastLoss, lastBleu, bestBleu, stopReason };
+  const signal: NodeJS.Signals | null = stopReason.startsWith("stopped by ") ? signalled : null;
+  return { steps: state.step, epochs: state.epoch, badSteps: state.badSteps, lastLoss, lastBleu, bestBleu, stopReason, signal };
 }

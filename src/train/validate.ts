@@ -1,4 +1,4 @@
-// Validation: greedy CTC decoding of the dev set (nast-lisa.md §1.12: argmax per frame, collapse repeats,
+// Validation: greedy CTC decoding of the dev set (docs/model.md §6: argmax per frame, collapse repeats,
 // drop blank 0, SentencePiece decode) on the target head for BLEU and on the source head for WER, scored
 // with eval/metrics (sacreBLEU-identical corpus BLEU).
 import { corpusBleu, wer } from "../../eval/metrics/index.ts";

@@ -1,8 +1,8 @@
 // Viterbi CTC forced alignment: the single best CTC path of a reference label sequence through the
-// model's per-frame log-probabilities. It is the oracle of the curriculum (nast-lisa.md §1.10, step 2),
+// model's per-frame log-probabilities. It is the oracle of the curriculum (docs/model.md §5.2 step 2, §5.3),
 // the max-product counterpart of the CTC forward algorithm, as imputer's `best_alignment`
-// (S2T:fairseq/torch_imputer/imputer.py): a trellis over the 2U+1 CTC states (even = blank, odd = label
-// (s−1)/2), backtrace from the better of the last two states.
+// (fairseq/torch_imputer/imputer.py of xuchennlp/S2T): a trellis over the 2U+1 CTC states (even = blank,
+// odd = label (s−1)/2), backtrace from the better of the last two states.
 //
 // Emissions come pre-gathered: for frame t, column 0 holds log p(blank) and column 1+u holds log p(y_u).
 // Gathering on the device keeps the host copy at (T', U+1) per utterance instead of (T', V).

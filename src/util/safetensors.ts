@@ -1,4 +1,4 @@
-// The safetensors format (huggingface/safetensors README; ../shared/reference/ecosystem.md §6): 8-byte
+// The safetensors format (huggingface/safetensors README.md; docs/design.md §7.8): 8-byte
 // little-endian header length N, N bytes of JSON {name: {dtype, shape, data_offsets}, "__metadata__":
 // {string: string}}, then the raw little-endian C-order bytes, offsets relative to the end of the header.
 // The one codec of the project, pure TypeScript over host bytes, so that averaging, export and reading a

@@ -97,14 +97,15 @@ test("a run killed with SIGKILL and resumed equals the uninterrupted run", async
   assert.match(refused.stderr, /already holds checkpoints: pass --resume/);
 });
 
-test("SIGTERM and --max-seconds stop after the current update with a checkpoint; resuming loses nothing", async () => {
+test("SIGTERM (exit 143) and --max-seconds (exit 0) stop after the current update with a checkpoint; resuming loses nothing", async () => {
   const args = (exp: string) => ["-c", "tiny", "-d", d.data, "-o", exp, "--max-steps", "10", "--valid-every", "5", "--valid-max", "1", ...COMMON];
   const whole = join(d.dir, "exp-whole-term");
   nast(["train", ...args(whole)]);
   const stopped = join(d.dir, "exp-term");
   const log = join(stopped, "train.log.jsonl");
   const firstUpdate = () => existsSync(log) && readFileSync(log, "utf8").includes('"event":"train"');
-  assert.equal((await trainAndSignal(args(stopped), "SIGTERM", firstUpdate)).code, 0, "a clean stop exits 0");
+  // Checkpointed, but not finished: 128 + 15, so that a script does not go on as if training had ended.
+  assert.equal((await trainAndSignal(args(stopped), "SIGTERM", firstUpdate)).code, 143, "a stop by SIGTERM exits 143 after its checkpoint");
   const done = readLog(stopped).find((r) => r.event === "done")!;
   assert.equal(done.reason, "stopped by SIGTERM");
   const at = done.step as number;

@@ -1,5 +1,5 @@
 // Translation edit rate with shifts (Snover et al., 2006), following sacreBLEU's lib_ter.py, a re-implementation
-// of Tercom (ecosystem.md §1.5): greedy shifts chosen as Tercom ranks them, each scored with a beam-limited
+// of Tercom (docs/design.md §7.4): greedy shifts chosen as Tercom ranks them, each scored with a beam-limited
 // Levenshtein distance whose rows are cached in a trie keyed by hypothesis prefixes. Every limit, cost and
 // tie-break below changes numbers in corner cases, so each follows lib_ter.py.
 

@@ -1,4 +1,4 @@
-// TER (Snover et al., 2006) as sacreBLEU 2.6.0 computes it (metrics/ter.py; ecosystem.md §1.5): per segment the
+// TER (Snover et al., 2006) as sacreBLEU 2.6.0 computes it (metrics/ter.py; docs/design.md §7.4): per segment the
 // fewest edits over the references and the AVERAGE reference length; corpus TER = 100 · Σedits / Σavg_ref_len.
 import { type Metric, type ReferenceStreams, type StatisticsOptions, corpusScore, sentenceScore } from "../metric.ts";
 import { pyRstrip, pySplit } from "../python.ts";

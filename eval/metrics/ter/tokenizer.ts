@@ -1,5 +1,5 @@
 // TER's tokenizer, sacreBLEU's re-implementation of Tercom's Normalizer.java (tokenizers/tokenizer_ter.py;
-// ecosystem.md §1.5). The Asian rules are kept character for character, including their odd patterns
+// docs/design.md §7.4). The Asian rules are kept character for character, including their odd patterns
 // (e.g. "(^|^[...])" and the range U+3200–U+3F22), because sacreBLEU's numbers depend on them.
 import { pyLower, pyNormalizeSpaces } from "../python.ts";
 

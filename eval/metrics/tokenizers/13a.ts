@@ -1,4 +1,4 @@
-// mteval-v13a tokenization, sacreBLEU's default (tokenizers/tokenizer_13a.py; ecosystem.md §1.3).
+// mteval-v13a tokenization, sacreBLEU's default (tokenizers/tokenizer_13a.py; docs/design.md §7.4).
 import { tokenizeRegexp } from "./regexp.ts";
 
 export function tokenize13a(line: string): string {

@@ -1,4 +1,4 @@
-// mteval-v14 "international" tokenization (sacreBLEU tokenizers/tokenizer_intl.py; ecosystem.md §1.3):
+// mteval-v14 "international" tokenization (sacreBLEU tokenizers/tokenizer_intl.py; docs/design.md §7.4):
 // split punctuation (Unicode category P) not preceded by / not followed by a number (category N), and every
 // symbol (category S). No entity unescaping and no surrounding spaces, so "in 2019." keeps its period, a
 // quirk of mteval-v14 that sacreBLEU keeps on purpose.

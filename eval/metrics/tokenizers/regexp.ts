@@ -1,5 +1,5 @@
 // The mteval-v13a regular-expression tokenization that the 13a and zh tokenizers share
-// (sacreBLEU tokenizers/tokenizer_re.py; ecosystem.md §1.3). The patterns are pure ASCII, so JavaScript's
+// (sacreBLEU tokenizers/tokenizer_re.py; docs/design.md §7.4). The patterns are pure ASCII, so JavaScript's
 // replace with the g flag has the same global, left-to-right, non-overlapping semantics as Python's re.sub.
 import { pyNormalizeSpaces } from "../python.ts";
 

@@ -1,4 +1,4 @@
-// Chinese tokenization (sacreBLEU tokenizers/tokenizer_zh.py; ecosystem.md §1.3): surround every character of
+// Chinese tokenization (sacreBLEU tokenizers/tokenizer_zh.py; docs/design.md §7.4): surround every character of
 // the listed ranges with spaces, then apply the 13a regular expressions (without 13a's entity unescaping,
 // <skipped> removal and surrounding spaces).
 import { pyStrip } from "../python.ts";

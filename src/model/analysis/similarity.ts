@@ -1,4 +1,4 @@
-// LiSA's motivating analysis (Mu et al., nast-lisa.md §3.1): how similar is each head's attention to each
+// LiSA's motivating analysis (Mu et al., TACL 2026; docs/model.md §7.8): how similar is each head's attention to each
 // head of the adjacent layer, and how much more similar once the heads are paired up (the observation that
 // direct sharing fails without rearranging heads). Similarities are per query between two attention rows
 // (distributions over keys), averaged over the valid queries of all utterances.
