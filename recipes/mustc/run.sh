@@ -5,7 +5,7 @@
 #   recipes/mustc/run.sh --stage 3 --stop-stage 5            # average, export and evaluate again
 #
 # The corpus root holds <pair>/data/{train,dev,tst-COMMON}/{wav,txt} as MuST-C distributes it (or a corpus
-# built by `nast corpus synth`). Stages (icefall/ESPnet conventions, style-anchors.md §3):
+# built by `nast corpus synth`). Stages (icefall/ESPnet conventions, docs/design.md §8):
 #   1 prep     nast prep: feature stores + SentencePiece          -> $data_dir            (.prep.done)
 #   2 train    nast train (resumes from the last checkpoint)      -> $exp_dir/checkpoints (.train.done)
 #   3 average  nast average of the best $n_average by dev BLEU    -> $exp_dir/avg-best$n_average.safetensors

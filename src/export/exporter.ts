@@ -1,7 +1,7 @@
 // `nast export`: a checkpoint (safetensors state dict + "nast.config" metadata, src/train/checkpoint.ts)
 // becomes a model package MODEL_DIR/{model.onnx, spm.model, config.json, MODEL_CARD.md}. The ONNX graph is
 // the model's own forward (src/model/nast.ts) run by OnnxOps in eval mode ("one model definition, two
-// executions", ../shared/DESIGN.md), with symbolic batch (B) and time (T) axes.
+// executions", docs/design.md §5.3), with symbolic batch (B) and time (T) axes.
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { embeddedConfig, type NastConfig } from "../model/config.ts";

@@ -17,13 +17,13 @@ export interface LisaConfig {
   acoustic: number[];
   /** Textual layers whose self-attention is a LiSA layer (1-based; layer 1 cannot be one). */
   textual: number[];
-  /** Rank r of the low-rank Q'K' difference, a multiple of `heads` (nast-lisa.md §3.6: r ≈ d/6). */
+  /** Rank r of the low-rank Q'K' difference, a multiple of `heads` (docs/model.md §7.5: r ≈ d/6). */
   rank: number;
-  /** Hidden width H_f of the head-alignment FFN over the head axis (§3.6: 2H). */
+  /** Hidden width H_f of the head-alignment FFN over the head axis (docs/model.md §7.5: 2H). */
   ffnDim: number;
   /** Activation φ of the head-alignment FFN. */
   activation: "gelu" | "swish";
-  /** Share pre-softmax logits (default, §3.2 [REC]) or post-softmax weights renormalised (Q8 ablation). */
+  /** Share pre-softmax logits (default, docs/model.md §7.2) or post-softmax weights renormalised (the ablation of docs/model.md §9). */
   shareSpace: ShareSpace;
 }
 
@@ -53,14 +53,14 @@ export interface NastConfig {
     layers: number;
     ffnDim: number;
     convKernel: number;
-    /** Activation after the conv module's batch norm; the reference runs ReLU (nast-lisa.md §1.3, Q11). */
+    /** Activation after the conv module's batch norm; the reference runs ReLU (docs/model.md §3.3). */
     convActivation: "relu" | "swish";
     /** Layers after which source InterCTC runs (shared CTC head, own LayerNorm each). */
     interCtcLayers: number[];
     /** Prediction-aware encoding at the InterCTC layers: x ← LN(x) + softmax(z)·E_pae_src. */
     pae: boolean;
   };
-  /** The "inter_league" adapter between the encoders: h + softmax(z_src)·E_adapter (§1.5). */
+  /** The "inter_league" adapter between the encoders: h + softmax(z_src)·E_adapter (docs/model.md §4.1). */
   adapter: boolean;
   textual: {
     layers: number;
@@ -75,7 +75,7 @@ export interface NastConfig {
       dropNet: number;
     };
   };
-  /** GLAT-style ground-truth mixing into the target PAE (§1.10); the trainer computes the oracle. */
+  /** GLAT-style ground-truth mixing into the target PAE (docs/model.md §5.2); the trainer computes the oracle. */
   curriculum: {
     enabled: boolean;
     ratio: number;
@@ -155,7 +155,7 @@ export function withVocabSize(cfg: NastConfig, vocabSize: number): NastConfig {
   return { ...cfg, vocabSize };
 }
 
-/** r = d/6 rounded to a multiple of H, at least H (nast-lisa.md §3.6). */
+/** r = d/6 rounded to a multiple of H, at least H (docs/model.md §7.5). */
 export function defaultLisaRank(dModel: number, heads: number): number {
   return Math.max(heads, Math.round(dModel / 6 / heads) * heads);
 }
@@ -416,7 +416,7 @@ export function validateConfig(raw: unknown, file = "config"): NastConfig {
   };
 }
 
-/** The subsampled length T' of an input of `frames` frames (nast-lisa.md §1.7): f applied `layers` times. */
+/** The subsampled length T' of an input of `frames` frames (docs/model.md §2.3): f applied `layers` times. */
 export function subsampledLength(cfg: Pick<NastConfig, "subsampler">, frames: number): number {
   const { layers, kernel } = cfg.subsampler;
   const pad = (kernel - 1) / 2;

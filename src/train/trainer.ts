@@ -1,4 +1,4 @@
-// The training loop of `nast train` (issue 5 item 4): batches by frames with gradient accumulation, Adam with
+// The training loop of `nast train` (docs/model.md §5.4): batches by frames with gradient accumulation, Adam with
 // the inverse-sqrt warm-up, clip-norm, the curriculum, a guard against non-finite updates, validation by dev
 // BLEU, atomic checkpoints with retention, and an exact `--resume`.
 //
@@ -50,7 +50,7 @@ import { checkSameSpm, completeWeights, readStartWeights, type StartWeights } fr
 export interface RetrofitOptions {
   /** A trained checkpoint without LiSA whose weights start the LiSA model. */
   from: string;
-  /** λ of KL(full ‖ LiSA) (nast-lisa.md §3.4: ≈ 1). */
+  /** λ of KL(full ‖ LiSA) (docs/model.md §7.6: default 1). */
   klWeight: number;
   /** Train every parameter (not only LiSA's) from this update on; null: never. */
   unfreezeAfter: number | null;
@@ -194,7 +194,7 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   if (opts.threads !== null) setNumThreads(opts.threads);
   const cuda = opts.device.startsWith("cuda");
   if (cuda && !cudaAvailable()) {
-    throw new UsageError(`--device ${opts.device}: libtorch reports no CUDA device (build the kernels against a CUDA libtorch, see ../shared/GPU.md)`);
+    throw new UsageError(`--device ${opts.device}: libtorch reports no CUDA device (build the kernels against a CUDA libtorch, see docs/gpu.md)`);
   }
   if (cuda) setTF32(opts.precision === "tf32");
   const bf16 = cuda && opts.precision === "bf16";
