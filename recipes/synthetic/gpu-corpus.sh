@@ -1,43 +1,60 @@
 #!/usr/bin/env bash
 # The big synthetic corpus (issue 7: >= 40,000 distinct sentences, >= 40 h, several TTS engines) made on
-# a machine without Debian's TTS packages, Node modules or a package registry (the GPU host,
-# ../shared/GPU.md), from a kit built here:
+# a machine without Debian's TTS packages, ffmpeg, Node modules or a package registry (the GPU host;
+# kernels/README.md), from a kit built here:
 #
 #   here:      recipes/synthetic/gpu-corpus.sh kit        # = prefix text bundle node check
 #   GPU host:  bash recipes/synthetic/gpu-corpus.sh remote OUT_DIR     (with .carry/ carried along; or
-#              first `unpack` with .carry/tts-prefix-human.tar.xz alone, then `remote` with the rest)
+#              first `unpack` with what one call carries, then `remote` with the rest)
 #
 # Stages (each can be run alone; outputs go to .carry/, which git ignores):
 #   prefix  `apt-get download` espeak-ng, festival (+ voices, lexicons), flite, MBROLA (+ us1, us2, us3,
-#           en1), RHVoice (+ English voices), SVOX Pico, sox, and lame and opus-tools (the codec
-#           augmentation), plus every non-glibc library their programs load (found with ldd, repeated
-#           until nothing is missing), `dpkg -x` them into one folder, drop what the corpus does not
-#           use (programs it never runs, espeak-ng's non-English dictionaries, RHVoice's non-free and
-#           24 kHz voice data, Pico's other languages, docs), put the MBROLA databases where espeak-ng's
-#           --path finds them and wrap pico2wave (below), tar+xz in two parts: .carry/tts-prefix.tar.xz
-#           (the test splits' engines espeak-ng, festival kal/ked/slt, flite; sox; codecs) and
-#           .carry/tts-prefix-human.tar.xz (MBROLA, its databases as FLAC; RHVoice; Pico; rab/don),
-#           which can travel in separate calls. Needs Debian's contrib and non-free components
-#           (scripts/apt-components.sh).
+#           en1), RHVoice (+ English voices), SVOX Pico, sox with its flac and gsm plugins, and lame and
+#           opus-tools (the codec augmentation), plus every non-glibc library their programs and sox's
+#           plugins load (found with ldd, repeated until nothing is missing), `dpkg -x` them into one
+#           folder, drop what the corpus does not use (programs it never runs, espeak-ng's non-English
+#           dictionaries, RHVoice's non-free and 24 kHz voice data, Pico's other languages, sox's other
+#           plugins, docs), put the MBROLA databases where espeak-ng's --path finds them, wrap pico2wave
+#           and point libsox at a fixed plugin folder (below: both have their data folder compiled in),
+#           tar+xz in two parts: .carry/tts-prefix.tar.xz (the test splits' engines espeak-ng,
+#           festival kal/ked/slt, flite; sox; codecs; 30.6 MB) and .carry/tts-prefix-human.tar.xz
+#           (MBROLA, its databases as FLAC; RHVoice; Pico; rab/don; 35.9 MB), which can travel in
+#           separate calls. Needs Debian's contrib and non-free components (scripts/apt-components.sh).
 #   text    sentences + apertium translations (apertium runs here) -> .carry/corpus.tsv.xz
 #   bundle  `nast corpus` as one self-contained ES module (esbuild) -> .carry/nast-corpus.mjs
 #   node    this machine's Node 20 binary, xz-compressed -> .carry/node.xz (runs unchanged on the host)
 #   check   simulates the host here: in a private mount namespace (unshare -m) the system's engines
-#           (programs, data, libraries: espeak-ng, festival, flite, mbrola, RHVoice, Pico, sox, lame,
-#           opus-tools) are hidden, `ldd` must resolve every prefix program without /usr/lib libraries
-#           other than glibc's and libstdc++/libgcc's, every voice of every engine speaks a sentence
-#           from the prefix (recipes/synthetic/check-voices.ts, through src/corpus/engines.ts), then the
-#           kit synthesizes a few talks. CHECK_TSV=FILE uses that TSV (from `nast corpus text`) instead
-#           of .carry/corpus.tsv.xz, so that check can run before the long text stage.
+#           (programs, data, libraries: espeak-ng, festival, flite, mbrola, RHVoice, Pico, sox and its
+#           plugin folder, lame, opus-tools) and the other system files the prefix's programs read are
+#           hidden (stage_check_inner lists them), `ldd` must resolve every prefix program and sox
+#           plugin without /usr/lib libraries other than glibc's and libstdc++/libgcc's, the kit is
+#           unpacked as on the host (MBROLA restored from FLAC by the prefix's sox), every voice of
+#           every engine speaks a sentence from the prefix, sox's flac and gsm plugins and the codecs
+#           run, and every augmentation kind is applied once (recipes/synthetic/check-voices.ts, through
+#           src/corpus/engines.ts and augment.ts), then the kit synthesizes a few talks, training talks
+#           with every augmentation kind on and the asset kit (AUG_ASSETS, default .carry/assets, else
+#           made with `nast corpus assets`), and `nast corpus speech` makes real-speech talks from a
+#           few Opus clips (made here by espeak-ng and opusenc) through the prefix's opusdec. CHECK_TSV=
+#           FILE uses that TSV (from `nast corpus text`) instead of .carry/corpus.tsv.xz, so that check
+#           can run before the long text stage.
 #   unpack  (on the host) unpack what this call carries of the kit under $WORK, for a kit that comes in
-#           two calls: e.g. tts-prefix-human.tar.xz first, then the rest with `remote`
+#           several calls: e.g. node and tts-prefix.tar.xz first, then tts-prefix-human.tar.xz and the
+#           rest with `remote`
 #   remote  (on the host) unpack node, prefix and TSV under $WORK (default /tmp/nast-corpus) and run
 #           SHARDS processes of `nast corpus synth --tsv ... --tools ... --shard k/SHARDS`, then one
 #           without --shard that writes the text files -> OUT_DIR/en-es/data/...
 #
+# The MBROLA databases travel as FLAC (pack_mbrola): 17.4 MB against 22.5 MB with xz -9e alone and 20.3 MB
+# with xz's delta filter, which would put tts-prefix-human.tar.xz at ~39-41 MB, too big to travel beside
+# the asset kit in one call. The FLAC costs nothing in robustness that the GSM channel does not need
+# anyway: both need the prefix's sox plugins, which check proves with the system's hidden, and a
+# database that does not restore byte for byte (SHA-256) stops unpack.
+#
 # Environment: SENTENCES (45000), HOURS (45), SEED (1), HOLDOUT (festival), ENGINES (`nast corpus synth`'s
-# default: all), AUG_ASSETS (an asset kit of `nast corpus assets` for the augmentation), JOBS (all cores), SHARDS (JOBS/4), WORK (/tmp/nast-corpus), BUILD (/tmp/nast-corpus-build:
-# downloaded .debs, unpacked prefix), CHECK_TSV (check's sentences; default .carry/corpus.tsv.xz).
+# default: all), AUG_ASSETS (an asset kit of `nast corpus assets` for the augmentation), JOBS (all cores),
+# SHARDS (JOBS/4), SKIP_FAILED (write the text files of the talks that were made even if some failed),
+# WORK (/tmp/nast-corpus), BUILD (/tmp/nast-corpus-build: downloaded .debs, unpacked prefix), CHECK_TSV
+# (check's sentences; default .carry/corpus.tsv.xz).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CARRY=.carry
@@ -342,7 +359,8 @@ stage_check() {
   grep -h -m2 festival "$BUILD/check/en-es/speakers.tsv"
   echo "check: engines of the talks: $(tail -n +2 "$BUILD/check/en-es/speakers.tsv" | cut -f4 | sort | uniq -c | tr -s ' \n' ' ')"
   echo "check: augmentation of the train talks (reverb, additive, channel): $(awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-    $2 == "train" { split($c["reverb"], r, ":"); print r[1] "," ($c["additive"] == "" ? "" : "additive") "," $c["channel"] }' "$BUILD/check/en-es/speakers.tsv" | sort | uniq -c | tr -s ' \n' ' ')"
+    $2 == "train" { split($c["reverb"], r, ":"); k = r[1]; if ($c["additive"] != "") k = k (k == "" ? "" : "+") "additive"
+      if ($c["channel"] != "") k = k (k == "" ? "" : "+") $c["channel"]; print (k == "" ? "none" : k) }' "$BUILD/check/en-es/speakers.tsv" | sort | uniq -c | tr -s ' \n' ' ')"
   echo "check: ok ($(find "$BUILD/check" -name '*.wav' | wc -l) synthetic and $(find "$BUILD/check-real" -name '*.wav' | wc -l) real talks made from the prefix alone) in $((SECONDS - t0)) s"
 }
 
@@ -371,7 +389,7 @@ stage_check_inner() {
   # (espeak-ng's libpcaudio reads it). glibc's locale and gconv files stay: the host has its own.
   local lib=/usr/lib/x86_64-linux-gnu p
   for p in /usr/share/festival $lib/espeak-ng-data /usr/share/mbrola /usr/share/RHVoice /etc/RHVoice /usr/share/pico \
-    $lib/sox /usr/lib/file /usr/share/misc/magic /usr/share/misc/magic.mgc /etc/festival.scm /etc/pulse "$HOME/.config/pulse" \
+    $lib/sox /usr/lib/file /usr/share/misc/magic /usr/share/misc/magic.mgc /etc/festival.scm /etc/pulse "${HOME:-/root}/.config/pulse" \
     /usr/bin/{espeak-ng,festival,flite,sox,soxi,mbrola,RHVoice-test,pico2wave,lame,opusenc,opusdec} \
     $lib/{libespeak-ng.so.1,libflite.so.1,libsox.so.3,libestools.so.2.5,libpcaudio.so.0,libsonic.so.0,libltdl.so.7,libmagic.so.1} \
     $lib/{libgsm.so.1,libFLAC.so.12,libogg.so.0,libpulse.so.0,libasound.so.2} \
@@ -407,9 +425,13 @@ synth_sharded() { # OUT_DIR TSV PREFIX HOURS: SHARDS processes of JOBS/SHARDS jo
   local common=(synth --tsv "$tsv" --tools "$prefix" -o "$out" --hours "$hours" --seed "$SEED" --holdout-engine "$HOLDOUT")
   [ -z "$ENGINES" ] || common+=(--engines "$ENGINES")
   [ -z "${AUG_ASSETS:-}" ] || common+=(--aug-assets "$AUG_ASSETS")
+  # Shard 0 first, the others once it has written the plan's digest: each shard writes that file when it
+  # is not there yet, through one fixed temporary name (src/corpus/synth.ts, writeAtomic), so shards that
+  # start together in a new folder race on it (seen in check: ENOENT on the rename, one shard lost).
   for ((k = 0; k < SHARDS; k++)); do
     "$WORK/node" "$CARRY/nast-corpus.mjs" "${common[@]}" --jobs "$per" --shard "$k/$SHARDS" > "$WORK/shard$k.log" 2>&1 &
     pids+=($!)
+    while [ $k = 0 ] && [ -z "$(ls "$out"/*/.synth/plan.sha256 2>/dev/null)" ] && kill -0 "${pids[0]}" 2>/dev/null; do sleep 0.2; done
   done
   local failed=0
   for k in "${!pids[@]}"; do wait "${pids[$k]}" || { failed=1; cat "$WORK/shard$k.log" >&2; }; done

@@ -11,34 +11,38 @@
 #                    corpus asterisk`, its tst-AST folder's files; used only when its spmSha256 is that of
 #                    the SPM below); an asset kit (`nast corpus assets`) in .carry/assets for the augmentation.
 #
-# THE CALL PLAN for one nvidia-h200 session (30 device minutes in all; each call at most 10 minutes and 64 MiB
-# = 67.1 MB with the working tree, at most 8 carried paths). The host is GIVEN BACK 30 s AFTER A CALL ENDS
-# (and 30 minutes after it started, whatever runs): make every call right after the previous one returns,
-# with nothing in between (the last attempt lost the machine and its half-made corpus that way). Every call
-# gets the same environment, since each stage reads its own part of it:
-#   E='W=/tmp/nast-gpu INIT=models/default WAIT_FOR="prefix speech" CUDA_TESTS=0 ABLATIONS=0 TRAIN_END=1320
-#      VALID_EVERY=250 WARMUP=500 KEEP_BEST=5'
-# Move models/default/model.onnx (46.7 MB) out of the tree except in call 4 (it travels with the tree, which
-# is ~2.7 MB without it), and put it back afterwards. Sizes: node.xz 24.2 MB, tts-prefix 30.6,
-# tts-prefix-human 35.9, assets 12, tst-AST.tar.xz 14.9, speech 54.8, dist ~2.7, corpus.tsv.xz 1.6,
-# node-api-headers 0.4, nast-corpus.mjs 0.2.
-#   1. carry .carry/node.xz .carry/tts-prefix.tar.xz .carry/corpus.tsv.xz .carry/nast-corpus.mjs
-#      .carry/node-api-headers dist (62.4 MB with the tree):  env $E bash recipes/synthetic/gpu-train.sh start
-#      (setup in the background: the kernels build; the corpus waits for the rest of the prefix)
-#   2. carry .carry/tts-prefix-human.tar.xz .carry/assets (50.6 MB):  env $E bash ... ready prefix
-#      (the corpus starts: ~3 min on 16 cores for 45 h)
-#   3. carry .carry/speech (57.5 MB):  env $E bash ... ready speech
-#   4. carry .carry/tst-AST.tar.xz, model.onnx back in the tree (64.3 MB):
-#      env $E bash ... launch && env $E bash ... watch 540
-#      (launch copies INIT to $W/init, so later calls need no model.onnx; training starts when setup is done)
-#   5. nothing carried (2.7 MB):  env $E bash ... watch 540
-#   6. nothing carried:  env $E OUT=$OUT bash ... collect 540   -> avg-fp16.part* (4 of 15 MiB for small) and
-#      logs.tar.xz in $OUT; widen them here with st_precision.py --float.
-#   TRAIN_END=1320: training stops 22 minutes after `start` began (whatever setup took), leaving time for the
-#   last validation, the average and collect inside the 30 device minutes (the machine's start, ~1-2 min,
-#   counts too). From scratch (INIT unset, e.g. PRESET=small): call 4 carries only tst-AST.
-#   A dry run of this chain without a GPU: DEVICE=cpu with tiny sizes (PRESET=tiny, a small corpus.tsv.xz and
-#   SPEECH=a small copy), from a copy of the tree as the host gets it.
+# THE CALL PLAN for one nvidia-h200 session (30 device minutes in all, the machine's start included; each
+# call at most 10 minutes, 8 carried paths and 64 MiB = 67.1 MB with the working tree). The host is GIVEN
+# BACK 30 s AFTER A CALL ENDS (and 30 minutes after it started, whatever runs): make every call right after
+# the previous one returns, with nothing in between (the last attempt lost the machine, and the corpus it
+# had half made, that way). What a call carries stays on the host for the later ones (ignored paths are
+# kept there), and so does $W. Every call's command starts with the same exports, since each stage reads
+# its own part of them:
+#   export W=/tmp/nast-gpu INIT=models/default WAIT_FOR='prefix speech' CUDA_TESTS=0 ABLATIONS=0 \
+#     TRAIN_END=1320 VALID_EVERY=250 WARMUP=500 KEEP_BEST=5; bash recipes/synthetic/gpu-train.sh STAGE
+# models/default/model.onnx (46.7 MB) travels with the tree (3.2 MB without it): move it out of the tree
+# for every call but call 4, and put it back afterwards. Sizes (MB): node.xz 24.2, tts-prefix.tar.xz 30.6,
+# tts-prefix-human.tar.xz 35.9, assets 12.0, tst-AST.tar.xz 14.9, speech 54.8, dist 2.8, corpus.tsv.xz
+# 1.6, node-api-headers 0.4, nast-corpus.mjs 0.2.
+#   1. start         carry .carry/node.xz .carry/tts-prefix.tar.xz .carry/corpus.tsv.xz .carry/nast-corpus.mjs
+#                    .carry/node-api-headers dist (63.0 MB with the tree): setup starts in the background
+#                    (the kernels build; the corpus waits for the rest of the prefix)
+#   2. ready prefix  carry .carry/tts-prefix-human.tar.xz .carry/assets (51.2 MB): the corpus starts
+#                    (45 h: ~3 min on 16 cores), then the real speech waits for call 3
+#   3. ready speech  carry .carry/speech (58.0 MB)
+#   4. launch, then watch 540 (`...gpu-train.sh launch && bash ...gpu-train.sh watch 540`)
+#                    carry .carry/tst-AST.tar.xz, with model.onnx in the tree (64.8 MB): launch copies INIT
+#                    to $W/init (later calls need no model.onnx); training starts when setup is done
+#   5. watch 540     nothing carried (3.2 MB)
+#   6. collect 540   nothing carried, OUT=$OUT: avg-fp16.part* (3 files of <= 15 MiB for small) and
+#                    logs.tar.xz (.gz without xz there) come back; here: cat the parts, then
+#                    st_precision.py --float, then `nast export`.
+#   TRAIN_END=1320: training stops 22 minutes after `start` began, whatever setup took (its last
+#   validation, the average and the parts take ~1 more), so that collect ends by ~24 minutes, well inside
+#   the 30 device minutes with the machine's start and the transfers. From scratch (INIT unset,
+#   e.g. PRESET=small): call 4 carries only tst-AST. A dry run of the chain without a GPU: DEVICE=cpu,
+#   PRESET=tiny, a small .carry/corpus.tsv.xz and a small .carry/speech, in a copy of the tree as the host
+#   gets it (every stage's output then takes seconds).
 #
 # Stages: `start` runs setup in the background and returns; a later call that brings more (the rest of the
 # TTS prefix, the real speech; WAIT_FOR lists them) runs `ready NAME` when its files are there, and setup
@@ -61,8 +65,9 @@
 # vocabulary size from it), MAIN_FLAGS (more `nast train` flags for main, e.g. --no-curriculum), SPEECH
 # (.carry/speech when it holds speech.tsv: the real-speech corpus is made and trained on; validation ranks
 # by its held-out speakers, dev-real), COPIES (3: times each real train talk is written, each copy after the
-# first augmented), CUDA_TESTS (1: run the op tests of .carry/torch-tests on CUDA during setup), and
-# gpu-corpus.sh's SHARDS, JOBS, SKIP_FAILED for the corpus.
+# first augmented), CUDA_TESTS (1: run the op tests of .carry/torch-tests on CUDA during setup), SHARDS
+# (processes sharing the synthetic and the real-speech corpus: cores/4), and gpu-corpus.sh's JOBS and
+# SKIP_FAILED for the synthetic corpus.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 W=${W:-/tmp/nast-gpu}
@@ -113,13 +118,8 @@ setup() {
   local roots=(--mustc "$CORPUS") splits=train,dev,tst-COMMON,tst-HELDOUT
   if [ -n "$WITH_SPEECH" ]; then
     need speech
-    local kit
-    kit=$(assets)
     speech_clips
-    # opusdec comes from the corpus kit's prefix (gpu-corpus.sh remote unpacked it under $W/kit/tts).
-    node .carry/nast-corpus.mjs speech --from "$SPEECH" --tsv "$W/speech.tsv" -o "$REAL" --copies "${COPIES:-3}" \
-      --tools "$W/kit/tts" --jobs "$(nproc)" ${kit:+--aug-assets "$kit"} > "$W/speech.log" 2>&1 || { tail -n 20 "$W/speech.log"; exit 1; }
-    tail -n 4 "$W/speech.log"
+    speech_corpus
     roots+=(--mustc "$REAL") splits+=,dev-real
     echo "setup: real speech after $((SECONDS - t0)) s"
   fi
@@ -133,7 +133,7 @@ setup() {
 
 # $W/speech.tsv: $SPEECH/speech.tsv without the clips that the prefix's opusdec cannot decode (a broken clip
 # fails its talk, and one failed talk fails `nast corpus speech`; 23 of 8,148 clips once came broken from a
-# re-encoding). All clips are decoded once, on every core (~1 s of CPU per 100 clips).
+# re-encoding). All clips are decoded once, on every core (~1.5 s per 100 clips on one core).
 speech_clips() {
   [ ! -f "$W/speech.tsv" ] || return 0
   local tts=$W/kit/tts
@@ -144,6 +144,26 @@ speech_clips() {
     NR == 1 || !(($1 "/" $2) in bad)' "$SPEECH/speech.tsv" > "$W/speech.tsv.tmp"
   mv "$W/speech.tsv.tmp" "$W/speech.tsv"
   echo "setup: $(($(wc -l < "$W/speech.tsv") - 1)) real clips; $(wc -l < "$W/speech-broken.txt") that do not decode are left out ($W/speech-broken.txt)"
+}
+
+# The real-speech corpus: SHARDS processes (as the synthetic corpus: one Node process's own augmentation
+# work limits it on many cores) of `nast corpus speech --shard`, then one without that writes the text
+# files (and makes again any talk a shard failed). opusdec comes from the corpus kit's prefix (gpu-corpus.sh
+# remote unpacked it under $W/kit/tts).
+speech_corpus() {
+  local kit shards per k pids=() p
+  kit=$(assets)
+  shards=${SHARDS:-$(( $(nproc) >= 8 ? $(nproc) / 4 : 1 ))}
+  per=$(( ($(nproc) + shards - 1) / shards ))
+  local common=(speech --from "$SPEECH" --tsv "$W/speech.tsv" -o "$REAL" --copies "${COPIES:-3}" --tools "$W/kit/tts" ${kit:+--aug-assets "$kit"})
+  for ((k = 0; k < shards && shards > 1; k++)); do
+    node .carry/nast-corpus.mjs "${common[@]}" --jobs "$per" --shard "$k/$shards" > "$W/speech$k.log" 2>&1 &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p" || true; done
+  node .carry/nast-corpus.mjs "${common[@]}" --jobs "$(nproc)" > "$W/speech.log" 2>&1 || { tail -n 20 "$W/speech.log"; exit 1; }
+  [ "$shards" -le 1 ] || tail -qn1 "$W"/speech[0-9]*.log
+  tail -n 4 "$W/speech.log"
 }
 
 # A prepared real-speech test split, for its learning curve (never trained on): .carry/tst-AST.tar.xz,
@@ -281,7 +301,7 @@ train() {
       --valid-max "${VALID_MAX:-500}" --keep-best "${KEEP_BEST:-5}" --max-seconds "$TRAIN_SECONDS" --no-progress $flags \
       > "$W/train-$name.out" 2>&1 &
     pids+=($!)
-    echo "$name: $DEVICE ${envs[*]}, $config $flags"
+    echo "$name: $DEVICE${envs[*]:+ ${envs[*]}}, $config $flags"
   done < <(runs)
   for p in "${pids[@]}"; do wait "$p" || true; done
   for name in $(runs | cut -d' ' -f1); do
@@ -307,7 +327,7 @@ collect() { # [SECONDS]: wait at most this long (default 540) for training to en
   local z=J ext=xz
   command -v xz >/dev/null || { z=z; ext=gz; }
   (cd "$W" && tar -c${z}f "$out/logs.tar.$ext" --ignore-failed-read exp-*/train.log.jsonl exp-*/config.json \
-    $(ls exp-no-lisa/retrofit-base.safetensors.from kit/shard*.log 2>/dev/null) \
+    $(ls exp-no-lisa/retrofit-base.safetensors.from kit/shard*.log speech[0-9]*.log speech-broken.txt 2>/dev/null) \
     $(ls train-*.out corpus.log speech.log prep.log build.log setup.log launch.log torch-cuda.log bench-kernels-cuda.json 2>/dev/null)) ||
     echo "collect: some logs could not be packed"
   ls -la "$out"

@@ -3,7 +3,9 @@
 // atomically, and finally the MuST-C text files. Resumable: a talk whose WAV and times exist is not
 // made again, so a killed run continues where it stopped; a failed talk leaves the others done.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+// Per-process temporary names (<path>.tmp-<pid>): shards of one corpus start together and write the same plan file.
+import { writeFileAtomic } from "../util/atomic-file.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Progress } from "../util/progress.ts";
@@ -59,10 +61,6 @@ export interface SynthSummary {
   wallSeconds: number;
 }
 
-const writeAtomic = (path: string, data: string | Buffer) => {
-  writeFileSync(`${path}.tmp`, data);
-  renameSync(`${path}.tmp`, path);
-};
 
 export function talkName(t: TalkPlan): string {
   return `ted_${t.n}`;
@@ -92,8 +90,8 @@ export async function synthesizeCorpus(talks: readonly TalkPlan[], opts: SynthOp
   await runPool(todo, opts.jobs, async (talk) => {
     try {
       const { wav, times } = await renderTalk(talk, opts);
-      writeAtomic(wavPath(talk), wav);
-      writeAtomic(timesPath(talk), JSON.stringify(times));
+      writeFileAtomic(wavPath(talk), wav);
+      writeFileAtomic(timesPath(talk), JSON.stringify(times));
       summary.made++;
       audioSeconds += times.samples / sampleRate;
       summary.madeSeconds += times.samples / sampleRate;
@@ -127,7 +125,7 @@ function checkPlan(stateDir: string, talks: readonly TalkPlan[], pairDir: string
     if (readFileSync(path, "utf8").trim() !== digest) {
       throw new Error(`${pairDir} holds a corpus made with other sentences or options; remove it or choose another -o`);
     }
-  } else writeAtomic(path, `${digest}\n`);
+  } else writeFileAtomic(path, `${digest}\n`);
 }
 
 async function renderTalk(talk: TalkPlan, opts: SynthOptions): Promise<{ wav: Buffer; times: TalkTimes }> {
@@ -190,9 +188,9 @@ function writeSplitText(
     });
   }
   const txt = join(pairDir, "data", split, "txt");
-  writeAtomic(join(txt, `${split}.${src}`), en.join("\n") + "\n");
-  writeAtomic(join(txt, `${split}.${tgt}`), es.join("\n") + "\n");
-  writeAtomic(join(txt, `${split}.yaml`), yaml.join("\n") + "\n");
+  writeFileAtomic(join(txt, `${split}.${src}`), en.join("\n") + "\n");
+  writeFileAtomic(join(txt, `${split}.${tgt}`), es.join("\n") + "\n");
+  writeFileAtomic(join(txt, `${split}.yaml`), yaml.join("\n") + "\n");
   return { seconds, segments: yaml.length };
 }
 
@@ -203,5 +201,5 @@ function writeSpeakers(pairDir: string, talks: readonly TalkPlan[]): void {
     const s = t.speaker;
     rows.push([s.id, t.split, `${talkName(t)}.wav`, s.engine, s.voice, s.variant ?? "", s.rate ?? "", s.pitch ?? "", s.tempo ?? "", s.cents ?? "", ...describeAugmentation(t.aug)].join("\t"));
   }
-  writeAtomic(join(pairDir, "speakers.tsv"), rows.join("\n") + "\n");
+  writeFileAtomic(join(pairDir, "speakers.tsv"), rows.join("\n") + "\n");
 }
