@@ -31,6 +31,11 @@ export type Segmentation = (typeof SEGMENTATIONS)[number];
 
 /** A YAML boundary is matched when an automatic one is at most this far (seconds). */
 const BOUNDARY_TOLERANCE = 0.5;
+/**
+ * A YAML segment may end this far past the end of its talk's audio (rounding of offsets and durations;
+ * fairseq's read is then just short); one that ends later, or starts at or past the end, is a failure.
+ */
+export const END_TOLERANCE_SECONDS = 0.1;
 
 export interface EvalOptions {
   root: string;
@@ -122,8 +127,11 @@ export interface EvalReport {
     /** Seconds in each stage: decoding audio, features, the network, CTC decoding (the rest is scoring, I/O). */
     stages: { audio: number; features: number; network: number; ctc: number };
   };
-  /** Talks whose audio could not be read: their segments count as empty hypotheses. */
-  failures: { talk: string; wav: string; segments: number; error: string }[];
+  /**
+   * Talks whose audio could not be read, and YAML segments that lie outside their talk's audio (these
+   * with `yaml` and `line`): their segments count as empty hypotheses.
+   */
+  failures: { talk: string; wav: string; segments: number; error: string; yaml?: string; line?: number }[];
   date: string;
 }
 
@@ -263,7 +271,9 @@ export async function evaluateMustc(opts: EvalOptions): Promise<EvalResult> {
     unit: segmenter ? " talks" : " seg",
     enabled: opts.progress,
   });
-  const index = (seg: Segment): number => seg.line - 1;
+  // Hypotheses go in YAML order: a segment's rank by line (blank and comment lines take none).
+  const position = new Map([...split.segments].sort((a, b) => a.line - b.line).map((seg, i) => [seg, i]));
+  const index = (seg: Segment): number => position.get(seg)!;
   const talkOut: EvalResult["talks"] = [];
   const autoOut: NonNullable<EvalResult["segments"]> = [];
   const tally: BoundaryTally = { covered: 0, matched: 0, startErrors: [], endErrors: [], yamlSeconds: 0, yamlInAuto: 0, autoSeconds: 0, autoInYaml: 0 };
@@ -295,6 +305,26 @@ export async function evaluateMustc(opts: EvalOptions): Promise<EvalResult> {
       translator.timings.audio += (performance.now() - ta) / 1000;
     }
     talkSeconds += samples.length / 16000;
+    // YAML segments outside the audio are failures, named by file and line; the others go on.
+    const outside = new Set<Segment>();
+    for (const seg of [...talk.segments].sort((a, b) => a.line - b.line)) {
+      const end = seg.startSample + seg.numSamples;
+      if (seg.startSample < samples.length && end <= samples.length + Math.round(END_TOLERANCE_SECONDS * 16000)) continue;
+      outside.add(seg);
+      const where = seg.startSample >= samples.length ? "starts" : "ends";
+      failures.push({
+        talk: talk.talk,
+        wav: talk.wav,
+        segments: 1,
+        yaml: talk.yamlPath,
+        line: seg.line,
+        error:
+          `${talk.yamlPath}:${seg.line}: segment ${round(seg.offset)}–${round(seg.offset + seg.duration)} s ${where} past the end of ` +
+          `${talk.wav} (${round(samples.length / 16000)} s of audio${where === "ends" ? `, ${END_TOLERANCE_SECONDS} s of slack` : ""})`,
+      });
+      hyps[index(seg)] = "";
+      srcHyps[index(seg)] = "";
+    }
 
     if (segmenter) {
       const tv = performance.now();
@@ -314,9 +344,10 @@ export async function evaluateMustc(opts: EvalOptions): Promise<EvalResult> {
       continue;
     }
 
-    const segs = talk.segments;
-    // fairseq reads int(duration·sr) samples from int(offset·sr); a segment past the end of the audio
-    // gets what there is (soundfile returns a short read there too).
+    const segs = talk.segments.filter((s) => !outside.has(s));
+    progress.tick(outside.size);
+    // fairseq reads int(duration·sr) samples from int(offset·sr); a segment that ends a little past the
+    // audio gets what there is (soundfile returns a short read there too).
     const spans = segs.map((s): [number, number] => {
       const start = Math.min(s.startSample, samples.length);
       return [start, Math.min(samples.length, start + s.numSamples)];
@@ -354,8 +385,8 @@ export async function evaluateMustc(opts: EvalOptions): Promise<EvalResult> {
       sourceWer: talkWer,
     };
   } else {
-    const missing = hyps.findIndex((h) => h === undefined);
-    if (missing >= 0) throw new Error(`${split.yamlPath}: segment on line ${missing + 1} got no hypothesis (internal error)`);
+    const missing = split.segments.find((s) => hyps[index(s)] === undefined);
+    if (missing) throw new Error(`${split.yamlPath}: segment on line ${missing.line} got no hypothesis (internal error)`);
     const tgtHyps = hyps as string[];
     const srcOut = srcHyps as string[];
     if (tgtHyps.length !== n) throw new Error(`${split.yamlPath}: ${tgtHyps.length} hypotheses for ${n} segments`);
@@ -424,7 +455,8 @@ export function reportMarkdown(r: EvalReport): string {
     `# nast eval: ${r.corpus.pair} ${r.corpus.split}`,
     "",
     `Model: \`${r.model}\`; decoding: ${r.decoding.method}${r.decoding.method === "beam" ? ` (beam ${r.decoding.beam}, top-${r.decoding.topK})` : ""}; ${r.date}.`,
-    `Corpus: \`${r.corpus.yaml}\`: ${r.corpus.segments} segments in ${r.corpus.talks} talks, ${(r.corpus.audioSeconds / 3600).toFixed(2)} h of audio; ${r.translated} segments translated.`,
+    `Corpus: \`${r.corpus.yaml}\`: ${r.corpus.segments} segments in ${r.corpus.talks} talks, ${(r.corpus.audioSeconds / 3600).toFixed(2)} h of audio; ${r.translated} segments translated` +
+      (r.failures.length > 0 ? `, ${r.corpus.segments - r.translated} not (${r.failures.length} failure${r.failures.length === 1 ? "" : "s"}, below).` : "."),
     r.scoring === "segment"
       ? "Segmentation: the YAML segments (oracle); scores per segment, and per talk below."
       : `Segmentation: ${r.segmentation.method}, ${r.segmentation.segments} segments in ${(r.corpus.talkSeconds / 3600).toFixed(2)} h of talks; scores per talk (hypotheses and references of each talk joined in time order).`,
@@ -461,7 +493,8 @@ export function reportMarkdown(r: EvalReport): string {
       `(audio decoding${r.scoring === "talk" ? " and segmentation" : ""} ${share(r.speed.stages.audio)}, features ${share(r.speed.stages.features)}, network ${share(r.speed.stages.network)}, CTC decoding ${share(r.speed.stages.ctc)}).`,
   );
   if (r.failures.length > 0) {
-    lines.push("", "## Failures", "", ...r.failures.map((f) => `- ${f.talk} (${f.segments} segments scored as empty): ${f.error}`));
+    const empty = r.scoring === "segment" ? "scored as an empty hypothesis" : "its reference is still part of the talk's";
+    lines.push("", "## Failures", "", ...r.failures.map((f) => (f.line !== undefined ? `- ${f.error} (${empty})` : `- ${f.talk} (${f.segments} segments scored as empty): ${f.error}`)));
   }
   return `${lines.join("\n")}\n`;
 }

@@ -5,7 +5,7 @@
 // at its exact final size, so an hour of 16 kHz audio costs 230 MB and no second copy; the ffmpeg
 // path grows one buffer. `decodeAudioChunks` streams instead, and `openAudioSource` streams an input
 // as often as needed (`nast translate` makes two passes), copying stdin and FIFOs to a temporary file.
-import { createWriteStream } from "node:fs";
+import { createWriteStream, rmSync } from "node:fs";
 import { mkdtemp, open, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -274,13 +274,31 @@ export async function openAudioSource(input: string | Uint8Array, opts: DecodeOp
   }
   if (stream === null) return { name, chunks: () => chunksOf(input, opts), close: async () => {} };
   const dir = await mkdtemp(join(tmpdir(), "nast-input-"));
+  copies.add(dir);
+  if (!removeOnExit) {
+    removeOnExit = true;
+    process.once("exit", removeCopies);
+  }
+  const remove = async (): Promise<void> => {
+    copies.delete(dir);
+    await rm(dir, { recursive: true, force: true });
+  };
   const copy = join(dir, "input");
   try {
     await pipeline(stream, createWriteStream(copy, { flags: "wx" }));
   } catch (err) {
-    await rm(dir, { recursive: true, force: true });
+    await remove();
     const e = err as NodeJS.ErrnoException;
     throw new InputError(name, `cannot copy it to a temporary file in ${tmpdir()} (${e.code ?? e.message})`);
   }
-  return { name, chunks: () => chunksOf(copy, opts, name), close: () => rm(dir, { recursive: true, force: true }) };
+  return { name, chunks: () => chunksOf(copy, opts, name), close: remove };
+}
+
+/** Temporary copies of streams not yet closed: removed if the process exits first. */
+const copies = new Set<string>();
+let removeOnExit = false;
+
+function removeCopies(): void {
+  for (const dir of copies) rmSync(dir, { recursive: true, force: true });
+  copies.clear();
 }

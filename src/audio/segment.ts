@@ -195,6 +195,7 @@ export class AudioMeter {
   private peak = 0;
   private db = new Float64Array(4096);
   private frames = 0;
+  private stats: AudioStats | null = null;
   private readonly meter: FrameEnergyMeter;
 
   constructor(readonly sampleRate: number) {
@@ -209,6 +210,7 @@ export class AudioMeter {
   }
 
   push(block: Float32Array): void {
+    if (this.stats !== null) throw new Error("AudioMeter.push after finish");
     this.count += block.length;
     let peak = this.peak;
     for (let i = 0; i < block.length; i++) peak = Math.max(peak, Math.abs(block[i]!));
@@ -216,11 +218,15 @@ export class AudioMeter {
     this.meter.push(block);
   }
 
+  /** The stats of everything pushed (once called, the meter is done: later calls give the same). */
   finish(): AudioStats {
-    this.meter.finish();
-    const levels = speechThreshold(this.db.subarray(0, this.frames));
-    this.db = new Float64Array(0);
-    return { samples: this.count, sampleRate: this.sampleRate, peakDbfs: 20 * Math.log10(this.peak), levels };
+    if (this.stats === null) {
+      this.meter.finish();
+      const levels = speechThreshold(this.db.subarray(0, this.frames));
+      this.db = new Float64Array(0);
+      this.stats = { samples: this.count, sampleRate: this.sampleRate, peakDbfs: 20 * Math.log10(this.peak), levels };
+    }
+    return this.stats;
   }
 }
 

@@ -1,7 +1,7 @@
 // WAV reading: our own RIFF walk validates the header against the bytes actually present (lying,
 // truncated and absurd sizes are refused before anything is allocated), then the data chunk is
 // decoded block by block through `wavefile`, which holds the codecs (8-bit unsigned, 16/24/32-bit
-// signed, 32/64-bit float, A-law, µ-law). Each block is handed to wavefile behind a canonical
+// signed, 32/64-bit float, A-law, µ-law); 16-bit PCM, the common case, is read directly (same values). Each block is handed to wavefile behind a canonical
 // (non-extensible) header because wavefile 11 decodes WAVE_FORMAT_EXTENSIBLE float data as integers.
 import wavefile from "wavefile";
 import { InputError } from "../util/errors.ts";
@@ -175,6 +175,10 @@ export async function* wavMonoBlocks(source: ByteSource, info: WavInfo, name: st
   for (let first = 0; first < info.frames; first += BLOCK_FRAMES) {
     const count = Math.min(BLOCK_FRAMES, info.frames - first);
     const bytes = await source.read(info.dataOffset + first * info.blockAlign, count * info.blockAlign);
+    if (info.codec === "pcm" && info.bits === 16) {
+      yield pcm16Mono(bytes, count, channels);
+      continue;
+    }
     const wav = new wavefile.WaveFile();
     wav.fromBuffer(canonicalWav(info, bytes));
     if (depth === "8a") wav.fromALaw();
@@ -192,4 +196,20 @@ export async function* wavMonoBlocks(source: ByteSource, info: WavInfo, name: st
     }
     yield mono;
   }
+}
+
+/**
+ * 16-bit PCM, by far the most common WAV, read directly (little-endian signed integers, as wavefile
+ * reads them) and mixed as above: the same values, several times faster than through wavefile.
+ */
+function pcm16Mono(bytes: Uint8Array, count: number, channels: number): Float32Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const scale = 1 / 2 ** 15;
+  const mono = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    let sum = 0;
+    for (let c = 0; c < channels; c++) sum += view.getInt16(2 * (i * channels + c), true);
+    mono[i] = (sum / channels) * scale;
+  }
+  return mono;
 }

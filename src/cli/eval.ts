@@ -2,7 +2,7 @@
 // hypotheses, report.json and report.md, and prints the Markdown report (or the JSON with --json).
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { evaluateMustc, reportMarkdown, SEGMENTATIONS, type Segmentation } from "../../eval/harness/mustc-eval.ts";
+import { END_TOLERANCE_SECONDS, evaluateMustc, reportMarkdown, SEGMENTATIONS, type Segmentation } from "../../eval/harness/mustc-eval.ts";
 import { parsePair } from "../data/mustc.ts";
 import { UsageError } from "../util/errors.ts";
 import { intFlag, parseFlags } from "./args.ts";
@@ -40,8 +40,10 @@ segmentation), talks.hyp.<tgt>, talks.ref.<tgt>, talks.hyp.<src>, talks.ref.<src
 what the talk-level scores score), segments.json (automatic segmentations: each talk's segments with
 times and text), report.json, report.md.
 
-Exit status: 0 when every segment was translated, 1 when some talk's audio could not be read (its
-segments are scored as empty and listed under "failures").
+Exit status: 0 when every segment was translated, 1 when some talk's audio could not be read or some
+YAML segment lies outside its talk's audio (it starts at or past the end, or ends more than ${END_TOLERANCE_SECONDS} s past
+it): those segments are scored as empty, the others as usual, and each failure is listed under
+"failures" (a segment with its YAML file and line) and on stderr.
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -96,6 +98,9 @@ export async function run(argv: string[]): Promise<number> {
   writeFileSync(join(outDir, "report.json"), json);
   writeFileSync(join(outDir, "report.md"), md);
   process.stdout.write(v.json ? json : md);
-  for (const f of report.failures) process.stderr.write(`nast eval: ${f.error} (${f.segments} segments of ${f.talk} scored as empty)\n`);
+  for (const f of report.failures) {
+    const scored = f.line !== undefined ? (report.scoring === "segment" ? "scored as empty" : "its reference is still part of the talk's") : `${f.segments} segments of ${f.talk} scored as empty`;
+    process.stderr.write(`nast eval: ${f.error} (${scored})\n`);
+  }
   return report.failures.length === 0 ? 0 : 1;
 }

@@ -1,6 +1,7 @@
 // `nast translate <audio...>`: any format and length, one model load for all inputs, outputs txt (stdout
 // by default), json, srt, vtt. A bad input is reported (naming it) and the others go on; the exit code is
-// 0 only if every input was translated. Nothing here (or below) imports src/torch.
+// 0 only if every input was translated. Output is written as the translation goes (src/infer/writers.ts),
+// files through temporary files renamed into place. Nothing here (or below) imports src/torch.
 import { basename, extname, join } from "node:path";
 import { loadModelPackage } from "../infer/model-package.ts";
 import { NastSession } from "../infer/session.ts";
@@ -14,7 +15,9 @@ const USAGE = `usage: nast translate <audio...> [-m MODEL_DIR] [-f txt|json|srt|
                       [--threads N] [--beam N] [--batch N] [--vad silero|energy]
 
 Translates speech in audio files of any format (WAV in-process, others through ffmpeg) and any length
-(long audio is cut at pauses into segments of at most ~20 s). "-" reads one input from stdin.
+(long audio is cut at pauses into segments of at most ~20 s). "-" reads one input from stdin. Every
+input is read twice (levels first, then cut and translated as it is read again), so memory does not
+grow with its length; stdin and FIFOs are copied to a temporary file ($TMPDIR) for that.
 
 options:
   -m, --model DIR     model package written by \`nast export\` (default: models/default of this package)
@@ -146,9 +149,9 @@ export async function run(argv: string[]): Promise<number> {
       }
       if (problems.length > 0) refused.set(i, problems);
     }
-    // Ctrl-C or a kill while files are being written: exit, which removes their temporary files.
-    for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) process.once(signal, () => process.exit(code));
   }
+  // Ctrl-C or a kill: exit, which removes the temporary files (outputs being written, a copy of stdin).
+  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) process.once(signal, () => process.exit(code));
 
   let failed = 0;
   if (refused.size === inputs.length) {

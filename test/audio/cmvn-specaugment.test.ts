@@ -1,5 +1,5 @@
 // Utterance CMVN against fbank-vectors.json (fairseq's UtteranceCMVN on torchaudio's fbank),
-// SpecAugment "ld2" (nast-lisa.md §1.1) bounds, mask value and reproducibility, and the seeded Rng.
+// SpecAugment "ld2" (docs/model.md §2.1) bounds, mask value and reproducibility, and the seeded Rng.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";

@@ -1,4 +1,4 @@
-// The fbank against torchaudio.compliance.kaldi.fbank: the stored vectors (ecosystem.md §3.3) and
+// The fbank against torchaudio.compliance.kaldi.fbank: the stored vectors (test/vectors/fbank-vectors.json; docs/design.md §7.2) and
 // references computed now by Debian's python3-torchaudio on signals generated here (speech from
 // espeak-ng, noise, silence, clipping, square wave, DC, a 30 ms clip, inputs shorter than a window),
 // through decodeAudio + fbank and through the `nast features` CLI (.npy read back by numpy too).

@@ -1,4 +1,4 @@
-// The library API other parts of nast use (team contract 5): corpusBleu/corpusChrf/corpusTer return
+// The library API other parts of nast use (docs/design.md §2.5): corpusBleu/corpusChrf/corpusTer return
 // {name, score, signature, format(width)}; sentence-level functions; a variable number of references.
 // Expected values printed by sacreBLEU 2.6.0 (BLEU().corpus_score, sentence_bleu, ...).
 import assert from "node:assert/strict";

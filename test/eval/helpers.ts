@@ -33,7 +33,7 @@ export function nastScore(args: string[], cwd: string, stdin = ""): CliResult {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** The sacreBLEU vectors (test/vectors, from ../shared/vectors; ecosystem.md §1.8). */
+/** The sacreBLEU vectors (test/vectors/README.md). */
 export const VECTORS_PATH = fileURLToPath(new URL("../vectors/sacrebleu-vectors.json", import.meta.url));
 
 /** Scores computed by the real sacreBLEU 2.6.0 on es/de/ru/zh/en cases (fixtures/, made by its generator). */

@@ -1,4 +1,4 @@
-// The Python behaviours sacreBLEU's numbers and output depend on (ecosystem.md §1.7), checked against values
+// The Python behaviours sacreBLEU's numbers and output depend on (docs/design.md §7.5), checked against values
 // printed by CPython 3.11.
 import assert from "node:assert/strict";
 import { test } from "node:test";

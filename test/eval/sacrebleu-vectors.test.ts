@@ -1,4 +1,4 @@
-// Every vector of shared/vectors/sacrebleu-vectors.json (sacreBLEU 2.6.0 and its own test files) through the
+// Every vector of test/vectors/sacrebleu-vectors.json (sacreBLEU 2.6.0 and its own test files) through the
 // library, and a sample of them through `nast score -f json` as a user runs it.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -149,7 +149,7 @@ test(`all ${vectors.length} sacreBLEU vectors through the library`, async (t) =>
       }
     });
   }
-  // The file holds 180 vectors of these kinds (ecosystem.md §1.8); a change in it should be noticed.
+  // The file holds 180 vectors of these kinds (test/vectors/README.md); a change in it should be noticed.
   assert.deepEqual(counts, { BLEU: 50, chrF: 31, TER: 12, tokenizer: 67, signature: 13, "BLEU-from-stats": 7 });
 });
 

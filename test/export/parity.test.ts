@@ -1,4 +1,4 @@
-// Export parity ("one model definition, two executions", ../shared/DESIGN.md): the same weights run by
+// Export parity ("one model definition, two executions", docs/design.md §5): the same weights run by
 // the eager libtorch forward (src/model/eager.ts) and by the exported ONNX graph in onnxruntime-node must
 // agree to max |Δ log-prob| <= 1e-4 over valid frames, with identical greedy output, on random and real
 // (espeak-ng speech → fbank → CMVN) inputs, with LiSA layers (tiny preset) and the other options.

@@ -9,7 +9,7 @@ import { attentionScoringParams, countParams, lisaParamNames, paramSpecs } from 
 
 /**
  * Parameter count written out block by block, independently of paramSpecs, from the module list of
- * nast-lisa.md §1.2–§1.8 (LiSA: §3.5 "−2d² + 2dr + (2·H·H_f + H_f + H)", plus u and, in the Conformer,
+ * docs/model.md §2–§4 and §8 (LiSA: docs/model.md §7.7 "−2d² + 2dr + (2·H·H_f + H_f + H)", plus u and, in the Conformer,
  * the dropped linear_pos and pos_bias_u/v).
  */
 function closedFormCount(cfg: NastConfig): number {

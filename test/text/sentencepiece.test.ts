@@ -1,6 +1,6 @@
 // SentencePiece in TypeScript against Debian's spm_encode/spm_decode 0.1.97: the shared vectors, and
 // models trained here with spm_train on generated text, compared line by line on ids, pieces and
-// decoded text (ecosystem.md §4).
+// decoded text (docs/design.md §7.3).
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";

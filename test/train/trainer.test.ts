@@ -35,7 +35,7 @@ test("tiny preset: the loss falls, dev BLEU rises above 0, the log holds every t
   for (const key of ["loss_src", "loss_src_inter", "loss_tgt", "loss_tgt_inter", "lr", "gradNorm", "framesPerSecond", "replaced", "infeasible", "rssMiB"]) {
     assert.equal(typeof train[5]![key], "number", `train record has ${key}`);
   }
-  // The curriculum replaces fewer frames as the model makes fewer mistakes (nast-lisa.md §1.10, Q6).
+  // The curriculum replaces fewer frames as the model makes fewer mistakes (docs/model.md §5.2).
   const replaced = (rs: typeof train) => rs.reduce((a, r) => a + (r.replaced as number), 0) / rs.length;
   assert.ok(replaced(train.slice(-10)) < replaced(train.slice(0, 10)), "replaced-frame ratio falls");
   const valid = log.filter((r) => r.event === "valid");
