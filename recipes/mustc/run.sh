@@ -122,7 +122,7 @@ if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
   if [ -f "$exp_dir/model/.export.done" ] && [ "$exp_dir/model/.export.done" -nt "$avg" ]; then
     log "Stage 4: $exp_dir/model is up to date, skipping"
   else
-    "${nast_cmd[@]}" export "$avg" -o "$exp_dir/model" --spm "$data_dir/spm.model"
+    "${nast_cmd[@]}" export "$avg" -o "$exp_dir/model" --spm "$data_dir/spm.model" --force
     touch "$exp_dir/model/.export.done"
   fi
 fi

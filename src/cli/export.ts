@@ -6,14 +6,16 @@ import { NastSession } from "../infer/session.ts";
 import { UsageError } from "../util/errors.ts";
 import { parseFlags } from "./args.ts";
 
-const USAGE = `usage: nast export CKPT -o MODEL_DIR [--fp16] [--spm SPM_MODEL]
+const USAGE = `usage: nast export CKPT -o MODEL_DIR [--fp16] [--spm SPM_MODEL] [--force]
 
 Exports a checkpoint (a .safetensors file written by nast train / nast average, or a directory holding
 one) to a model package: MODEL_DIR/model.onnx (opset 17, symbolic batch and time axes), spm.model,
 config.json (the resolved config, also embedded in model.onnx) and MODEL_CARD.md.
 
 options:
-  -o, --output DIR    the model package directory (created)
+  -o, --output DIR    the model package directory (created; a package already there is kept
+                      unless --force; a symbolic link is refused)
+      --force         replace the package in MODEL_DIR
       --fp16          store the weights as float16 (half the size; cast to float32 when loaded)
       --spm PATH      the SentencePiece model (default: spm.model next to the checkpoint or up to two
                       directories above it, e.g. DATA_DIR/spm.model)
@@ -29,6 +31,7 @@ export async function run(argv: string[]): Promise<number> {
         output: { type: "string", short: "o" },
         fp16: { type: "boolean" },
         spm: { type: "string" },
+        force: { type: "boolean" },
       },
     },
     USAGE,
@@ -38,7 +41,7 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError(`give exactly one checkpoint\n\n${USAGE}`);
   if (values.output === undefined) throw new UsageError(`-o MODEL_DIR is required\n\n${USAGE}`);
   const t0 = performance.now();
-  const result = exportModel({ checkpoint: positionals[0]!, outDir: values.output, spm: values.spm, fp16: values.fp16 });
+  const result = exportModel({ checkpoint: positionals[0]!, outDir: values.output, spm: values.spm, fp16: values.fp16, force: values.force });
 
   // Smoke run: the package loads and a 2 s input of noise gives finite log-probabilities.
   const pkg = loadModelPackage(values.output);

@@ -2,7 +2,7 @@
 // becomes a model package MODEL_DIR/{model.onnx, spm.model, config.json, MODEL_CARD.md}. The ONNX graph is
 // the model's own forward (src/model/nast.ts) run by OnnxOps in eval mode ("one model definition, two
 // executions", docs/design.md §5.3), with symbolic batch (B) and time (T) axes.
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from "node:fs";
+import { closeSync, constants, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { embeddedConfig, type NastConfig } from "../model/config.ts";
 import { forward } from "../model/nast.ts";
@@ -92,6 +92,8 @@ export interface ExportOptions {
   /** SentencePiece model; default: spm.model next to the checkpoint or up to two directories above it. */
   spm?: string;
   fp16?: boolean;
+  /** Replace the package already in outDir (default: refuse, keeping it). */
+  force?: boolean;
 }
 
 export interface ExportResult {
@@ -130,25 +132,41 @@ export function findSpm(checkpoint: string, explicit?: string): string {
   throw new Error(`${checkpoint}: no spm.model found next to the checkpoint, above it or in its training log; pass --spm DATA_DIR/spm.model (written by nast prep)`);
 }
 
-/** Writes chunks to `path` through a temporary file, so that a failed export leaves no half model.onnx. */
+/**
+ * Writes chunks to `path` through a new temporary file beside it (O_EXCL: never an existing file or a
+ * planted link), fsync, then rename, so that a failed export leaves no half model.onnx and a link at
+ * `path` is replaced, never written through; a failed write removes the temporary file.
+ */
 function writeChunks(path: string, chunks: Uint8Array[]): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, "w");
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
   try {
-    for (const c of chunks) {
-      let off = 0;
-      while (off < c.length) off += writeSync(fd, c, off, c.length - off);
+    try {
+      for (const c of chunks) {
+        let off = 0;
+        while (off < c.length) off += writeSync(fd, c, off, c.length - off);
+      }
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
     }
-  } finally {
-    closeSync(fd);
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw new Error(`${path}: could not be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  renameSync(tmp, path);
 }
 
-/** -o names the package directory: a file in its place (or in the way of it) is an error that says so. */
-function checkOutDir(dir: string): void {
+/**
+ * -o names the package directory: a file in its place (or in the way of it) is an error that says so, a
+ * link is refused (an export must not land wherever it points, e.g. in the shipped models/default), and an
+ * existing package is kept unless `force`.
+ */
+function checkOutDir(dir: string, force: boolean): void {
   let isDir: boolean;
+  let isLink = false;
   try {
+    isLink = lstatSync(dir).isSymbolicLink();
     isDir = statSync(dir).isDirectory();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -156,11 +174,15 @@ function checkOutDir(dir: string): void {
     if (code === "ENOTDIR") throw new Error(`${dir}: cannot create the model package directory there: a part of that path is a file, not a directory; choose another -o MODEL_DIR`);
     throw new Error(`${dir}: cannot use it as the model package directory (${code ?? (err as Error).message})`);
   }
+  if (isLink) throw new Error(`${dir}: is a symbolic link; -o takes a real directory (an export never writes through a link)`);
   if (!isDir) throw new Error(`${dir}: exists and is not a directory; -o names the model package directory (created if missing): remove the file or choose another -o MODEL_DIR`);
+  if (!force && existsSync(join(dir, "model.onnx"))) {
+    throw new Error(`${dir}: already holds a model package (model.onnx); it is kept as it is: choose another -o MODEL_DIR, or pass --force to replace it`);
+  }
 }
 
 export function exportModel(opts: ExportOptions): ExportResult {
-  checkOutDir(opts.outDir);
+  checkOutDir(opts.outDir, opts.force === true);
   const ckpt = readCheckpoint(opts.checkpoint);
   const cfg = embeddedConfig(ckpt.metadata, ckpt.path);
   if (cfg === null) {
@@ -181,7 +203,7 @@ export function exportModel(opts: ExportOptions): ExportResult {
   }
   const modelPath = join(opts.outDir, "model.onnx");
   writeChunks(modelPath, built.chunks);
-  copyFileSync(spm, join(opts.outDir, "spm.model"));
+  writeChunks(join(opts.outDir, "spm.model"), [readFileSync(spm)]);
   writeChunks(join(opts.outDir, "config.json"), [Buffer.from(`${JSON.stringify(cfg, null, 2)}\n`)]);
   writeChunks(join(opts.outDir, "MODEL_CARD.md"), [
     Buffer.from(modelCard({ cfg, checkpoint: ckpt.path, metadata: ckpt.metadata, parameters: built.parameters, bytes: built.bytes, fp16: opts.fp16 === true })),

@@ -2,7 +2,7 @@
 // exit status 1, and the file left as it was.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig, withVocabSize } from "../../src/model/config.ts";
@@ -34,4 +34,37 @@ test("nast export -o onto an existing file, or below one, says so clearly and le
   // A directory (new or existing) is what -o takes.
   const ok = runNast(["export", ckpt, "-o", join(dir, "model"), "--spm", spm]);
   assert.equal(ok.code, 0, ok.stderr);
+});
+
+test("nast export keeps an existing package unless --force, and never writes through a link", () => {
+  const pkg = join(dir, "kept");
+  assert.equal(runNast(["export", ckpt, "-o", pkg, "--spm", spm]).code, 0);
+  const before = readFileSync(join(pkg, "model.onnx"));
+  writeFileSync(join(pkg, "config.json"), "{}\n"); // marks the package: a refused export must leave it so
+  const again = runNast(["export", ckpt, "-o", pkg, "--spm", spm]);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /kept: already holds a model package \(model\.onnx\); it is kept as it is: .*--force/);
+  assert.equal(readFileSync(join(pkg, "config.json"), "utf8"), "{}\n");
+  const forced = runNast(["export", ckpt, "-o", pkg, "--spm", spm, "--force"]);
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.deepEqual(readFileSync(join(pkg, "model.onnx")), before);
+  assert.notEqual(readFileSync(join(pkg, "config.json"), "utf8"), "{}\n");
+
+  // -o as a link to a directory: refused, the target untouched.
+  const target = join(dir, "elsewhere");
+  mkdirSync(target);
+  symlinkSync(target, join(dir, "link"));
+  const linked = runNast(["export", ckpt, "-o", join(dir, "link"), "--spm", spm]);
+  assert.equal(linked.code, 1);
+  assert.match(linked.stderr, /link: is a symbolic link/);
+  assert.deepEqual(readdirSync(target), []);
+  // A link planted in the package where a file goes is replaced, not written through.
+  const victim = join(dir, "victim.txt");
+  writeFileSync(victim, "untouched\n");
+  rmSync(join(pkg, "spm.model"));
+  symlinkSync(victim, join(pkg, "spm.model"));
+  assert.equal(runNast(["export", ckpt, "-o", pkg, "--spm", spm, "--force"]).code, 0);
+  assert.equal(readFileSync(victim, "utf8"), "untouched\n");
+  assert.ok(!lstatSync(join(pkg, "spm.model")).isSymbolicLink());
+  assert.deepEqual(readdirSync(pkg).filter((f) => f.includes(".tmp-")), []);
 });
