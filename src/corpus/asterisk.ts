@@ -27,7 +27,7 @@ import { apertiumModes } from "./corpus-text.ts";
 import { runPool, runProcess, runProcessBytes } from "./process.ts";
 import { Rng } from "./rng.ts";
 import { cleanSentence, normalizeText } from "./sentences.ts";
-import { yamlLine } from "./synth.ts";
+import { type SplitSegment, writeSplitTexts } from "./synth.ts";
 import { translateAll } from "./translate.ts";
 
 export const astSplit = "tst-AST";
@@ -454,9 +454,7 @@ function writeSplit(
   mkdirSync(txtDir, { recursive: true });
   const yamlPath = join(txtDir, `${split}.yaml`);
   rmSync(yamlPath, { force: true });
-  const yaml: string[] = [];
-  const src: string[] = [];
-  const tgt: string[] = [];
+  const segments: SplitSegment[] = [];
   let samples = 0;
   const names = new Set<string>();
   for (const talk of talks) {
@@ -466,17 +464,13 @@ function writeSplit(
     samples += r.samples;
     talk.prompts.forEach((p, i) => {
       const seg = r.segments[i]!;
-      yaml.push(yamlLine(seg.length / sampleRate, seg.start / sampleRate, astSpeaker, `${talk.name}.wav`));
       const [e, s] = texts(p);
-      src.push(e);
-      tgt.push(s);
+      segments.push({ duration: seg.length / sampleRate, offset: seg.start / sampleRate, speaker: astSpeaker, wav: `${talk.name}.wav`, src: e, tgt: s });
     });
   }
   // WAVs of a run with another seed or --max-prompts, and temporary files of a killed run.
   for (const f of readdirSync(wavDir)) if (!names.has(f)) rmSync(join(wavDir, f), { force: true });
-  writeFileAtomic(join(txtDir, `${split}.en`), src.join("\n") + "\n");
-  writeFileAtomic(join(txtDir, `${split}.es`), tgt.join("\n") + "\n");
-  writeFileAtomic(yamlPath, yaml.join("\n") + "\n");
+  writeSplitTexts(pairDir, split, "en-es", segments);
   return samples / sampleRate;
 }
 

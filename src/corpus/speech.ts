@@ -23,7 +23,7 @@ import { limitPeak, sampleRate, wavBytes } from "./effects.ts";
 import { applyAugmentation, voiceEffects, type AugmentKind, type Augmentation } from "./augment.ts";
 import type { AssetKit } from "./assets.ts";
 import { drawAugmentation } from "./talks.ts";
-import { yamlLine } from "./synth.ts";
+import { type SplitSegment, type TalkTimes, writeSplitTexts } from "./synth.ts";
 import type { Tools } from "./tools.ts";
 import { translateAll } from "./translate.ts";
 
@@ -235,11 +235,6 @@ export interface SpeechAudioOptions {
   shard?: { index: number; count: number };
 }
 
-interface TalkTimes {
-  samples: number;
-  segments: { offset: number; duration: number }[];
-}
-
 export interface SpeechSummary {
   talks: number;
   made: number;
@@ -283,28 +278,20 @@ export async function writeSpeechCorpus(talks: readonly SpeechTalk[], opts: Spee
   });
   progress.finish();
   if (summary.failed.length > 0 || opts.shard) return summary;
-  const [src, tgt] = opts.pair.split("-") as [string, string];
   for (const split of splits) {
-    const yaml: string[] = [];
-    const en: string[] = [];
-    const es: string[] = [];
+    const segments: SplitSegment[] = [];
     let seconds = 0;
     for (const talk of talks.filter((t) => t.split === split)) {
       const times = JSON.parse(readFileSync(timesPath(talk), "utf8")) as TalkTimes;
       seconds += times.samples / sampleRate;
       talk.clips.forEach((clip, i) => {
         const t = times.segments[i]!;
-        yaml.push(yamlLine(t.duration, t.offset, talk.speaker.replace(/[^\w.\/-]/g, "_"), `${talk.name}.wav`));
-        en.push(clip.en);
-        es.push(clip.tgt);
+        segments.push({ duration: t.duration, offset: t.offset, speaker: talk.speaker.replace(/[^\w.\/-]/g, "_"), wav: `${talk.name}.wav`, src: clip.en, tgt: clip.tgt });
       });
     }
-    const txt = join(pairDir, "data", split, "txt");
-    writeFileAtomic(join(txt, `${split}.${src}`), en.join("\n") + "\n");
-    writeFileAtomic(join(txt, `${split}.${tgt}`), es.join("\n") + "\n");
-    writeFileAtomic(join(txt, `${split}.yaml`), yaml.join("\n") + "\n");
+    writeSplitTexts(pairDir, split, opts.pair, segments);
     summary.seconds[split] = seconds;
-    summary.segments[split] = yaml.length;
+    summary.segments[split] = segments.length;
   }
   return summary;
 }

@@ -43,7 +43,8 @@ export interface SynthOptions {
   assets?: AugmentAssets | null;
 }
 
-interface TalkTimes {
+/** Where a made talk's segments lie (kept beside its WAV, so that a resumed run can write the texts). */
+export interface TalkTimes {
   samples: number;
   segments: { offset: number; duration: number }[];
 }
@@ -165,6 +166,28 @@ export function yamlLine(duration: number, offset: number, speaker: string, wav:
   return `- {duration: ${duration.toFixed(6)}, offset: ${offset.toFixed(6)}, speaker_id: ${speaker}, wav: ${wav}}`;
 }
 
+/** One segment of a split as MuST-C lists it: its place in a talk WAV, its speaker and its two texts. */
+export interface SplitSegment {
+  duration: number;
+  offset: number;
+  speaker: string;
+  wav: string;
+  src: string;
+  tgt: string;
+}
+
+/**
+ * A split's text files, DIR/<pair>/data/<split>/txt/<split>.{<src>,<tgt>,yaml}, each atomically; the yaml
+ * last, since it is what makes the split readable (src/data/mustc.ts).
+ */
+export function writeSplitTexts(pairDir: string, split: string, pair: string, segments: readonly SplitSegment[]): void {
+  const [src, tgt] = pair.split("-") as [string, string];
+  const txt = join(pairDir, "data", split, "txt");
+  writeFileAtomic(join(txt, `${split}.${src}`), segments.map((s) => s.src).join("\n") + "\n");
+  writeFileAtomic(join(txt, `${split}.${tgt}`), segments.map((s) => s.tgt).join("\n") + "\n");
+  writeFileAtomic(join(txt, `${split}.yaml`), segments.map((s) => yamlLine(s.duration, s.offset, s.speaker, s.wav)).join("\n") + "\n");
+}
+
 function writeSplitText(
   pairDir: string,
   split: string,
@@ -172,26 +195,18 @@ function writeSplitText(
   pair: string,
   timesPath: (t: TalkPlan) => string,
 ): { seconds: number; segments: number } {
-  const [src, tgt] = pair.split("-") as [string, string];
-  const yaml: string[] = [];
-  const en: string[] = [];
-  const es: string[] = [];
+  const segments: SplitSegment[] = [];
   let seconds = 0;
   for (const talk of talks) {
     const times = JSON.parse(readFileSync(timesPath(talk), "utf8")) as TalkTimes;
     seconds += times.samples / sampleRate;
     talk.segments.forEach((seg, i) => {
       const t = times.segments[i]!;
-      yaml.push(yamlLine(t.duration, t.offset, talk.speaker.id, `${talkName(talk)}.wav`));
-      en.push(seg.entry.en);
-      es.push(seg.entry.tgt);
+      segments.push({ duration: t.duration, offset: t.offset, speaker: talk.speaker.id, wav: `${talkName(talk)}.wav`, src: seg.entry.en, tgt: seg.entry.tgt });
     });
   }
-  const txt = join(pairDir, "data", split, "txt");
-  writeFileAtomic(join(txt, `${split}.${src}`), en.join("\n") + "\n");
-  writeFileAtomic(join(txt, `${split}.${tgt}`), es.join("\n") + "\n");
-  writeFileAtomic(join(txt, `${split}.yaml`), yaml.join("\n") + "\n");
-  return { seconds, segments: yaml.length };
+  writeSplitTexts(pairDir, split, pair, segments);
+  return { seconds, segments: segments.length };
 }
 
 /** speakers.tsv: who speaks each talk and how it was augmented (for the model card). */

@@ -101,10 +101,13 @@ export function drawSpeaker(id: string, engine: Engine, rng: Rng): Speaker {
       };
     case "festival":
     case "flite":
+    case "pico":
+    case "festvox":
+      // No rate or pitch flags in common: sox's tempo and pitch give each speaker its own.
       return {
         id,
         engine,
-        voice: rng.pick(engine === "festival" ? festivalVoices : fliteVoices),
+        voice: rng.pick({ festival: festivalVoices, flite: fliteVoices, pico: picoVoices, festvox: festvoxVoices }[engine]),
         tempo: Math.round(rng.uniform(0.85, 1.15) * 100) / 100,
         cents: rng.int(-200, 200),
       };
@@ -115,15 +118,6 @@ export function drawSpeaker(id: string, engine: Engine, rng: Rng): Speaker {
       // Both scale the voice's own: rate 85-115% as sox's tempo does for festival/flite, pitch 89-112%
       // (about the same ±200 cents).
       return { id, engine, voice: rng.pick(rhvoiceVoices), rate: rng.int(85, 115), pitch: rng.int(89, 112) };
-    case "pico":
-    case "festvox":
-      return {
-        id,
-        engine,
-        voice: rng.pick(engine === "pico" ? picoVoices : festvoxVoices),
-        tempo: Math.round(rng.uniform(0.85, 1.15) * 100) / 100,
-        cents: rng.int(-200, 200),
-      };
   }
 }
 
