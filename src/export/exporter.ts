@@ -2,7 +2,8 @@
 // becomes a model package MODEL_DIR/{model.onnx, spm.model, config.json, MODEL_CARD.md}. The ONNX graph is
 // the model's own forward (src/model/nast.ts) run by OnnxOps in eval mode ("one model definition, two
 // executions", docs/design.md §5.3), with symbolic batch (B) and time (T) axes.
-import { closeSync, constants, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { writeFileAtomic } from "../util/atomic-file.ts";
 import { basename, dirname, join, resolve } from "node:path";
 import { embeddedConfig, type NastConfig } from "../model/config.ts";
 import { forward } from "../model/nast.ts";
@@ -132,27 +133,11 @@ export function findSpm(checkpoint: string, explicit?: string): string {
   throw new Error(`${checkpoint}: no spm.model found next to the checkpoint, above it or in its training log; pass --spm DATA_DIR/spm.model (written by nast prep)`);
 }
 
-/**
- * Writes chunks to `path` through a new temporary file beside it (O_EXCL: never an existing file or a
- * planted link), fsync, then rename, so that a failed export leaves no half model.onnx and a link at
- * `path` is replaced, never written through; a failed write removes the temporary file.
- */
+/** Writes chunks to `path` atomically (src/util/atomic-file.ts), so that a failed export leaves no half model.onnx. */
 function writeChunks(path: string, chunks: Uint8Array[]): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
   try {
-    try {
-      for (const c of chunks) {
-        let off = 0;
-        while (off < c.length) off += writeSync(fd, c, off, c.length - off);
-      }
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
+    writeFileAtomic(path, chunks);
   } catch (err) {
-    rmSync(tmp, { force: true });
     throw new Error(`${path}: could not be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
 }

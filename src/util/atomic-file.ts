@@ -2,17 +2,30 @@
 // the target (atomic on POSIX file systems), so a crash never leaves a half-written checkpoint or plot.
 // The default temporary name `<path>.tmp-<pid>` is what src/train/trainer.ts removes after a killed run;
 // src/data names its own (src/data/atomic-file.ts), which src/data/prep.ts cleans up.
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from "node:fs";
+import { closeSync, constants, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 
-export function writeFileAtomic(path: string, data: Uint8Array | string, tmp = `${path}.tmp-${process.pid}`): void {
-  const fd = openSync(tmp, "w");
+/**
+ * Writes `data` (a string, bytes, or chunks written in order) to `path` this way. The temporary file is
+ * created anew (O_EXCL, O_NOFOLLOW: never an existing file or a planted link), a link at `path` is replaced
+ * rather than written through, and a failed write removes the temporary file.
+ */
+export function writeFileAtomic(path: string, data: Uint8Array | string | readonly Uint8Array[], tmp = `${path}.tmp-${process.pid}`): void {
+  rmSync(tmp, { force: true }); // a stale one of a killed process whose pid came round again (unlinked, never followed)
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
   try {
-    const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
-    let done = 0;
-    while (done < bytes.byteLength) done += writeSync(fd, bytes, done, bytes.byteLength - done);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    try {
+      const chunks = typeof data === "string" ? [Buffer.from(data, "utf8")] : data instanceof Uint8Array ? [data] : data;
+      for (const bytes of chunks) {
+        let done = 0;
+        while (done < bytes.byteLength) done += writeSync(fd, bytes, done, bytes.byteLength - done);
+      }
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
   }
-  renameSync(tmp, path);
 }
