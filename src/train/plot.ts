@@ -45,29 +45,44 @@ export function readJsonLines(path: string): Array<Record<string, unknown>> {
 }
 
 /**
- * The panels of a training log: every numeric `loss*` field of "train" events, the "valid" events' BLEU,
- * and the learning rate. A resumed run logs some steps twice; the later record of a step wins.
+ * The panels of a training log: every numeric `loss*` field of "train" events; BLEU and source WER of every
+ * validated split (the ranking split of "valid" events, named by the start event's `validSplit`, and each
+ * `--also-validate` split of "valid_extra" events), so a real-speech curve sits beside the synthetic one;
+ * and the learning rate. The WER panel is drawn only when some validation logged a source WER. A resumed
+ * run logs some steps twice; the later record of a step wins.
  */
 export function panelsFromLog(records: Array<Record<string, unknown>>): Panel[] {
-  const byStep = (event: string): Map<number, Record<string, unknown>> => {
+  const byStep = (keep: (r: Record<string, unknown>) => boolean): Map<number, Record<string, unknown>> => {
     const m = new Map<number, Record<string, unknown>>();
-    for (const r of records) if (r.event === event && typeof r.step === "number") m.set(r.step, r);
+    for (const r of records) if (keep(r) && typeof r.step === "number") m.set(r.step, r);
     return new Map([...m.entries()].sort((a, b) => a[0] - b[0]));
   };
-  const train = byStep("train");
-  const valid = byStep("valid");
+  const train = byStep((r) => r.event === "train");
+  const start = records.find((r) => r.event === "start");
+  const settings = start?.settings as Record<string, unknown> | undefined;
+  const validName = typeof settings?.validSplit === "string" ? settings.validSplit : "dev";
+  const splits: Array<[string, Map<number, Record<string, unknown>>]> = [[validName, byStep((r) => r.event === "valid")]];
+  for (const r of records) {
+    const split = r.event === "valid_extra" && typeof r.split === "string" ? r.split : undefined;
+    if (split !== undefined && split !== validName && !splits.some(([n]) => n === split)) {
+      splits.push([split, byStep((x) => x.event === "valid_extra" && x.split === split)]);
+    }
+  }
   const lossKeys = new Set<string>();
   for (const r of train.values()) for (const [k, v] of Object.entries(r)) if (k.startsWith("loss") && typeof v === "number") lossKeys.add(k);
-  const seriesOf = (rows: Map<number, Record<string, unknown>>, key: string, i: number): Series => ({
-    name: key,
+  const seriesOf = (rows: Map<number, Record<string, unknown>>, key: string, i: number, name = key): Series => ({
+    name,
     color: PALETTE[i % PALETTE.length] as Rgb,
     points: [...rows.entries()].filter(([, r]) => typeof r[key] === "number" && Number.isFinite(r[key])).map(([s, r]) => [s, r[key] as number]),
   });
   const losses = [...lossKeys].sort().map((k, i) => seriesOf(train, k, i));
   const positive = losses.every((s) => s.points.every(([, y]) => y > 0));
+  const bleu = splits.map(([name, rows], i) => seriesOf(rows, "bleu", 3 + i, name));
+  const wer = splits.map(([name, rows], i) => seriesOf(rows, "srcWer", 3 + i, name));
   return [
     { title: "loss", series: losses, logY: positive && losses.some((s) => s.points.length > 0) },
-    { title: "dev BLEU", series: [seriesOf(valid, "bleu", 3)] },
+    { title: "BLEU", series: bleu },
+    ...(wer.some((s) => s.points.length > 0) ? [{ title: "source WER (%)", series: wer }] : []),
     { title: "learning rate", series: [seriesOf(train, "lr", 2)] },
   ];
 }

@@ -35,10 +35,28 @@ test("panels from a log: later records of a resumed step win, loss terms found b
     { event: "train", step: 2, loss: 7, loss_src: 3, lr: 2e-4 },
     { event: "valid", step: 2, bleu: 1.5 },
   ]);
-  assert.deepEqual(panels.map((p) => p.title), ["loss", "dev BLEU", "learning rate"]);
+  assert.deepEqual(panels.map((p) => p.title), ["loss", "BLEU", "learning rate"]);
+  assert.deepEqual(panels[1]!.series.map((s) => s.name), ["dev"]);
   assert.deepEqual(panels[0]!.series.map((s) => s.name), ["loss", "loss_src"]);
   assert.deepEqual(panels[0]!.series[0]!.points, [[1, 9], [2, 7]]);
   assert.deepEqual(panels[1]!.series[0]!.points, [[2, 1.5]]);
+});
+
+test("panels from a log: every validated split gets its BLEU and source WER line, named as the run named it", () => {
+  const panels = panelsFromLog([
+    { event: "start", settings: { validSplit: "dev-real" } },
+    { event: "train", step: 1, loss: 9, lr: 1e-4 },
+    { event: "valid", step: 1, bleu: 10, srcWer: 60 },
+    { event: "valid_extra", step: 1, split: "dev", bleu: 20, srcWer: 30 },
+    { event: "valid_extra", step: 1, split: "tst-AST", bleu: 3, srcWer: 80 },
+    { event: "valid", step: 2, bleu: 12, srcWer: 55 },
+    { event: "valid_extra", step: 2, split: "tst-AST", bleu: 4 },
+  ]);
+  assert.deepEqual(panels.map((p) => p.title), ["loss", "BLEU", "source WER (%)", "learning rate"]);
+  assert.deepEqual(panels[1]!.series.map((s) => s.name), ["dev-real", "dev", "tst-AST"]);
+  assert.deepEqual(panels[1]!.series.map((s) => s.points), [[[1, 10], [2, 12]], [[1, 20]], [[1, 3], [2, 4]]]);
+  assert.deepEqual(panels[2]!.series[2]!.points, [[1, 80]], "a record without srcWer adds no WER point");
+  assert.equal(new Set(panels[1]!.series.map((s) => s.color.join())).size, 3, "one color per split");
 });
 
 test("nast plot draws a falling loss from top left to bottom right", () => {
