@@ -1,6 +1,6 @@
 // Shared by the metric tests: run `nast score` as a user would (a child process on real files).
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,9 +9,16 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const main = join(root, "src", "cli", "main.ts");
 const tsx = join(root, "node_modules", "tsx", "dist", "loader.mjs");
 
-/** A fresh temporary directory holding the given files. */
+// Every directory writeFiles made, removed when the test process exits (one listener for all of them).
+const made: string[] = [];
+process.on("exit", () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh temporary directory holding the given files, removed when the test process exits. */
 export function writeFiles(files: Record<string, string | Uint8Array>): string {
   const dir = mkdtempSync(join(tmpdir(), "nast-score-"));
+  made.push(dir);
   for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
   return dir;
 }

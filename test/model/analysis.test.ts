@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -84,6 +84,7 @@ test("permuted heads: direct similarity drops, alignment recovers the permutatio
 
 test("nast analyze attention: JSON + PNG from a checkpoint and audio files; a bad file is reported, the rest analysed", async () => {
   const dir = mkdtempSync(join(tmpdir(), "nast-analyze-"));
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
   const cfg = loadConfig("tiny");
   const params = initParams(cfg, { seed: 3 });
   const ckpt = join(dir, "ckpt.safetensors");

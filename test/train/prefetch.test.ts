@@ -1,7 +1,7 @@
 // The collate worker (src/train/prefetch.ts): batches collated ahead in a worker thread equal the in-thread
 // collate bit for bit (SpecAugment included), and a failure there is thrown on the main thread, naming the file.
 import assert from "node:assert/strict";
-import { mkdtempSync, truncateSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -14,6 +14,7 @@ import { CollateFeed, specAugmentKey } from "../../src/train/prefetch.ts";
 /** A float16 store of `count` random utterances of 40–139 frames. */
 function makeStore(count: number): string {
   const dir = mkdtempSync(join(tmpdir(), "nast-prefetch-"));
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
   const rng = new Rng(3);
   const frames = Array.from({ length: count }, () => rng.range(40, 140));
   const start: number[] = [];
