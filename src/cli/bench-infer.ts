@@ -22,10 +22,11 @@ import type { Tensor } from "../torch/index.ts";
 import { parseFlags } from "./args.ts";
 
 const USAGE = `usage: nast bench infer [--json] [--presets tiny,small,base] [--seconds 60] [--threads N] [--batch 8]
-                        [--engines onnx,torch] [--repeat 2]
+                        [--engines onnx,onnx-int8,torch] [--repeat 2]
 
 Real-time factor (processing time / audio time) and segments per second of \`nast translate\`'s pipeline for
-each preset, with onnxruntime and with libtorch (same random-init weights, same audio), at batch 1 and
+each preset, with onnxruntime (float32 weights, and int8 as \`nast export --int8\` writes them) and with
+libtorch (same random-init weights, same audio), at batch 1 and
 batched, and the share of the time spent decoding audio, computing features, in the network and in CTC
 decoding. The libtorch rows need the kernels (npm run build:kernels).
 
@@ -35,7 +36,7 @@ options:
       --seconds S      length of the synthetic recording (default 60)
       --threads N      threads for both engines (default 2)
       --batch N        the batched setting's segments per batch (default 8)
-      --engines LIST   onnx,torch (default both)
+      --engines LIST   onnx, onnx-int8, torch (default onnx,torch)
       --repeat N       runs per setting; the fastest counts (default 2)
       --json           print JSON rows instead of a Markdown table
   -h, --help           this help
@@ -130,7 +131,7 @@ function copyIds(a: BigInt64Array): BigInt64Array {
 interface Row {
   preset: string;
   parameters: number;
-  engine: "onnxruntime" | "libtorch";
+  engine: "onnxruntime" | "onnxruntime-int8" | "libtorch";
   batch: number;
   audioSeconds: number;
   segments: number;
@@ -168,7 +169,8 @@ export async function run(argv: string[]): Promise<number> {
   const repeat = Number(v.repeat ?? 2);
   if (!(seconds > 0) || [threads, batch, repeat].some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError(`bad --seconds, --threads, --batch or --repeat\n\n${USAGE}`);
   const engines = (v.engines ?? "onnx,torch").split(",");
-  for (const e of engines) if (e !== "onnx" && e !== "torch") throw new UsageError(`--engines: unknown engine '${e}' (onnx, torch)`);
+  const ENGINES = { onnx: "onnxruntime", "onnx-int8": "onnxruntime-int8", torch: "libtorch" } as const;
+  for (const e of engines) if (!Object.hasOwn(ENGINES, e)) throw new UsageError(`--engines: unknown engine '${e}' (${Object.keys(ENGINES).join(", ")})`);
 
   const work = mkdtempSync(join(tmpdir(), "nast-bench-infer-"));
   const rows: Row[] = [];
@@ -185,11 +187,12 @@ export async function run(argv: string[]): Promise<number> {
       const state = randomStateDict(cfg, 1);
       const built = buildOnnxModel(cfg, state);
       const pkg: ModelPackage = { dir: `random-${preset}`, cfg, sp: syntheticSentencePiece(cfg.vocabSize), onnx: Buffer.concat(built.chunks), frameSeconds: frameSeconds(cfg), metadata: {} };
-      for (const engine of engines) {
+      for (const engine of engines as Array<keyof typeof ENGINES>) {
         let runner: BatchRunner;
         let release = async (): Promise<void> => {};
-        if (engine === "onnx") {
-          const session = await NastSession.create(pkg, { threads });
+        if (engine !== "torch") {
+          const onnx = engine === "onnx" ? pkg.onnx : Buffer.concat(buildOnnxModel(cfg, state, { int8: true }).chunks);
+          const session = await NastSession.create({ ...pkg, onnx }, { threads });
           runner = session;
           release = () => session.release();
         } else {
@@ -217,7 +220,7 @@ export async function run(argv: string[]): Promise<number> {
           rows.push({
             preset,
             parameters: built.parameters,
-            engine: engine === "onnx" ? "onnxruntime" : "libtorch",
+            engine: ENGINES[engine],
             batch: b,
             audioSeconds: Number(audioSeconds.toFixed(2)),
             segments,

@@ -1,12 +1,12 @@
-// `nast export CKPT -o MODEL_DIR [--fp16] [--spm PATH]`: checkpoint → ONNX model package, then a smoke
+// `nast export CKPT -o MODEL_DIR [--fp16] [--int8] [--spm PATH]`: checkpoint → ONNX model package, then a smoke
 // run of the package in onnxruntime (loads, agrees with itself, gives finite outputs).
-import { exportModel } from "../export/exporter.ts";
+import { exportModel, weightsLabel } from "../export/exporter.ts";
 import { loadModelPackage } from "../infer/model-package.ts";
 import { NastSession } from "../infer/session.ts";
 import { UsageError } from "../util/errors.ts";
 import { parseFlags } from "./args.ts";
 
-const USAGE = `usage: nast export CKPT -o MODEL_DIR [--fp16] [--spm SPM_MODEL] [--force]
+const USAGE = `usage: nast export CKPT -o MODEL_DIR [--fp16] [--int8] [--spm SPM_MODEL] [--force]
 
 Exports a checkpoint (a .safetensors file written by nast train / nast average, or a directory holding
 one) to a model package: MODEL_DIR/model.onnx (opset 17, symbolic batch and time axes), spm.model,
@@ -17,6 +17,9 @@ options:
                       unless --force; a symbolic link is refused)
       --force         replace the package in MODEL_DIR
       --fp16          store the weights as float16 (half the size; cast to float32 when loaded)
+      --int8          store the weights of the linear layers as int8 (a quarter of their size) and
+                      take their products in integers (dynamic quantization: each activation is
+                      quantized per tensor as the model runs); with --fp16 the rest is float16
       --spm PATH      the SentencePiece model (default: spm.model next to the checkpoint or up to two
                       directories above it, e.g. DATA_DIR/spm.model)
   -h, --help          this help
@@ -30,6 +33,7 @@ export async function run(argv: string[]): Promise<number> {
       options: {
         output: { type: "string", short: "o" },
         fp16: { type: "boolean" },
+        int8: { type: "boolean" },
         spm: { type: "string" },
         force: { type: "boolean" },
       },
@@ -41,7 +45,7 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError(`give exactly one checkpoint\n\n${USAGE}`);
   if (values.output === undefined) throw new UsageError(`-o MODEL_DIR is required\n\n${USAGE}`);
   const t0 = performance.now();
-  const result = exportModel({ checkpoint: positionals[0]!, outDir: values.output, spm: values.spm, fp16: values.fp16, force: values.force });
+  const result = exportModel({ checkpoint: positionals[0]!, outDir: values.output, spm: values.spm, fp16: values.fp16, int8: values.int8, force: values.force });
 
   // Smoke run: the package loads and a 2 s input of noise gives finite log-probabilities.
   const pkg = loadModelPackage(values.output);
@@ -59,7 +63,7 @@ export async function run(argv: string[]): Promise<number> {
       bytes: result.bytes,
       nodes: result.nodes,
       parameters: result.parameters,
-      weights: values.fp16 ? "float16" : "float32",
+      weights: weightsLabel({ fp16: values.fp16, int8: values.int8 }),
       spm: result.spm,
       seconds: Number(((performance.now() - t0) / 1000).toFixed(2)),
     })}\n`,

@@ -23,7 +23,10 @@ export function frameSeconds(cfg: NastConfig): number {
 }
 
 export interface BuildOptions {
+  /** Weights not stored as int8 are stored as float16 (cast to float32 when the model loads). */
   fp16?: boolean;
+  /** Linear-layer weights as int8, their products in integers (./int8.ts). */
+  int8?: boolean;
   /** Extra ONNX metadata_props. */
   metadata?: Record<string, string>;
 }
@@ -53,10 +56,16 @@ export function checkStateDict(cfg: NastConfig, state: ReadonlyMap<string, Store
   }
 }
 
+/** What `nast.weights` says of the stored weights: "float32", "float16", "int8+float32" or "int8+float16". */
+export function weightsLabel(opts: { fp16?: boolean; int8?: boolean }): string {
+  const rest = opts.fp16 ? "float16" : "float32";
+  return opts.int8 ? `int8+${rest}` : rest;
+}
+
 /** The ONNX model of `cfg` with the weights of `state`, serialized. */
 export function buildOnnxModel(cfg: NastConfig, state: ReadonlyMap<string, StoredTensor>, opts: BuildOptions = {}): BuiltModel {
   const g = new GraphBuilder();
-  const ops = new OnnxOps(g, state, { fp16Weights: opts.fp16 });
+  const ops = new OnnxOps(g, state, { fp16Weights: opts.fp16, int8Linear: opts.int8 });
   const feats = g.input(INPUTS.feats, "float32", ["B", "T", cfg.inputDim]);
   const lengths = g.input(INPUTS.lengths, "int64", ["B"]);
   const out = forward(ops, cfg, feats, lengths);
@@ -77,14 +86,13 @@ export function buildOnnxModel(cfg: NastConfig, state: ReadonlyMap<string, Store
     "nast.config": JSON.stringify(cfg),
     "nast.vocab_size": String(cfg.vocabSize),
     "nast.frame_seconds": String(frameSeconds(cfg)),
-    "nast.weights": opts.fp16 ? "float16" : "float32",
+    "nast.weights": weightsLabel(opts),
     "nast.parameters": String(parameters),
     ...opts.metadata,
   };
-  const chunks = modelProto(
-    g.model({ graphName: "nast", metadata, producerVersion: "0.1.0", docString: "CTC-NAST speech translation (nast export)" }),
-  );
-  return { chunks, bytes: chunks.reduce((a, c) => a + c.length, 0), nodes: g.nodeCount, parameters };
+  const def = g.model({ graphName: "nast", metadata, producerVersion: "0.1.0", docString: "CTC-NAST speech translation (nast export)" });
+  const chunks = modelProto(def);
+  return { chunks, bytes: chunks.reduce((a, c) => a + c.length, 0), nodes: def.nodes.length, parameters };
 }
 
 export interface ExportOptions {
@@ -93,6 +101,7 @@ export interface ExportOptions {
   /** SentencePiece model; default: spm.model next to the checkpoint or up to two directories above it. */
   spm?: string;
   fp16?: boolean;
+  int8?: boolean;
   /** Replace the package already in outDir (default: refuse, keeping it). */
   force?: boolean;
 }
@@ -178,7 +187,7 @@ export function exportModel(opts: ExportOptions): ExportResult {
 
   const metadata: Record<string, string> = { "nast.checkpoint": basename(ckpt.path) };
   for (const key of ["nast.step", "nast.dev_bleu"]) if (ckpt.metadata[key] !== undefined) metadata[key] = ckpt.metadata[key]!;
-  const built = buildOnnxModel(cfg, ckpt.tensors, { fp16: opts.fp16, metadata });
+  const built = buildOnnxModel(cfg, ckpt.tensors, { fp16: opts.fp16, int8: opts.int8, metadata });
 
   try {
     mkdirSync(opts.outDir, { recursive: true });
@@ -191,7 +200,7 @@ export function exportModel(opts: ExportOptions): ExportResult {
   writeChunks(join(opts.outDir, "spm.model"), [readFileSync(spm)]);
   writeChunks(join(opts.outDir, "config.json"), [Buffer.from(`${JSON.stringify(cfg, null, 2)}\n`)]);
   writeChunks(join(opts.outDir, "MODEL_CARD.md"), [
-    Buffer.from(modelCard({ cfg, checkpoint: ckpt.path, metadata: ckpt.metadata, parameters: built.parameters, bytes: built.bytes, fp16: opts.fp16 === true })),
+    Buffer.from(modelCard({ cfg, checkpoint: ckpt.path, metadata: ckpt.metadata, parameters: built.parameters, bytes: built.bytes, weights: weightsLabel(opts) })),
   ]);
   return { modelPath, bytes: built.bytes, nodes: built.nodes, parameters: built.parameters, config: cfg, spm };
 }

@@ -116,15 +116,23 @@ export class GraphBuilder {
     return this.node(opType, inputs, attrs, [outDtype])[0]!;
   }
 
-  get nodeCount(): number {
-    return this.nodes.length;
-  }
-
+  /**
+   * The model, without the nodes and initializers that no graph output depends on: e.g. a weight's float
+   * initializer (and its float16 Cast) once the int8 export has replaced each of its uses (./int8.ts).
+   */
   model(opts: { graphName: string; metadata: Record<string, string>; producerVersion: string; docString?: string }): ModelDef {
+    const needed = new Set(this.outputs.map((o) => o.name));
+    const nodes: NodeDef[] = [];
+    for (let i = this.nodes.length - 1; i >= 0; i--) {
+      const n = this.nodes[i]!;
+      if (!n.outputs.some((o) => needed.has(o))) continue;
+      nodes.push(n);
+      for (const x of n.inputs) needed.add(x);
+    }
     return {
       graphName: opts.graphName,
-      nodes: this.nodes,
-      initializers: this.initializers,
+      nodes: nodes.reverse(),
+      initializers: this.initializers.filter((t) => needed.has(t.name)),
       inputs: this.inputs,
       outputs: this.outputs,
       metadata: opts.metadata,

@@ -9,14 +9,22 @@ export interface CardInput {
   metadata: Record<string, string>;
   parameters: number;
   bytes: number;
-  fp16: boolean;
+  /** What the exporter stored: weightsLabel() of ./exporter.ts. */
+  weights: string;
 }
 
 function layers(list: number[]): string {
   return list.length === 0 ? "none" : list.join(", ");
 }
 
-export function modelCard({ cfg, checkpoint, metadata, parameters, bytes, fp16 }: CardInput): string {
+const WEIGHTS_TEXT: Record<string, string> = {
+  float32: "float32",
+  float16: "float16 (cast to float32 at load)",
+  "int8+float32": "int8 for the linear layers (dynamic quantization), float32 for the rest",
+  "int8+float16": "int8 for the linear layers (dynamic quantization), float16 for the rest (cast to float32 at load)",
+};
+
+export function modelCard({ cfg, checkpoint, metadata, parameters, bytes, weights }: CardInput): string {
   const step = metadata["nast.step"];
   const bleu = metadata["nast.dev_bleu"];
   return `# Model card: ${basename(checkpoint)}
@@ -30,7 +38,7 @@ ${cfg.description}
 - Textual encoder: ${cfg.textual.layers} Transformer layers (FFN ${cfg.textual.ffnDim}); cross-layer attention ${cfg.textual.cla.enabled ? `to the output of layer ${cfg.textual.cla.memoryLayer}` : "off"}; InterCTC + PAE after layers ${layers(cfg.textual.interCtcLayers)}.
 - LiSA attention sharing: acoustic layers ${layers(cfg.lisa.acoustic)}; textual layers ${layers(cfg.lisa.textual)}.
 - Vocabulary: SentencePiece unigram, ${cfg.vocabSize} pieces (spm.model), CTC blank = id 0.
-- Parameters: ${(parameters / 1e6).toFixed(2)} M; model.onnx ${(bytes / 2 ** 20).toFixed(1)} MiB, weights stored as ${fp16 ? "float16 (cast to float32 at load)" : "float32"}.
+- Parameters: ${(parameters / 1e6).toFixed(2)} M; model.onnx ${(bytes / 2 ** 20).toFixed(1)} MiB, weights stored as ${WEIGHTS_TEXT[weights] ?? weights}.
 - Training: checkpoint \`${basename(checkpoint)}\`${step ? `, step ${step}` : ""}${bleu ? `, dev BLEU ${bleu}` : ""}. Training data: _to be completed_.
 
 ## Inputs and outputs (model.onnx, opset 17)

@@ -6,12 +6,15 @@ import type { ConvOptions, Ops } from "../model/ops.ts";
 import { GraphBuilder, float32ToFloat16, type Value } from "./graph.ts";
 import type { DType } from "./onnx-proto.ts";
 import type { StoredTensor } from "./checkpoint.ts";
+import { INT8_MIN_DIM, int8Initializers, int8MatMul, quantizeColumns } from "./int8.ts";
 
 export type { Value } from "./graph.ts";
 
 export interface OnnxOpsOptions {
   /** Store float32 parameters as float16 initializers, cast back to float32 when the model loads. */
   fp16Weights?: boolean;
+  /** Store the weights of linear layers (both dimensions ≥ INT8_MIN_DIM) as int8, products in integers (./int8.ts). */
+  int8Linear?: boolean;
 }
 
 /** The largest int64: a slice end meaning "to the end". */
@@ -20,6 +23,7 @@ const INT64_END = 2 ** 63;
 export class OnnxOps implements Ops<Value> {
   readonly training = false;
   private readonly params = new Map<string, Value>();
+  private readonly int8 = new Map<string, { weight: Value; scale: Value }>();
   /** Names of the state-dict entries the forward used (the rest are training-only or unused). */
   readonly used = new Set<string>();
 
@@ -120,10 +124,22 @@ export class OnnxOps implements Ops<Value> {
     return this.g.op("MatMul", [a, b], {}, "float32");
   }
   linear(x: Value, w: Value, b?: Value): Value {
+    const q = this.opts.int8Linear ? this.int8Weight(w) : undefined;
     // The Transpose of an initializer is folded by onnxruntime when the session loads.
-    const wt = this.g.op("Transpose", [w], { perm: [1, 0] }, w.dtype);
-    const y = this.matmul(x, wt);
+    const y = q !== undefined ? int8MatMul(this.g, x, q) : this.matmul(x, this.g.op("Transpose", [w], { perm: [1, 0] }, w.dtype));
     return b === undefined ? y : this.add(y, b);
+  }
+
+  /** The int8 form of a parameter used as a linear weight, made once; undefined when it stays float. */
+  private int8Weight(w: Value): { weight: Value; scale: Value } | undefined {
+    const hit = this.int8.get(w.name);
+    if (hit !== undefined) return hit;
+    const t = this.params.get(w.name) === w ? this.state.get(w.name) : undefined;
+    if (t === undefined || t.dtype !== "float32" || t.shape.length !== 2 || Math.min(...t.shape) < INT8_MIN_DIM) return undefined;
+    const [out, inp] = t.shape as [number, number];
+    const q = int8Initializers(this.g, w.name, quantizeColumns(new Float32Array(t.data.slice().buffer), out, inp), out, inp);
+    this.int8.set(w.name, q);
+    return q;
   }
   layerNorm(x: Value, weight: Value, bias: Value, eps: number): Value {
     return this.g.op("LayerNormalization", [x, weight, bias], { axis: -1, epsilon: eps }, x.dtype);

@@ -7,10 +7,10 @@ import { join } from "node:path";
 
 const root = new URL("../..", import.meta.url).pathname;
 
-test("bench infer --json: rows for both engines at batch 1 and batched, shares within the wall time", () => {
+test("bench infer --json: rows for every engine (float32 and int8 onnxruntime, libtorch) at batch 1 and batched, shares within the wall time", () => {
   const r = spawnSync(
     process.execPath,
-    ["--import", "tsx", join(root, "src/cli/main.ts"), "bench", "infer", "--json", "--presets", "tiny", "--seconds", "4", "--batch", "4", "--repeat", "1", "--threads", "1"],
+    ["--import", "tsx", join(root, "src/cli/main.ts"), "bench", "infer", "--json", "--presets", "tiny", "--seconds", "4", "--batch", "4", "--repeat", "1", "--threads", "1", "--engines", "onnx,onnx-int8,torch"],
     { cwd: root, encoding: "utf8" },
   );
   assert.equal(r.status, 0, r.stderr);
@@ -18,7 +18,7 @@ test("bench infer --json: rows for both engines at batch 1 and batched, shares w
   assert.deepEqual(out.notes, []);
   assert.deepEqual(
     out.rows.map((x: { preset: string; engine: string; batch: number }) => `${x.preset}/${x.engine}/${x.batch}`),
-    ["tiny/onnxruntime/1", "tiny/onnxruntime/4", "tiny/libtorch/1", "tiny/libtorch/4"],
+    ["tiny/onnxruntime/1", "tiny/onnxruntime/4", "tiny/onnxruntime-int8/1", "tiny/onnxruntime-int8/4", "tiny/libtorch/1", "tiny/libtorch/4"],
   );
   for (const row of out.rows) {
     assert.ok(row.segments >= 1 && row.audioSeconds === 4);
@@ -26,6 +26,6 @@ test("bench infer --json: rows for both engines at batch 1 and batched, shares w
     const shares = Object.values(row.share) as number[];
     assert.ok(shares.every((x) => x >= 0) && shares.reduce((a, b) => a + b, 0) <= 1.001, JSON.stringify(row.share));
   }
-  // Same weights and audio: both engines cut the audio into the same segments.
+  // Same weights and audio: every engine cuts the audio into the same segments.
   assert.equal(new Set(out.rows.map((x: { segments: number }) => x.segments)).size, 1);
 });

@@ -1,0 +1,53 @@
+// int8 weights for the exported graph's linear layers: dynamic quantization, as onnxruntime's own
+// quantize_dynamic writes it (onnxruntime/python/tools/quantization), with standard ONNX operators only.
+// Each weight W (out × in) is stored once as int8, symmetric per output channel; each activation is
+// quantized per tensor to uint8 when the graph runs (DynamicQuantizeLinear), the product is taken in
+// integers (MatMulInteger) and scaled back to float. onnxruntime fuses the chain into its
+// DynamicQuantizeMatMul kernel at session creation (graph optimisation level "all").
+import type { GraphBuilder, Value } from "./graph.ts";
+
+/**
+ * Linear layers whose two weight dimensions are both at least this are quantized. The LiSA head-alignment
+ * FFN (heads → 8 → heads) runs over (B, T, T, H) tensors: quantizing its activations would cost more than
+ * its tiny product and lose the precision that the shared attention logits need.
+ */
+export const INT8_MIN_DIM = 64;
+
+export interface Int8Columns {
+  /** Wᵀ, (in × out) row-major, int8 in [−127, 127]. */
+  q: Int8Array;
+  /** One scale per output channel: W[j, i] ≈ scale[j] · q[i, j]. */
+  scale: Float32Array;
+}
+
+/** Symmetric per-output-channel int8 of a float32 weight (out × in, row-major as a linear layer stores it). */
+export function quantizeColumns(w: Float32Array, out: number, inp: number): Int8Columns {
+  if (w.length !== out * inp) throw new Error(`int8: ${w.length} values do not make a ${out}×${inp} weight`);
+  const q = new Int8Array(out * inp);
+  const scale = new Float32Array(out);
+  for (let j = 0; j < out; j++) {
+    let max = 0;
+    for (let i = 0; i < inp; i++) max = Math.max(max, Math.abs(w[j * inp + i]!));
+    // An all-zero channel keeps scale 1 (its int8 values are all 0 whatever the scale).
+    const s = max > 0 ? max / 127 : 1;
+    scale[j] = s;
+    for (let i = 0; i < inp; i++) q[i * out + j] = Math.max(-127, Math.min(127, Math.round(w[j * inp + i]! / s)));
+  }
+  return { q, scale };
+}
+
+/** The initializers of a quantized weight, named after the float one. */
+export function int8Initializers(g: GraphBuilder, name: string, cols: Int8Columns, out: number, inp: number): { weight: Value; scale: Value } {
+  return {
+    weight: g.initializer(`${name}.int8`, "int8", [inp, out], new Uint8Array(cols.q.buffer, cols.q.byteOffset, cols.q.length)),
+    scale: g.initializer(`${name}.scale`, "float32", [out], new Uint8Array(cols.scale.buffer, cols.scale.byteOffset, cols.scale.length * 4)),
+  };
+}
+
+/** x (…, in) float32 times the quantized weight: (…, out) float32. */
+export function int8MatMul(g: GraphBuilder, x: Value, w: { weight: Value; scale: Value }): Value {
+  const [xq, xScale, xZero] = g.node("DynamicQuantizeLinear", [x], {}, ["uint8", "float32", "uint8"]) as [Value, Value, Value];
+  const acc = g.op("MatMulInteger", [xq, w.weight, xZero, g.scalar("int8", 0)], {}, "int32");
+  const scale = g.op("Mul", [xScale, w.scale], {}, "float32");
+  return g.op("Mul", [g.op("Cast", [acc], { to: 1 }, "float32"), scale], {}, "float32");
+}

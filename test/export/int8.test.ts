@@ -1,0 +1,123 @@
+// int8 export (src/export/int8.ts): the per-channel quantization by hand, the integer product in
+// onnxruntime against the float one, and `nast export --int8` end to end (smaller, close log-probabilities,
+// the float copies of quantized weights gone from the file).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as ort from "onnxruntime-node";
+import { GraphBuilder } from "../../src/export/graph.ts";
+import { OnnxOps } from "../../src/export/onnx-ops.ts";
+import { modelProto } from "../../src/export/onnx-proto.ts";
+import { quantizeColumns, INT8_MIN_DIM } from "../../src/export/int8.ts";
+import { loadConfig, withVocabSize } from "../../src/model/config.ts";
+import { readOnnxInfo } from "../../src/infer/onnx-info.ts";
+import { Rng } from "../../src/util/rng.ts";
+import { floatTensor } from "./helpers.ts";
+import { trainSpm, writeRandomCheckpoint } from "../infer/fixtures.ts";
+import { runNast as nast } from "../helpers/cli.ts";
+
+test("quantizeColumns: symmetric int8 per output channel, stored transposed; an all-zero channel keeps scale 1", () => {
+  // W is (out 2 × in 3): channel 0 = [1, −2, 0.5] has scale 2/127; channel 1 is all zeros.
+  const { q, scale } = quantizeColumns(Float32Array.from([1, -2, 0.5, 0, 0, 0]), 2, 3);
+  assert.deepEqual(Array.from(scale), [Math.fround(2 / 127), 1]);
+  // Wᵀ (in 3 × out 2): round(1·63.5) = 64, round(−2·63.5) = −127, round(0.5·63.5) = 32.
+  assert.deepEqual(Array.from(q), [64, 0, -127, 0, 32, 0]);
+  const rng = new Rng(5);
+  const w = Float32Array.from({ length: 7 * 11 }, () => rng.normal() * 0.2);
+  const r = quantizeColumns(w, 7, 11);
+  for (let j = 0; j < 7; j++) {
+    for (let i = 0; i < 11; i++) {
+      assert.ok(Math.abs(w[j * 11 + i]! - r.scale[j]! * r.q[i * 7 + j]!) <= r.scale[j]! / 2 + 1e-7, `W[${j},${i}] within half a step`);
+    }
+  }
+  assert.throws(() => quantizeColumns(new Float32Array(5), 2, 3), /5 values do not make a 2×3 weight/);
+});
+
+test("an int8 linear layer in onnxruntime agrees with the float product; small weights stay float", async () => {
+  const rng = new Rng(9);
+  const [out, inp, small] = [96, 80, 8];
+  const w = Array.from({ length: out * inp }, () => rng.normal() * 0.1);
+  const b = Array.from({ length: out }, () => rng.normal() * 0.1);
+  const v = Array.from({ length: small * inp }, () => rng.normal() * 0.1);
+  const state = new Map([["w", floatTensor([out, inp], w)], ["b", floatTensor([out], b)], ["v", floatTensor([small, inp], v)]]);
+  const g = new GraphBuilder();
+  const ops = new OnnxOps(g, state, { int8Linear: true });
+  const x = g.input("x", "float32", [2, 5, inp]);
+  g.output(ops.linear(x, ops.param("w"), ops.param("b")), "y");
+  g.output(ops.linear(x, ops.param("v")), "z");
+  const def = g.model({ graphName: "t", metadata: {}, producerVersion: "t" });
+  assert.deepEqual(def.initializers.map((t) => t.name).filter((n) => /^[wv]/.test(n)).sort(), ["v", "w.int8", "w.scale"], "w's float copy is pruned");
+  assert.ok(def.nodes.some((n) => n.opType === "MatMulInteger") && def.nodes.some((n) => n.opType === "DynamicQuantizeLinear"));
+  assert.ok(small < INT8_MIN_DIM);
+
+  const xs = Float32Array.from({ length: 2 * 5 * inp }, () => rng.normal());
+  const session = await ort.InferenceSession.create(Buffer.concat(modelProto(def)), { graphOptimizationLevel: "all" });
+  const res = await session.run({ x: new ort.Tensor("float32", xs, [2, 5, inp]) });
+  await session.release();
+  const y = res.y!.data as Float32Array;
+  const z = res.z!.data as Float32Array;
+  let worstY = 0;
+  let worstZ = 0;
+  let norm = 0;
+  for (let r = 0; r < 10; r++) {
+    for (let j = 0; j < out; j++) {
+      let acc = b[j]!;
+      for (let i = 0; i < inp; i++) acc += xs[r * inp + i]! * w[j * inp + i]!;
+      worstY = Math.max(worstY, Math.abs(acc - y[r * out + j]!));
+      norm = Math.max(norm, Math.abs(acc));
+    }
+    for (let j = 0; j < small; j++) {
+      let acc = 0;
+      for (let i = 0; i < inp; i++) acc += xs[r * inp + i]! * v[j * inp + i]!;
+      worstZ = Math.max(worstZ, Math.abs(acc - z[r * small + j]!));
+    }
+  }
+  // uint8 activations over [min, max] of x (about ±4: a step of ~0.03) and int8 weights: a few % of |y|.
+  assert.ok(worstY > 0 && worstY < 0.05 * norm, `int8: max |Δ| ${worstY} against max |y| ${norm}`);
+  assert.ok(worstZ < 1e-5, `float: max |Δ| ${worstZ}`);
+});
+
+const work = mkdtempSync(join(tmpdir(), "nast-int8-"));
+const cfg = withVocabSize(loadConfig("tiny"), 64);
+let spm = "";
+let ckpt = "";
+before(() => {
+  spm = trainSpm(join(work, "data"), 64);
+  ckpt = join(work, "data", "exp", "ckpt.safetensors");
+  mkdirSync(join(work, "data", "exp"), { recursive: true });
+  writeRandomCheckpoint(ckpt, cfg, 4);
+});
+after(() => rmSync(work, { recursive: true, force: true }));
+
+async function logProbs(modelPath: string): Promise<Float32Array> {
+  const session = await ort.InferenceSession.create(modelPath);
+  const T = 120;
+  const feats = Float32Array.from({ length: T * 80 }, (_, i) => Math.sin(i * 0.11) + Math.cos(i * 0.017));
+  const out = await session.run({ feats: new ort.Tensor("float32", feats, [1, T, 80]), lengths: new ort.Tensor("int64", BigInt64Array.from([BigInt(T)]), [1]) });
+  await session.release();
+  return out.tgt_log_probs!.data as Float32Array;
+}
+
+test("nast export --int8 [--fp16]: a smaller package, labelled, with log-probabilities close to float32", async () => {
+  const paths: Record<string, string> = {};
+  for (const [name, flags] of [["f32", []], ["i8", ["--int8"]], ["i8h", ["--int8", "--fp16"]]] as const) {
+    paths[name] = join(work, name);
+    const r = nast(["export", ckpt, "-o", paths[name]!, "--spm", spm, ...flags]);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  const size = (n: string) => statSync(join(paths[n]!, "model.onnx")).size;
+  assert.ok(size("i8") < 0.7 * size("f32") && size("i8h") < size("i8"), `${size("f32")} / ${size("i8")} / ${size("i8h")} bytes`);
+  const info = readOnnxInfo(readFileSync(join(paths.i8h!, "model.onnx")));
+  assert.equal(info.metadata["nast.weights"], "int8+float16");
+  assert.match(readFileSync(join(paths.i8h!, "MODEL_CARD.md"), "utf8"), /int8 for the linear layers \(dynamic quantization\), float16 for the rest/);
+  const a = await logProbs(join(paths.f32!, "model.onnx"));
+  for (const name of ["i8", "i8h"]) {
+    const b = await logProbs(join(paths[name]!, "model.onnx"));
+    let worst = 0;
+    a.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - b[i]!))));
+    // Random weights give near-uniform log-probs (about −4.2 for 64 pieces): int8 moves them by hundredths.
+    assert.ok(worst > 1e-4 && worst < 0.3, `max |Δ log-prob| ${name} vs float32 = ${worst}`);
+  }
+});
