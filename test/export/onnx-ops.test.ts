@@ -322,6 +322,7 @@ test("fp16 weights are cast back to float32 and round to half precision", async 
   const w = ops.param("w");
   assert.equal(w.dtype, "float32");
   assert.equal(ops.param("w"), w, "a parameter is added once");
+  g.output(w, "out");
   const model = g.model({ graphName: "t", metadata: {}, producerVersion: "t" });
   assert.equal(model.initializers.length, 1);
   assert.equal(model.initializers[0]!.dtype, "float16");
