@@ -11,7 +11,7 @@ import { paramSpecs } from "../model/params.ts";
 import { GraphBuilder } from "./graph.ts";
 import { modelCard } from "./model-card.ts";
 import { OnnxOps } from "./onnx-ops.ts";
-import { modelProto } from "./onnx-proto.ts";
+import { modelProto } from "../formats/onnx-proto.ts";
 import { readCheckpoint, type StoredTensor } from "./checkpoint.ts";
 import { INPUTS, OUTPUTS } from "../infer/model-io.ts";
 

@@ -1,7 +1,7 @@
 // An ONNX graph under construction: nodes in topological order (each node is appended after the
 // nodes producing its inputs, because the model's forward runs in order), initializers, constants
 // (deduplicated) and the graph's inputs and outputs.
-import { type AttrValue, type DType, type ModelDef, type NodeDef, type TensorInit, type ValueInfo } from "./onnx-proto.ts";
+import { type AttrValue, type DType, type ModelDef, type NodeDef, type TensorInit, type ValueInfo } from "../formats/onnx-proto.ts";
 
 /** A tensor in the graph: its name and element type (shapes stay symbolic). */
 export interface Value {

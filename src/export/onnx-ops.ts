@@ -4,7 +4,7 @@
 // follows ONNX; the parity tests (test/export) hold this against hand-computed values and eager libtorch.
 import type { ConvOptions, Ops } from "../model/ops.ts";
 import { GraphBuilder, float32ToFloat16, type Value } from "./graph.ts";
-import type { DType } from "./onnx-proto.ts";
+import type { DType } from "../formats/onnx-proto.ts";
 import type { StoredTensor } from "./checkpoint.ts";
 
 export type { Value } from "./graph.ts";

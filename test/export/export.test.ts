@@ -11,7 +11,7 @@ import { randomStateDict } from "../../src/export/random-state.ts";
 import { readCheckpoint, toHostTensors } from "../../src/export/checkpoint.ts";
 import { resolveSafetensorsPath } from "../../src/util/checkpoint-path.ts";
 import { encodeSafetensors } from "../../src/util/safetensors.ts";
-import { readOnnxInfo } from "../../src/infer/onnx-info.ts";
+import { readOnnxInfo } from "../../src/formats/onnx-info.ts";
 import { trainSpm, writeRandomCheckpoint } from "../infer/fixtures.ts";
 import { runNast as nast } from "../helpers/cli.ts";
 
