@@ -9,7 +9,7 @@
 import { OnnxFormatError, readOnnxInfo, readingOnnx } from "../formats/onnx-info.ts";
 import { ProtoReader } from "../formats/protobuf.ts";
 import { PACKAGE_FILE_LIMITS, readPackageFile } from "../formats/model-package.ts";
-import { decodeHalf } from "../util/float16.ts";
+import { decodeHalf } from "../formats/float16.ts";
 import type { StoredTensor } from "./checkpoint.ts";
 import { DataType, type DType } from "../formats/onnx-proto.ts";
 

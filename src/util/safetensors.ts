@@ -6,7 +6,7 @@
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { writeFileAtomic } from "./atomic-file.ts";
 import { InputError } from "./errors.ts";
-import { halfTable, toHalfBits } from "./float16.ts";
+import { fromBfloat16Bits, halfTable, toBfloat16Bits, toHalfBits } from "../formats/float16.ts";
 
 export type StDtype = "F32" | "F64" | "F16" | "BF16" | "I64" | "I32" | "U8" | "BOOL";
 
@@ -47,7 +47,7 @@ export function toFloat64(t: HostTensor): Float64Array {
       case "F32": out[i] = view.getFloat32(i * 4, true); break;
       case "F64": out[i] = view.getFloat64(i * 8, true); break;
       case "F16": out[i] = halves![view.getUint16(i * 2, true)]!; break;
-      case "BF16": out[i] = bf16ToFloat(view.getUint16(i * 2, true)); break;
+      case "BF16": out[i] = fromBfloat16Bits(view.getUint16(i * 2, true)); break;
       case "I64": out[i] = Number(view.getBigInt64(i * 8, true)); break;
       case "I32": out[i] = view.getInt32(i * 4, true); break;
       case "U8": case "BOOL": out[i] = view.getUint8(i); break;
@@ -67,7 +67,7 @@ export function fromFloat64(values: Float64Array, dtype: StDtype, shape: number[
       case "F32": view.setFloat32(i * 4, v, true); break;
       case "F64": view.setFloat64(i * 8, v, true); break;
       case "F16": view.setUint16(i * 2, toHalfBits(v), true); break;
-      case "BF16": view.setUint16(i * 2, floatToBf16(v), true); break;
+      case "BF16": view.setUint16(i * 2, toBfloat16Bits(v), true); break;
       case "I64": view.setBigInt64(i * 8, BigInt(Math.trunc(v)), true); break;
       case "I32": view.setInt32(i * 4, Math.trunc(v), true); break;
       case "U8": case "BOOL": view.setUint8(i, Math.trunc(v)); break;
@@ -179,20 +179,3 @@ function parseHeader(buf: Uint8Array, source: string): { header: Record<string, 
 export function writeSafetensors(path: string, tensors: Map<string, HostTensor>, metadata: Record<string, string> = {}): void {
   writeFileAtomic(path, encodeSafetensors(tensors, metadata));
 }
-
-// bfloat16 conversions (round to nearest even); IEEE half: float16.ts.
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-function bf16ToFloat(h: number): number {
-  u32[0] = h << 16;
-  return f32[0] as number;
-}
-
-function floatToBf16(v: number): number {
-  f32[0] = v;
-  const x = u32[0] as number;
-  if (Number.isNaN(v)) return 0x7fc0;
-  return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
-}
-
