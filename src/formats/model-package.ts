@@ -7,9 +7,9 @@
 // the package (no symbolic link, device, FIFO or directory in its place: readPackageFile), and model.onnx must be
 // self-contained (no tensor with external data, which would make onnxruntime open a file anywhere). onnxruntime
 // gets the checked bytes, never a path, so nothing outside the package is opened.
-import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readFileSync, readSync, statSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { packageRoot } from "../util/package-root.ts";
 import { validateConfig, type NastConfig } from "../model/config.ts";
 import { SentencePiece } from "../text/sentencepiece.ts";
 import { readOnnxInfo } from "./onnx-info.ts";
@@ -76,24 +76,6 @@ export function readPackageFile(path: string, maxBytes: number, hint = "re-expor
     return buf;
   } finally {
     closeSync(fd);
-  }
-}
-
-/** The package root (the directory of nast's package.json), found from this module's location. */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = join(dir, "package.json");
-    if (existsSync(pkg)) {
-      try {
-        if ((JSON.parse(readFileSync(pkg, "utf8")) as { name?: string }).name === "nast") return dir;
-      } catch {
-        // Not ours; keep walking up.
-      }
-    }
-    const up = dirname(dir);
-    if (up === dir) throw new ModelPackageError("cannot find nast's package root (package.json) above the program");
-    dir = up;
   }
 }
 
