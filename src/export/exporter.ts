@@ -3,7 +3,7 @@
 // the model's own forward (src/model/nast.ts) run by OnnxOps in eval mode ("one model definition, two
 // executions", docs/design.md §5.3), with symbolic batch (B) and time (T) axes.
 import { existsSync, lstatSync, mkdirSync, readFileSync, statSync } from "node:fs";
-import { writeFileAtomic } from "../util/atomic-file.ts";
+import { writeFileAtomic } from "../formats/atomic-file.ts";
 import { basename, dirname, join, resolve } from "node:path";
 import { embeddedConfig, type NastConfig } from "../model/config.ts";
 import { forward } from "../model/nast.ts";
@@ -133,7 +133,7 @@ export function findSpm(checkpoint: string, explicit?: string): string {
   throw new Error(`${checkpoint}: no spm.model found next to the checkpoint, above it or in its training log; pass --spm DATA_DIR/spm.model (written by nast prep)`);
 }
 
-/** Writes chunks to `path` atomically (src/util/atomic-file.ts), so that a failed export leaves no half model.onnx. */
+/** Writes chunks to `path` atomically (src/formats/atomic-file.ts), so that a failed export leaves no half model.onnx. */
 function writeChunks(path: string, chunks: Uint8Array[]): void {
   try {
     writeFileAtomic(path, chunks);

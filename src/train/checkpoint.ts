@@ -4,11 +4,11 @@
 //   ckpt-<step>.train.safetensors  the optimizer moments; metadata "nast.trainer" (TrainerState JSON)
 //   latest.json                    {step, model, train}: written last, so a kill at any moment leaves the
 //                                  previous checkpoint as the one `--resume` continues from
-// Every file is written to a temporary name and renamed (src/util/atomic-file.ts). Retention keeps the
+// Every file is written to a temporary name and renamed (src/formats/atomic-file.ts). Retention keeps the
 // last N and the best N by dev BLEU (ESPnet keep_nbest_models, fairseq keep-best-checkpoints; docs/design.md §8).
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic } from "../util/atomic-file.ts";
+import { writeFileAtomic } from "../formats/atomic-file.ts";
 import { InputError } from "../util/errors.ts";
 import {
   fromFloat64,

@@ -40,7 +40,7 @@ import type { CollateJob } from "./collate-worker.ts";
 import { CollateFeed, specAugmentKey } from "./prefetch.ts";
 import { CKPT_DIR, listCheckpoints, loadLatestCheckpoint, pruneCheckpoints, saveCheckpoint, type TrainerState } from "./checkpoint.ts";
 import { fromHost, toHostMap } from "./host-tensors.ts";
-import { writeFileAtomic } from "../util/atomic-file.ts";
+import { writeFileAtomic } from "../formats/atomic-file.ts";
 import { curriculumRatio, inverseSqrtLr } from "./schedule.ts";
 import { resolveSettings, type TrainSettings } from "./settings.ts";
 import { microBatchStep, type StepContext } from "./step.ts";

@@ -4,7 +4,7 @@
 // The one codec of the project, pure TypeScript over host bytes, so that averaging, export and reading a
 // checkpoint's metadata need no libtorch; src/torch/safetensors.ts converts Tensors to and from HostTensors.
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
-import { writeFileAtomic } from "./atomic-file.ts";
+import { writeFileAtomic } from "../formats/atomic-file.ts";
 import { InputError } from "./errors.ts";
 import { fromBfloat16Bits, halfTable, toBfloat16Bits, toHalfBits } from "../formats/float16.ts";
 
@@ -175,7 +175,7 @@ function parseHeader(buf: Uint8Array, source: string): { header: Record<string, 
   }
 }
 
-/** Writes atomically (src/util/atomic-file.ts): a crash never leaves a half-written checkpoint. */
+/** Writes atomically (src/formats/atomic-file.ts): a crash never leaves a half-written checkpoint. */
 export function writeSafetensors(path: string, tensors: Map<string, HostTensor>, metadata: Record<string, string> = {}): void {
   writeFileAtomic(path, encodeSafetensors(tensors, metadata));
 }
