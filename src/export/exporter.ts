@@ -4,6 +4,7 @@
 // executions", docs/design.md §5.3), with symbolic batch (B) and time (T) axes.
 import { existsSync, lstatSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { writeFileAtomic } from "../formats/atomic-file.ts";
+import { CONFIG_KEY } from "../formats/nast-metadata.ts";
 import { basename, dirname, join, resolve } from "node:path";
 import { embeddedConfig, type NastConfig } from "../model/config.ts";
 import { forward } from "../model/nast.ts";
@@ -74,7 +75,7 @@ export function buildOnnxModel(cfg: NastConfig, state: ReadonlyMap<string, Store
   for (const name of ops.used) parameters += state.get(name)!.shape.reduce((a, b) => a * b, 1);
   const metadata: Record<string, string> = {
     "nast.format": PACKAGE_FORMAT,
-    "nast.config": JSON.stringify(cfg),
+    [CONFIG_KEY]: JSON.stringify(cfg),
     "nast.vocab_size": String(cfg.vocabSize),
     "nast.frame_seconds": String(frameSeconds(cfg)),
     "nast.weights": opts.fp16 ? "float16" : "float32",

@@ -12,6 +12,7 @@ import { join, resolve } from "node:path";
 import { packageRoot } from "../util/package-root.ts";
 import { validateConfig, type NastConfig } from "../model/config.ts";
 import { SentencePiece } from "../text/sentencepiece.ts";
+import { parseConfigMetadata } from "./nast-metadata.ts";
 import { readOnnxInfo } from "./onnx-info.ts";
 
 export class ModelPackageError extends Error {
@@ -134,14 +135,13 @@ export function loadModelPackage(dirArg: string | undefined): ModelPackage {
   } catch (err) {
     throw new ModelPackageError(`${onnxPath}: not a readable ONNX model: ${(err as Error).message}; ${reexport}`);
   }
-  const embedded = info.metadata["nast.config"];
-  if (embedded === undefined) throw new ModelPackageError(`${onnxPath}: holds no "nast.config" metadata (not written by nast export, or truncated); ${reexport}`);
   let embeddedCfg: unknown;
   try {
-    embeddedCfg = JSON.parse(embedded);
-  } catch {
-    throw new ModelPackageError(`${onnxPath}: its "nast.config" metadata is not JSON; ${reexport}`);
+    embeddedCfg = parseConfigMetadata(info.metadata, onnxPath);
+  } catch (err) {
+    throw new ModelPackageError(`${(err as Error).message}; ${reexport}`);
   }
+  if (embeddedCfg === undefined) throw new ModelPackageError(`${onnxPath}: holds no "nast.config" metadata (not written by nast export, or truncated); ${reexport}`);
   if (canonical(embeddedCfg) !== canonical(cfg)) {
     const diff = Object.keys({ ...(embeddedCfg as object), ...cfg }).filter(
       (k) => canonical((embeddedCfg as Record<string, unknown>)[k]) !== canonical((cfg as unknown as Record<string, unknown>)[k]),
