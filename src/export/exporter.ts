@@ -8,7 +8,7 @@ import { CONFIG_KEY } from "../formats/nast-metadata.ts";
 import { basename, dirname, join, resolve } from "node:path";
 import { embeddedConfig, type NastConfig } from "../model/config.ts";
 import { forward } from "../model/nast.ts";
-import { paramSpecs } from "../model/params.ts";
+import { checkParams, paramSpecs } from "../model/params.ts";
 import { GraphBuilder } from "./graph.ts";
 import { modelCard } from "./model-card.ts";
 import { OnnxOps } from "./onnx-ops.ts";
@@ -35,23 +35,6 @@ export interface BuiltModel {
   nodes: number;
   /** Parameters (elements) stored in the graph. */
   parameters: number;
-}
-
-/**
- * Checks that the state dict holds every parameter the config's model has, with the config's shapes
- * (a checkpoint and a config that disagree fail here with the first few differences named).
- */
-export function checkStateDict(cfg: NastConfig, state: ReadonlyMap<string, StoredTensor>, source: string): void {
-  const problems: string[] = [];
-  for (const spec of paramSpecs(cfg)) {
-    const t = state.get(spec.name);
-    if (t === undefined) problems.push(`'${spec.name}' is missing`);
-    else if (t.shape.join("x") !== spec.shape.join("x")) problems.push(`'${spec.name}' has shape [${t.shape}] but the config needs [${spec.shape}]`);
-  }
-  if (problems.length > 0) {
-    const more = problems.length > 5 ? ` (and ${problems.length - 5} more)` : "";
-    throw new Error(`${source}: the weights do not match the model config: ${problems.slice(0, 5).join("; ")}${more}`);
-  }
 }
 
 /** The ONNX model of `cfg` with the weights of `state`, serialized. */
@@ -174,7 +157,7 @@ export function exportModel(opts: ExportOptions): ExportResult {
   if (cfg === null) {
     throw new Error(`${ckpt.path}: the checkpoint has no "nast.config" metadata (was it written by nast train or nast average?)`);
   }
-  checkStateDict(cfg, ckpt.tensors, ckpt.path);
+  checkParams(paramSpecs(cfg), ckpt.tensors, ckpt.path, { ignoreExtra: true });
   const spm = findSpm(ckpt.path, opts.spm);
 
   const metadata: Record<string, string> = { "nast.checkpoint": basename(ckpt.path) };

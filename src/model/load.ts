@@ -3,8 +3,7 @@
 import { resolveSafetensorsPath } from "../util/checkpoint-path.ts";
 import { loadSafetensors, noGrad, type Device, type Tensor } from "../torch/index.ts";
 import { embeddedConfig, type NastConfig } from "./config.ts";
-import { checkParams } from "./init.ts";
-import { paramSpecs } from "./params.ts";
+import { checkParams, paramSpecs } from "./params.ts";
 
 export interface LoadedModel {
   path: string;

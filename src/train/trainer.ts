@@ -12,8 +12,8 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig, subsampledLength, validateConfig, withVocabSize, type NastConfig } from "../model/config.ts";
-import { checkParams, initParams } from "../model/init.ts";
-import { countParams, lisaParamNames, paramSpecs } from "../model/params.ts";
+import { initParams } from "../model/init.ts";
+import { checkParams, countParams, lisaParamNames, paramSpecs } from "../model/params.ts";
 import { openFeatureStore, type FeatureStore } from "../data/feature-store.ts";
 import { batchesByFrames } from "../data/batching.ts";
 import { SentencePiece } from "../text/sentencepiece.ts";
