@@ -1,6 +1,7 @@
 // An ONNX graph under construction: nodes in topological order (each node is appended after the
 // nodes producing its inputs, because the model's forward runs in order), initializers, constants
 // (deduplicated) and the graph's inputs and outputs.
+import { ELEMENT_BYTES } from "../formats/dtype.ts";
 import { encodeHalf } from "../formats/float16.ts";
 import { type AttrValue, type DType, type ModelDef, type NodeDef, type TensorInit, type ValueInfo } from "../formats/onnx-proto.ts";
 
@@ -19,9 +20,6 @@ function toAttr(v: AttrInput, floatAttr: boolean): AttrValue {
   if (typeof v === "number") return floatAttr || !Number.isInteger(v) ? { kind: "float", value: v } : { kind: "int", value: v };
   return { kind: "ints", value: v };
 }
-
-/** Element size in bytes of each dtype. */
-export const dtypeBytes: Record<DType, number> = { float32: 4, uint8: 1, int8: 1, int32: 4, int64: 8, bool: 1, float16: 2, float64: 8 };
 
 export class GraphBuilder {
   private readonly nodes: NodeDef[] = [];
@@ -63,7 +61,7 @@ export class GraphBuilder {
 
   private addInitializer(name: string, dtype: DType, dims: readonly number[], raw: Uint8Array): Value {
     const count = dims.reduce((a, b) => a * b, 1);
-    if (raw.length !== count * dtypeBytes[dtype]) {
+    if (raw.length !== count * ELEMENT_BYTES[dtype]) {
       throw new Error(`ONNX initializer '${name}': ${raw.length} bytes do not hold ${dtype}[${dims.join(", ")}]`);
     }
     this.initializers.push({ name, dtype, dims, raw });

@@ -6,11 +6,17 @@
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { writeFileAtomic } from "../formats/atomic-file.ts";
 import { InputError } from "./errors.ts";
+import { ELEMENT_BYTES, type ElementType } from "../formats/dtype.ts";
 import { fromBfloat16Bits, halfTable, toBfloat16Bits, toHalfBits } from "../formats/float16.ts";
 
 export type StDtype = "F32" | "F64" | "F16" | "BF16" | "I64" | "I32" | "U8" | "BOOL";
 
-const BYTES: Record<StDtype, number> = { F32: 4, F64: 8, F16: 2, BF16: 2, I64: 8, I32: 4, U8: 1, BOOL: 1 };
+/** The element type each safetensors dtype names. */
+const ELEMENT: Record<StDtype, ElementType> = { F32: "float32", F64: "float64", F16: "float16", BF16: "bfloat16", I64: "int64", I32: "int32", U8: "uint8", BOOL: "bool" };
+
+function itemBytes(dtype: StDtype): number {
+  return ELEMENT_BYTES[ELEMENT[dtype]];
+}
 
 /** One tensor on the host: its bytes (little-endian, C order) and how to read them. */
 export interface HostTensor {
@@ -59,7 +65,7 @@ export function toFloat64(t: HostTensor): Float64Array {
 /** Float64 values back into a tensor of the given dtype and shape (floats round, integers truncate). */
 export function fromFloat64(values: Float64Array, dtype: StDtype, shape: number[]): HostTensor {
   const n = numel(shape);
-  const bytes = new Uint8Array(n * BYTES[dtype]);
+  const bytes = new Uint8Array(n * itemBytes(dtype));
   const view = new DataView(bytes.buffer);
   for (let i = 0; i < n; i++) {
     const v = values[i] as number;
@@ -82,7 +88,7 @@ export function encodeSafetensors(tensors: Map<string, HostTensor>, metadata: Re
   let offset = 0;
   for (const [name, t] of tensors) {
     if (name === "__metadata__") throw new RangeError(`safetensors: "__metadata__" cannot name a tensor`);
-    const size = numel(t.shape) * BYTES[t.dtype];
+    const size = numel(t.shape) * itemBytes(t.dtype);
     if (t.bytes.byteLength !== size) {
       throw new RangeError(`safetensors: tensor ${name} has ${t.bytes.byteLength} bytes, shape [${t.shape}] ${t.dtype} needs ${size}`);
     }
@@ -112,8 +118,8 @@ export function decodeSafetensors(buf: Uint8Array, source: string): SafetensorsF
   for (const [name, info] of Object.entries(header)) {
     if (name === "__metadata__") continue;
     const { dtype, shape, data_offsets: offsets } = info as { dtype: StDtype; shape: number[]; data_offsets: [number, number] };
-    if (!(dtype in BYTES)) throw new InputError(source, `tensor "${name}" has unsupported dtype ${dtype}`);
-    const size = numel(shape) * BYTES[dtype];
+    if (!Object.hasOwn(ELEMENT, dtype)) throw new InputError(source, `tensor "${name}" has unsupported dtype ${dtype}`);
+    const size = numel(shape) * itemBytes(dtype);
     const [begin, end] = offsets;
     if (end - begin !== size || begin < 0 || end > payload) {
       throw new InputError(
