@@ -1,8 +1,8 @@
 // Named Tensors to and from safetensors files. The format itself (header, offsets, metadata, errors naming
-// the file, atomic write) is src/util/safetensors.ts, the one codec of the project; this module only maps
+// the file, atomic write) is src/formats/safetensors.ts, the one codec of the project; this module only maps
 // torch dtypes to safetensors dtypes and Tensors to and from their little-endian C-order bytes.
 import { readFileSync } from "node:fs";
-import { decodeSafetensors as decodeHost, encodeSafetensors as encodeHost, type HostTensor, type StDtype, writeSafetensors } from "../util/safetensors.ts";
+import { decodeSafetensors as decodeHost, encodeSafetensors as encodeHost, type HostTensor, type StDtype, writeSafetensors } from "../formats/safetensors.ts";
 import type { DType } from "./dtype.ts";
 import { Tensor, type Device } from "./tensor.ts";
 

@@ -18,7 +18,7 @@ import {
   readSafetensorsMetadata,
   toFloat64,
   writeSafetensors,
-} from "../util/safetensors.ts";
+} from "../formats/safetensors.ts";
 
 /** Everything besides tensors that `--resume` needs to continue exactly where a run stopped. */
 export interface TrainerState {

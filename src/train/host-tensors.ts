@@ -1,6 +1,6 @@
 // Copies between libtorch tensors (any device) and the host tensors that checkpoint files hold.
 import { tensor, type DType, type Tensor } from "../torch/index.ts";
-import type { HostTensor, StDtype } from "../util/safetensors.ts";
+import type { HostTensor, StDtype } from "../formats/safetensors.ts";
 
 const TO_ST: Partial<Record<DType, StDtype>> = { float32: "F32", float64: "F64", float16: "F16", bfloat16: "BF16", int64: "I64", int32: "I32", uint8: "U8", bool: "BOOL" };
 

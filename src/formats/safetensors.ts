@@ -4,10 +4,10 @@
 // The one codec of the project, pure TypeScript over host bytes, so that averaging, export and reading a
 // checkpoint's metadata need no libtorch; src/torch/safetensors.ts converts Tensors to and from HostTensors.
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
-import { writeFileAtomic } from "../formats/atomic-file.ts";
-import { InputError } from "./errors.ts";
-import { ELEMENT_BYTES, type ElementType } from "../formats/dtype.ts";
-import { fromBfloat16Bits, halfTable, toBfloat16Bits, toHalfBits } from "../formats/float16.ts";
+import { writeFileAtomic } from "./atomic-file.ts";
+import { InputError } from "../util/errors.ts";
+import { ELEMENT_BYTES, type ElementType } from "./dtype.ts";
+import { fromBfloat16Bits, halfTable, toBfloat16Bits, toHalfBits } from "./float16.ts";
 
 export type StDtype = "F32" | "F64" | "F16" | "BF16" | "I64" | "I32" | "U8" | "BOOL";
 
