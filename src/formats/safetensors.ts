@@ -13,6 +13,17 @@ export type StDtype = "F32" | "F64" | "F16" | "BF16" | "I64" | "I32" | "U8" | "B
 
 /** The element type each safetensors dtype names. */
 const ELEMENT: Record<StDtype, ElementType> = { F32: "float32", F64: "float64", F16: "float16", BF16: "bfloat16", I64: "int64", I32: "int32", U8: "uint8", BOOL: "bool" };
+const ST_DTYPE = new Map<ElementType, StDtype>(Object.entries(ELEMENT).map(([st, e]) => [e, st as StDtype]));
+
+/** The safetensors dtype that stores an element type; undefined for one that nast's checkpoints never hold (int8). */
+export function stDtypeOf(element: ElementType): StDtype | undefined {
+  return ST_DTYPE.get(element);
+}
+
+/** The element type of a safetensors dtype. */
+export function elementOf(dtype: StDtype): ElementType {
+  return ELEMENT[dtype];
+}
 
 function itemBytes(dtype: StDtype): number {
   return ELEMENT_BYTES[ELEMENT[dtype]];
