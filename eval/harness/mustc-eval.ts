@@ -17,7 +17,7 @@ import { decodeAudio } from "../../src/audio/decode.ts";
 import { fbankFrameCount } from "../../src/audio/fbank.ts";
 import { readMustcSplit, type Segment, type Talk } from "../../src/data/mustc.ts";
 import type { SpeechSegment } from "../../src/audio/segment.ts";
-import { loadModelPackage } from "../../src/infer/model-package.ts";
+import { loadModelPackage } from "../../src/formats/model-package.ts";
 import { NastSession } from "../../src/infer/session.ts";
 import { Translator, type Decoded } from "../../src/infer/translator.ts";
 import { loadSegmenter, SEGMENTERS, type Segmenter, type SegmenterName } from "../../src/infer/vad.ts";

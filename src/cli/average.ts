@@ -5,7 +5,7 @@ import { parseFlags } from "./args.ts";
 import { UsageError } from "../util/errors.ts";
 import { JsonLogger } from "../util/log.ts";
 import { averageCheckpoints, bestCheckpoints, listCheckpoints } from "../train/checkpoint.ts";
-import { writeSafetensors } from "../util/safetensors.ts";
+import { writeSafetensors } from "../formats/safetensors.ts";
 
 const USAGE = `usage: nast average EXP_DIR [--best N | --last N] -o CKPT
 

@@ -1,7 +1,7 @@
 // `nast export CKPT -o MODEL_DIR [--fp16] [--int8] [--spm PATH]`: checkpoint → ONNX model package, then a smoke
 // run of the package in onnxruntime (loads, agrees with itself, gives finite outputs).
 import { exportModel, weightsLabel } from "../export/exporter.ts";
-import { loadModelPackage } from "../infer/model-package.ts";
+import { loadModelPackage } from "../formats/model-package.ts";
 import { NastSession } from "../infer/session.ts";
 import { UsageError } from "../util/errors.ts";
 import { parseFlags } from "./args.ts";

@@ -5,7 +5,7 @@ import { mkdir, stat, writeFile } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
 import { decodeAudio } from "../audio/decode.ts";
 import { FBANK_DIM, fbank } from "../audio/fbank.ts";
-import { encodeNpyFloat32 } from "../audio/npy.ts";
+import { encodeNpyFloat32 } from "../formats/npy.ts";
 import { Progress } from "../util/progress.ts";
 import { Rng } from "../util/rng.ts";
 import { InputError, UsageError } from "../util/errors.ts";

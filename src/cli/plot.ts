@@ -3,7 +3,7 @@
 import { join } from "node:path";
 import { parseFlags } from "./args.ts";
 import { UsageError } from "../util/errors.ts";
-import { writeFileAtomic } from "../util/atomic-file.ts";
+import { writeFileAtomic } from "../formats/atomic-file.ts";
 import { panelsFromLog, readJsonLines, renderPanels } from "../train/plot.ts";
 
 const USAGE = `usage: nast plot EXP_DIR [-o PNG] [--width PX]

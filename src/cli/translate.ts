@@ -3,7 +3,7 @@
 // 0 only if every input was translated. Output is written as the translation goes (src/infer/writers.ts),
 // files through temporary files renamed into place. Nothing here (or below) imports src/torch.
 import { basename, extname, join } from "node:path";
-import { loadModelPackage } from "../infer/model-package.ts";
+import { loadModelPackage } from "../formats/model-package.ts";
 import { NastSession } from "../infer/session.ts";
 import { Translator } from "../infer/translator.ts";
 import { loadSegmenter, SEGMENTERS, type SegmenterName } from "../infer/vad.ts";

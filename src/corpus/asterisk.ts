@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { PCM16_MONO, wavHeader } from "../audio/wav-header.ts";
 import { intFlag, parseFlags } from "../cli/args.ts";
-import { writeFileAtomic } from "../util/atomic-file.ts";
+import { writeFileAtomic } from "../formats/atomic-file.ts";
 import { InputError, UsageError, errorMessage } from "../util/errors.ts";
 import { JsonLogger } from "../util/log.ts";
 import { Progress } from "../util/progress.ts";

@@ -1,7 +1,8 @@
 // The text side of the synthetic corpus: which English sentences, in which split, and their
 // translations. It is computed once (apertium runs here) and can be saved as a TSV
 // (id, split, english, translation) that the speech side reads, e.g. on a GPU host without apertium.
-import { readFileSync, writeFileSync, renameSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { writeFileAtomic } from "../formats/atomic-file.ts";
 import { InputError } from "../util/errors.ts";
 import { Rng } from "./rng.ts";
 import { dedupe } from "./sentences.ts";
@@ -89,11 +90,10 @@ export function tsvHeader(pair: string): string {
   return `id\tsplit\t${src}\t${tgt}`;
 }
 
-/** Writes the TSV atomically (a temporary file renamed into place). */
+/** Writes the TSV atomically (src/formats/atomic-file.ts). */
 export function writeCorpusTsv(path: string, pair: string, entries: readonly CorpusEntry[]): void {
   const lines = [tsvHeader(pair), ...entries.map((e) => `${e.id}\t${e.split}\t${e.en}\t${e.tgt}`)];
-  writeFileSync(`${path}.tmp`, lines.join("\n") + "\n");
-  renameSync(`${path}.tmp`, path);
+  writeFileAtomic(path, lines.join("\n") + "\n");
 }
 
 /** Reads a TSV written by writeCorpusTsv; names the line of any malformed row. */

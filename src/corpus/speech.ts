@@ -14,7 +14,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { InputError, errorMessage } from "../util/errors.ts";
-import { writeFileAtomic } from "../util/atomic-file.ts";
+import { writeFileAtomic } from "../formats/atomic-file.ts";
 import type { JsonLogger } from "../util/log.ts";
 import { Progress } from "../util/progress.ts";
 import { runPool, runProcessBytes } from "./process.ts";

@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 // Per-process temporary names (<path>.tmp-<pid>): shards of one corpus start together and write the same plan file.
-import { writeFileAtomic } from "../util/atomic-file.ts";
+import { writeFileAtomic } from "../formats/atomic-file.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Progress } from "../util/progress.ts";

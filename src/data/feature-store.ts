@@ -7,7 +7,7 @@
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { InputError } from "../util/errors.ts";
-import { decodeHalf } from "../util/float16.ts";
+import { decodeHalf } from "../formats/float16.ts";
 
 export const FEATURE_DIM = 80;
 export const STORE_DATA = "feats.bin";

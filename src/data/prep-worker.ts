@@ -6,7 +6,7 @@ import { decodeAudio } from "../audio/decode.ts";
 import { fbank } from "../audio/fbank.ts";
 import { errorMessage } from "../util/errors.ts";
 import { FEATURE_DIM, type FeatureDtype } from "./feature-store.ts";
-import { encodeHalf } from "../util/float16.ts";
+import { encodeHalf } from "../formats/float16.ts";
 import { MUSTC_SAMPLE_RATE, segmentSamples } from "./mustc.ts";
 import { ShardWriter } from "./shards.ts";
 import { WORKER_READY } from "./worker-pool.ts";

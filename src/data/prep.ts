@@ -14,7 +14,7 @@ import { InputError } from "../util/errors.ts";
 import type { JsonLogger } from "../util/log.ts";
 import { Progress } from "../util/progress.ts";
 import { spawnWorker } from "../util/spawn-worker.ts";
-import { tempPathFor, writeFileAtomic } from "./atomic-file.ts";
+import { hiddenTempPath, writeFileAtomic } from "../formats/atomic-file.ts";
 import {
   FEATURE_DIM,
   STORE_DATA,
@@ -118,7 +118,7 @@ async function obtainSentencePiece(opts: PrepOptions, splits: MustcSplit[]): Pro
   if (opts.spm !== undefined) {
     SentencePiece.load(opts.spm); // fail early on a bad model
     if (!existsSync(path) || sha256(path) !== sha256(opts.spm)) {
-      const tmp = tempPathFor(path);
+      const tmp = hiddenTempPath(path);
       copyFileSync(opts.spm, tmp);
       renameSync(tmp, path);
       rmSync(join(opts.out, SPM_INFO), { force: true });
@@ -136,12 +136,12 @@ async function obtainSentencePiece(opts: PrepOptions, splits: MustcSplit[]): Pro
     if (!train) return undefined;
     const textPath = join(opts.out, ".spm-train.txt");
     const lines = train.segments.flatMap((s) => [s.src, s.tgt]).filter((l) => l.length > 0);
-    writeFileAtomic(textPath, lines.join("\n") + "\n");
+    writeFileAtomic(textPath, lines.join("\n") + "\n", hiddenTempPath);
     const t0 = performance.now();
     opts.say(`training SentencePiece (unigram, ${opts.vocabSize} pieces) on ${lines.length} lines of ${train.srcPath} + ${train.tgtPath}`);
     const model = await trainSentencePiece({ inputs: [textPath], modelPath: path, vocabSize: opts.vocabSize, threads: Math.max(1, opts.jobs) });
     rmSync(textPath, { force: true });
-    writeFileAtomic(join(opts.out, SPM_INFO), JSON.stringify({ vocab: opts.vocabSize, pieces: model.vocabSize }) + "\n");
+    writeFileAtomic(join(opts.out, SPM_INFO), JSON.stringify({ vocab: opts.vocabSize, pieces: model.vocabSize }) + "\n", hiddenTempPath);
     opts.log.log("spm_trained", { path, vocabSize: model.vocabSize, seconds: (performance.now() - t0) / 1000 });
     if (model.vocabSize !== opts.vocabSize) opts.say(`SentencePiece: the corpus supports ${model.vocabSize} pieces (asked for ${opts.vocabSize})`);
   }
@@ -244,7 +244,7 @@ function mergeSplit(
   const filtered = { tooShort: 0, tooLong: 0, emptyTarget: 0 };
   const isTrain = split.split === TRAIN_SPLIT;
   const dataPath = join(dir, STORE_DATA);
-  const tmp = tempPathFor(dataPath);
+  const tmp = hiddenTempPath(dataPath);
   const out = openSync(tmp, "w");
   let written = 0; // values
   let totalFrames = 0;
@@ -291,7 +291,7 @@ function mergeSplit(
   }
   renameSync(tmp, dataPath);
   const index: StoreIndex = { format: STORE_FORMAT, version: STORE_VERSION, split: split.split, dtype: opts.dtype, dim: FEATURE_DIM, count: cols.id.length, columns: cols };
-  writeFileAtomic(join(dir, STORE_INDEX), JSON.stringify(index));
+  writeFileAtomic(join(dir, STORE_INDEX), JSON.stringify(index), hiddenTempPath);
   const marker: StoreMarker = {
     count: cols.id.length,
     dataBytes: written * bpv,
@@ -301,7 +301,7 @@ function mergeSplit(
     filtered,
     finishedAt: new Date().toISOString(),
   };
-  writeFileAtomic(join(dir, STORE_MARKER), JSON.stringify(marker, null, 1) + "\n");
+  writeFileAtomic(join(dir, STORE_MARKER), JSON.stringify(marker, null, 1) + "\n", hiddenTempPath);
   return { count: cols.id.length, frames: totalFrames, filtered };
 }
 
@@ -310,8 +310,8 @@ function retokenize(dir: string, index: StoreIndex, marker: StoreMarker, spm: Se
   rmSync(join(dir, STORE_MARKER), { force: true });
   index.columns.srcIds = index.columns.src.map((t) => spm.encode(t));
   index.columns.tgtIds = index.columns.tgt.map((t) => spm.encode(t));
-  writeFileAtomic(join(dir, STORE_INDEX), JSON.stringify(index));
-  writeFileAtomic(join(dir, STORE_MARKER), JSON.stringify({ ...marker, spmSha256: spmSha, finishedAt: new Date().toISOString() }, null, 1) + "\n");
+  writeFileAtomic(join(dir, STORE_INDEX), JSON.stringify(index), hiddenTempPath);
+  writeFileAtomic(join(dir, STORE_MARKER), JSON.stringify({ ...marker, spmSha256: spmSha, finishedAt: new Date().toISOString() }, null, 1) + "\n", hiddenTempPath);
 }
 
 const COPY_CHUNK = 1 << 20;

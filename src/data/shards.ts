@@ -4,7 +4,7 @@
 // leaves at worst a temporary file or an orphan .bin, which the next run overwrites.
 import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { tempPathFor, writeFileAtomic } from "./atomic-file.ts";
+import { hiddenTempPath, writeFileAtomic } from "../formats/atomic-file.ts";
 import { FEATURE_DIM, bytesPerValue, type FeatureDtype } from "./feature-store.ts";
 
 export interface ShardUtterance {
@@ -54,7 +54,7 @@ export class ShardWriter {
     private readonly talk: string,
     private readonly dtype: FeatureDtype,
   ) {
-    this.tmp = tempPathFor(shardPaths(shardDir, talk).bin);
+    this.tmp = hiddenTempPath(shardPaths(shardDir, talk).bin);
     this.fd = openSync(this.tmp, "w");
   }
 
@@ -69,7 +69,7 @@ export class ShardWriter {
     const { bin, json } = shardPaths(this.shardDir, this.talk);
     renameSync(this.tmp, bin);
     const meta: ShardMeta = { talk: this.talk, dtype: this.dtype, utterances: this.utterances };
-    writeFileAtomic(json, JSON.stringify(meta));
+    writeFileAtomic(json, JSON.stringify(meta), hiddenTempPath);
     return meta;
   }
 

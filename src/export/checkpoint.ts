@@ -1,8 +1,8 @@
 // Reading a checkpoint for export: its tensors as the element types the ONNX graph stores. The safetensors
-// parsing itself is src/util/safetensors.ts (plain TypeScript, no libtorch), the same code that wrote the file.
-import { readSafetensors, toFloat64, type HostTensor } from "../util/safetensors.ts";
-import type { DType } from "./onnx-proto.ts";
-import { resolveSafetensorsPath } from "../util/checkpoint-path.ts";
+// parsing itself is src/formats/safetensors.ts (plain TypeScript, no libtorch), the same code that wrote the file.
+import { readSafetensors, toFloat64, type HostTensor } from "../formats/safetensors.ts";
+import type { DType } from "../formats/onnx-proto.ts";
+import { resolveSafetensorsPath } from "../formats/checkpoint-path.ts";
 
 /** A tensor of a state dict: little-endian element bytes in C order. */
 export interface StoredTensor {

@@ -3,15 +3,16 @@
 // the model's own forward (src/model/nast.ts) run by OnnxOps in eval mode ("one model definition, two
 // executions", docs/design.md §5.3), with symbolic batch (B) and time (T) axes.
 import { existsSync, lstatSync, mkdirSync, readFileSync, statSync } from "node:fs";
-import { writeFileAtomic } from "../util/atomic-file.ts";
+import { writeFileAtomic } from "../formats/atomic-file.ts";
+import { CONFIG_KEY } from "../formats/nast-metadata.ts";
 import { basename, dirname, join, resolve } from "node:path";
 import { embeddedConfig, type NastConfig } from "../model/config.ts";
 import { forward } from "../model/nast.ts";
-import { paramSpecs } from "../model/params.ts";
+import { checkParams, paramSpecs } from "../model/params.ts";
 import { GraphBuilder } from "./graph.ts";
 import { modelCard } from "./model-card.ts";
 import { OnnxOps } from "./onnx-ops.ts";
-import { modelProto } from "./onnx-proto.ts";
+import { modelProto } from "../formats/onnx-proto.ts";
 import { readCheckpoint, type StoredTensor } from "./checkpoint.ts";
 import { INPUTS, OUTPUTS } from "../infer/model-io.ts";
 
@@ -37,23 +38,6 @@ export interface BuiltModel {
   nodes: number;
   /** Parameters (elements) stored in the graph. */
   parameters: number;
-}
-
-/**
- * Checks that the state dict holds every parameter the config's model has, with the config's shapes
- * (a checkpoint and a config that disagree fail here with the first few differences named).
- */
-export function checkStateDict(cfg: NastConfig, state: ReadonlyMap<string, StoredTensor>, source: string): void {
-  const problems: string[] = [];
-  for (const spec of paramSpecs(cfg)) {
-    const t = state.get(spec.name);
-    if (t === undefined) problems.push(`'${spec.name}' is missing`);
-    else if (t.shape.join("x") !== spec.shape.join("x")) problems.push(`'${spec.name}' has shape [${t.shape}] but the config needs [${spec.shape}]`);
-  }
-  if (problems.length > 0) {
-    const more = problems.length > 5 ? ` (and ${problems.length - 5} more)` : "";
-    throw new Error(`${source}: the weights do not match the model config: ${problems.slice(0, 5).join("; ")}${more}`);
-  }
 }
 
 /** What `nast.weights` says of the stored weights: "float32", "float16", "int8+float32" or "int8+float16". */
@@ -83,7 +67,7 @@ export function buildOnnxModel(cfg: NastConfig, state: ReadonlyMap<string, Store
   for (const name of ops.used) parameters += state.get(name)!.shape.reduce((a, b) => a * b, 1);
   const metadata: Record<string, string> = {
     "nast.format": PACKAGE_FORMAT,
-    "nast.config": JSON.stringify(cfg),
+    [CONFIG_KEY]: JSON.stringify(cfg),
     "nast.vocab_size": String(cfg.vocabSize),
     "nast.frame_seconds": String(frameSeconds(cfg)),
     "nast.weights": weightsLabel(opts),
@@ -142,7 +126,7 @@ export function findSpm(checkpoint: string, explicit?: string): string {
   throw new Error(`${checkpoint}: no spm.model found next to the checkpoint, above it or in its training log; pass --spm DATA_DIR/spm.model (written by nast prep)`);
 }
 
-/** Writes chunks to `path` atomically (src/util/atomic-file.ts), so that a failed export leaves no half model.onnx. */
+/** Writes chunks to `path` atomically (src/formats/atomic-file.ts), so that a failed export leaves no half model.onnx. */
 function writeChunks(path: string, chunks: Uint8Array[]): void {
   try {
     writeFileAtomic(path, chunks);
@@ -182,7 +166,7 @@ export function exportModel(opts: ExportOptions): ExportResult {
   if (cfg === null) {
     throw new Error(`${ckpt.path}: the checkpoint has no "nast.config" metadata (was it written by nast train or nast average?)`);
   }
-  checkStateDict(cfg, ckpt.tensors, ckpt.path);
+  checkParams(paramSpecs(cfg), ckpt.tensors, ckpt.path, { ignoreExtra: true });
   const spm = findSpm(ckpt.path, opts.spm);
 
   const metadata: Record<string, string> = { "nast.checkpoint": basename(ckpt.path) };

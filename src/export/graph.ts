@@ -1,7 +1,9 @@
 // An ONNX graph under construction: nodes in topological order (each node is appended after the
 // nodes producing its inputs, because the model's forward runs in order), initializers, constants
 // (deduplicated) and the graph's inputs and outputs.
-import { type AttrValue, type DType, type ModelDef, type NodeDef, type TensorInit, type ValueInfo } from "./onnx-proto.ts";
+import { ELEMENT_BYTES } from "../formats/dtype.ts";
+import { encodeHalf } from "../formats/float16.ts";
+import { type AttrValue, type DType, type ModelDef, type NodeDef, type TensorInit, type ValueInfo } from "../formats/onnx-proto.ts";
 
 /** A tensor in the graph: its name and element type (shapes stay symbolic). */
 export interface Value {
@@ -18,9 +20,6 @@ function toAttr(v: AttrInput, floatAttr: boolean): AttrValue {
   if (typeof v === "number") return floatAttr || !Number.isInteger(v) ? { kind: "float", value: v } : { kind: "int", value: v };
   return { kind: "ints", value: v };
 }
-
-/** Element size in bytes of each dtype. */
-export const dtypeBytes: Record<DType, number> = { float32: 4, uint8: 1, int8: 1, int32: 4, int64: 8, bool: 1, float16: 2, float64: 8 };
 
 export class GraphBuilder {
   private readonly nodes: NodeDef[] = [];
@@ -62,7 +61,7 @@ export class GraphBuilder {
 
   private addInitializer(name: string, dtype: DType, dims: readonly number[], raw: Uint8Array): Value {
     const count = dims.reduce((a, b) => a * b, 1);
-    if (raw.length !== count * dtypeBytes[dtype]) {
+    if (raw.length !== count * ELEMENT_BYTES[dtype]) {
       throw new Error(`ONNX initializer '${name}': ${raw.length} bytes do not hold ${dtype}[${dims.join(", ")}]`);
     }
     this.initializers.push({ name, dtype, dims, raw });
@@ -162,7 +161,7 @@ export function encodeValues(dtype: DType, values: readonly number[]): Uint8Arra
     case "int8":
       return new Uint8Array(Int8Array.from(values).buffer);
     case "float16":
-      return new Uint8Array(float32ToFloat16(Float32Array.from(values)).buffer, 0, n * 2);
+      return new Uint8Array(encodeHalf(Float32Array.from(values)).buffer, 0, n * 2);
   }
 }
 
@@ -172,44 +171,4 @@ function toInt64(v: number): bigint {
   if (v >= 2 ** 63) return 2n ** 63n - 1n;
   if (v <= -(2 ** 63)) return -(2n ** 63n);
   return BigInt(v);
-}
-
-/** IEEE half precision bits of each value, round to nearest even (overflow → ±inf). */
-export function float32ToFloat16(src: Float32Array): Uint16Array {
-  const out = new Uint16Array(src.length);
-  const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
-  for (let i = 0; i < src.length; i++) {
-    const x = bits[i]!;
-    const sign = (x >>> 16) & 0x8000;
-    const exp = (x >>> 23) & 0xff;
-    let mant = x & 0x7fffff;
-    if (exp === 0xff) {
-      out[i] = sign | 0x7c00 | (mant ? 0x200 : 0);
-      continue;
-    }
-    const e = exp - 127 + 15;
-    if (e >= 0x1f) {
-      out[i] = sign | 0x7c00;
-      continue;
-    }
-    if (e <= 0) {
-      if (e < -10) {
-        out[i] = sign;
-        continue;
-      }
-      mant |= 0x800000;
-      const shift = 14 - e;
-      let half = mant >>> shift;
-      const rem = mant & ((1 << shift) - 1);
-      const halfway = 1 << (shift - 1);
-      if (rem > halfway || (rem === halfway && (half & 1))) half++;
-      out[i] = sign | half;
-      continue;
-    }
-    let half = (e << 10) | (mant >>> 13);
-    const rem = mant & 0x1fff;
-    if (rem > 0x1000 || (rem === 0x1000 && (half & 1))) half++;
-    out[i] = sign | half;
-  }
-  return out;
 }

@@ -3,8 +3,9 @@
 // Shape nodes at run time, never as numbers here. Semantics are those of src/model/ops.ts, which
 // follows ONNX; the parity tests (test/export) hold this against hand-computed values and eager libtorch.
 import type { ConvOptions, Ops } from "../model/ops.ts";
-import { GraphBuilder, float32ToFloat16, type Value } from "./graph.ts";
-import type { DType } from "./onnx-proto.ts";
+import { encodeHalf } from "../formats/float16.ts";
+import { GraphBuilder, type Value } from "./graph.ts";
+import type { DType } from "../formats/onnx-proto.ts";
 import type { StoredTensor } from "./checkpoint.ts";
 import { INT8_MIN_DIM, int8Initializers, int8MatMul, quantizeColumns } from "./int8.ts";
 
@@ -42,7 +43,7 @@ export class OnnxOps implements Ops<Value> {
     let v: Value;
     if (this.opts.fp16Weights && t.dtype === "float32") {
       const src = new Float32Array(t.data.slice().buffer);
-      const half = float32ToFloat16(src);
+      const half = encodeHalf(src);
       const stored = this.g.initializer(`${name}.fp16`, "float16", t.shape, new Uint8Array(half.buffer));
       v = this.g.node("Cast", [stored], { to: 1 }, ["float32"], [name])[0]!;
     } else {

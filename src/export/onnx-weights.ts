@@ -6,11 +6,12 @@
 // as float32 under `<name>`: exactly the values the package computes with. The file is read as the translate
 // side reads a package's (readPackageFile: a regular file of sane size, no link), and a model whose tensors
 // refer to external data is refused (readOnnxInfo).
-import { OnnxFormatError, ProtoReader, readOnnxInfo } from "../infer/onnx-info.ts";
-import { PACKAGE_FILE_LIMITS, readPackageFile } from "../infer/model-package.ts";
-import { decodeHalf } from "../util/float16.ts";
+import { OnnxFormatError, readOnnxInfo, readingOnnx } from "../formats/onnx-info.ts";
+import { ProtoReader } from "../formats/protobuf.ts";
+import { PACKAGE_FILE_LIMITS, readPackageFile } from "../formats/model-package.ts";
+import { decodeHalf } from "../formats/float16.ts";
 import type { StoredTensor } from "./checkpoint.ts";
-import { DataType, type DType } from "./onnx-proto.ts";
+import { DataType, type DType } from "../formats/onnx-proto.ts";
 
 export interface OnnxWeights {
   tensors: Map<string, StoredTensor>;
@@ -27,14 +28,13 @@ function initializer(r: ProtoReader): { name: string; t: StoredTensor } {
   while (!r.done) {
     const [f, w] = r.key();
     if (f === 1 && w === 2) {
-      const packed = r.sub(r.span());
+      const packed = r.message();
       while (!packed.done) dims.push(packed.varint());
     } else if (f === 1 && w === 0) dims.push(r.varint());
     else if (f === 2 && w === 0) dtype = DTYPE_OF.get(r.varint());
-    else if (f === 8 && w === 2) name = r.string(r.span());
+    else if (f === 8 && w === 2) name = r.string();
     else if (f === 9 && w === 2) {
-      const [start, end] = r.span();
-      raw = r.buf.slice(start, end); // own, aligned buffer
+      raw = r.bytes().slice(); // own, aligned buffer
     } else r.skip(w);
   }
   if (dtype === undefined) throw new OnnxFormatError(`initializer '${name}' has a data type nast does not read`);
@@ -46,33 +46,35 @@ export function readOnnxWeights(path: string): OnnxWeights {
   const buf = new Uint8Array(readPackageFile(path, PACKAGE_FILE_LIMITS["model.onnx"]));
   const tensors = new Map<string, StoredTensor>();
   try {
-    const { metadata } = readOnnxInfo(buf);
-    const r = new ProtoReader(buf, 0, buf.length);
-    while (!r.done) {
-      const [f, w] = r.key();
-      if (f !== 7 || w !== 2) {
-        r.skip(w);
-        continue;
-      }
-      const g = r.sub(r.span());
-      while (!g.done) {
-        const [gf, gw] = g.key();
-        if (gf !== 5 || gw !== 2) {
-          g.skip(gw);
+    return readingOnnx(() => {
+      const { metadata } = readOnnxInfo(buf);
+      const r = new ProtoReader(buf, 0, buf.length);
+      while (!r.done) {
+        const [f, w] = r.key();
+        if (f !== 7 || w !== 2) {
+          r.skip(w);
           continue;
         }
-        const { name, t } = initializer(g.sub(g.span()));
-        if (name.endsWith(".fp16") && t.dtype === "float16") {
-          const n = t.shape.reduce((a, b) => a * b, 1);
-          const wide = new Float32Array(n);
-          decodeHalf(new Uint16Array(t.data.buffer, t.data.byteOffset, n), wide);
-          tensors.set(name.slice(0, -".fp16".length), { dtype: "float32", shape: t.shape, data: new Uint8Array(wide.buffer) });
-        } else {
-          tensors.set(name, t);
+        const g = r.message();
+        while (!g.done) {
+          const [gf, gw] = g.key();
+          if (gf !== 5 || gw !== 2) {
+            g.skip(gw);
+            continue;
+          }
+          const { name, t } = initializer(g.message());
+          if (name.endsWith(".fp16") && t.dtype === "float16") {
+            const n = t.shape.reduce((a, b) => a * b, 1);
+            const wide = new Float32Array(n);
+            decodeHalf(new Uint16Array(t.data.buffer, t.data.byteOffset, n), wide);
+            tensors.set(name.slice(0, -".fp16".length), { dtype: "float32", shape: t.shape, data: new Uint8Array(wide.buffer) });
+          } else {
+            tensors.set(name, t);
+          }
         }
       }
-    }
-    return { tensors, metadata };
+      return { tensors, metadata };
+    });
   } catch (err) {
     if (err instanceof OnnxFormatError) throw new OnnxFormatError(`${path}: not a model written by nast export (${err.message})`);
     throw err;

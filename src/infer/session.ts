@@ -3,7 +3,7 @@
 // load its native library.
 import type * as OrtModule from "onnxruntime-node";
 import type { InferenceSession, Tensor } from "onnxruntime-node";
-import { ModelPackageError, type ModelPackage } from "./model-package.ts";
+import { ModelPackageError, type ModelPackage } from "../formats/model-package.ts";
 import { GREEDY_OUTPUTS, INPUTS, OUTPUTS } from "./model-io.ts";
 
 export interface SessionOptions {

@@ -21,7 +21,7 @@ import { AudioMeter, type AudioStats, type SpeechSegment } from "../audio/segmen
 import { InputError } from "../util/errors.ts";
 import { Progress } from "../util/progress.ts";
 import { beamDecode, greedyDecode, type CtcToken } from "./ctc.ts";
-import type { ModelPackage } from "./model-package.ts";
+import type { ModelPackage } from "../formats/model-package.ts";
 import type { BatchRunner, Features } from "./session.ts";
 import { energySegmenter, type Segmenter } from "./vad.ts";
 import { round3, tokensToWords } from "./words.ts";

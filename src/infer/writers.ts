@@ -6,7 +6,7 @@
 // Every format is also written as a stream (resultWriter): the header of a result first, then its
 // segments one by one as they are translated, then its whole translation, with the same bytes as the
 // renderings of the whole result. Files go to a temporary file next to the target, which is fsynced and
-// renamed over it only when complete (OutputFile, as src/util/atomic-file.ts does for whole buffers).
+// renamed over it only when complete (OutputFile, as src/formats/atomic-file.ts does for whole buffers).
 import { randomBytes } from "node:crypto";
 import * as nodeFs from "node:fs";
 import { basename, dirname, join } from "node:path";

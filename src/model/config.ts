@@ -4,6 +4,7 @@
 // Presets live in models/configs/*.json; a user config may start from one with "extends".
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { parseConfigMetadata } from "../formats/nast-metadata.ts";
 import repro from "../../models/configs/repro.json" with { type: "json" };
 import base from "../../models/configs/base.json" with { type: "json" };
 import small from "../../models/configs/small.json" with { type: "json" };
@@ -274,15 +275,8 @@ class Reader {
  * nast average and nast export); null when the file has none.
  */
 export function embeddedConfig(metadata: Record<string, string>, path: string): NastConfig | null {
-  const raw = metadata["nast.config"];
-  if (raw === undefined) return null;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch (err) {
-    throw new Error(`${path}: its "nast.config" metadata is not JSON (${(err as Error).message})`);
-  }
-  return validateConfig(parsed, `${path} (nast.config)`);
+  const parsed = parseConfigMetadata(metadata, path);
+  return parsed === undefined ? null : validateConfig(parsed, `${path} (nast.config)`);
 }
 
 /** Validates a raw config object; every error names the file and key. */

@@ -2,7 +2,7 @@
 // state dict against the specs. Values are drawn on the CPU generator (seeded) and then moved, so a seed gives
 // the same initial model on every device.
 import type { NastConfig } from "./config.ts";
-import { paramSpecs, type InitSpec, type ParamSpec, type ParamSpecOptions } from "./params.ts";
+import { paramSpecs, type InitSpec, type ParamSpecOptions } from "./params.ts";
 import { keep, manualSeed, noGrad, ones, rand, randn, tidy, zeros, type Device, type Tensor } from "../torch/index.ts";
 
 export interface InitOptions extends ParamSpecOptions {
@@ -45,27 +45,4 @@ export function initParams(cfg: NastConfig, opts: InitOptions): Map<string, Tens
     }
   });
   return out;
-}
-
-/**
- * Checks a state dict (e.g. read from a checkpoint) against the specs: every name present with its shape,
- * nothing unexpected. The error lists what is wrong, naming `source`.
- */
-export function checkParams(specs: ParamSpec[], params: ReadonlyMap<string, { shape: number[] }>, source: string): void {
-  const problems: string[] = [];
-  const expected = new Set<string>();
-  for (const s of specs) {
-    expected.add(s.name);
-    const t = params.get(s.name);
-    if (t === undefined) problems.push(`missing ${s.name} [${s.shape}]`);
-    else if (t.shape.length !== s.shape.length || t.shape.some((n, i) => n !== s.shape[i])) {
-      problems.push(`${s.name} has shape [${t.shape}], the config needs [${s.shape}]`);
-    }
-  }
-  for (const name of params.keys()) if (!expected.has(name)) problems.push(`unexpected ${name}`);
-  if (problems.length > 0) {
-    const shown = problems.slice(0, 8).join("; ");
-    const more = problems.length > 8 ? ` (and ${problems.length - 8} more)` : "";
-    throw new Error(`${source}: the weights do not match the model config: ${shown}${more}`);
-  }
 }

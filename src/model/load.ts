@@ -1,10 +1,9 @@
 // A trained model from a checkpoint (safetensors state dict + "nast.config" metadata, the contract of
 // src/train/checkpoint.ts) as libtorch tensors ready for EagerOps.
-import { resolveSafetensorsPath } from "../util/checkpoint-path.ts";
+import { resolveSafetensorsPath } from "../formats/checkpoint-path.ts";
 import { loadSafetensors, noGrad, type Device, type Tensor } from "../torch/index.ts";
 import { embeddedConfig, type NastConfig } from "./config.ts";
-import { checkParams } from "./init.ts";
-import { paramSpecs } from "./params.ts";
+import { checkParams, paramSpecs } from "./params.ts";
 
 export interface LoadedModel {
   path: string;

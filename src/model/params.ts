@@ -1,5 +1,6 @@
 // Every parameter and buffer of the model: state-dict name, shape and how it is initialised.
-// The forward (src/model/nast.ts) reads exactly these names through Ops.param; src/model/init.ts creates them.
+// The forward (src/model/nast.ts) reads exactly these names through Ops.param; src/model/init.ts creates them,
+// and checkParams (no libtorch, so that nast export uses it too) checks a checkpoint's state dict against them.
 // Initialisations follow the reference (docs/model.md §4.5, fairseq/ESPnet modules) where it is known, torch's
 // defaults otherwise, and LiSA's identity-at-start scheme (§7.3).
 import type { NastConfig } from "./config.ts";
@@ -197,4 +198,33 @@ export function countParams(specs: ParamSpec[]): number {
 export function attentionScoringParams(cfg: NastConfig): number {
   const scoring = /\.attn\.(q|k|pos|pos_bias_u|pos_bias_v|lisa\.[a-z_0-9]+)(\.weight|\.bias)?$/;
   return countParams(paramSpecs(cfg).filter((p) => scoring.test(p.name)));
+}
+
+/**
+ * Checks a state dict (e.g. read from a checkpoint) against the specs: every name present with its shape and,
+ * unless `ignoreExtra` (nast export, which writes only what the forward reads), nothing unexpected. The error
+ * lists what is wrong, naming `source`.
+ */
+export function checkParams(
+  specs: readonly ParamSpec[],
+  params: ReadonlyMap<string, { shape: readonly number[] }>,
+  source: string,
+  opts: { ignoreExtra?: boolean } = {},
+): void {
+  const problems: string[] = [];
+  const expected = new Set<string>();
+  for (const s of specs) {
+    expected.add(s.name);
+    const t = params.get(s.name);
+    if (t === undefined) problems.push(`'${s.name}' is missing (the config needs [${s.shape}])`);
+    else if (t.shape.length !== s.shape.length || t.shape.some((n, i) => n !== s.shape[i])) {
+      problems.push(`'${s.name}' has shape [${t.shape}] but the config needs [${s.shape}]`);
+    }
+  }
+  if (opts.ignoreExtra !== true) for (const name of params.keys()) if (!expected.has(name)) problems.push(`unexpected '${name}'`);
+  if (problems.length > 0) {
+    const shown = problems.slice(0, 8).join("; ");
+    const more = problems.length > 8 ? ` (and ${problems.length - 8} more)` : "";
+    throw new Error(`${source}: the weights do not match the model config: ${shown}${more}`);
+  }
 }

@@ -1,6 +1,6 @@
 // The fields of a SentencePiece ModelProto (google/sentencepiece src/sentencepiece_model.proto) that encoding
 // and decoding need, with proto2 defaults applied when a field is absent (docs/design.md §7.3).
-import { ProtoError, ProtoReader, WIRE_FIXED32, WIRE_LENGTH, WIRE_VARINT } from "./protobuf.ts";
+import { ProtoError, ProtoReader, WIRE_FIXED32, WIRE_LENGTH, WIRE_VARINT } from "../formats/protobuf.ts";
 
 export enum PieceType {
   NORMAL = 1,
@@ -54,8 +54,8 @@ function expectWire(field: string, got: number, want: number): void {
 
 function parsePiece(r: ProtoReader): Piece {
   const p: Piece = { piece: "", score: 0, type: PieceType.NORMAL };
-  while (!r.done()) {
-    const [field, wire] = r.tag();
+  while (!r.done) {
+    const [field, wire] = r.key();
     if (field === 1) {
       expectWire("SentencePiece.piece", wire, WIRE_LENGTH);
       p.piece = r.string();
@@ -64,7 +64,7 @@ function parsePiece(r: ProtoReader): Piece {
       p.score = r.float32();
     } else if (field === 3) {
       expectWire("SentencePiece.type", wire, WIRE_VARINT);
-      p.type = r.varint() as PieceType;
+      p.type = r.int32() as PieceType;
     } else r.skip(wire);
   }
   return p;
@@ -78,12 +78,12 @@ function parseTrainerSpec(r: ProtoReader): TrainerSpec {
     treatWhitespaceAsSuffix: false,
     unkSurface: " \u2047 ",
   };
-  while (!r.done()) {
-    const [field, wire] = r.tag();
-    if (field === 3 && wire === WIRE_VARINT) t.modelType = r.varint() as ModelType;
-    else if (field === 4 && wire === WIRE_VARINT) t.vocabSize = r.varint();
-    else if (field === 24 && wire === WIRE_VARINT) t.treatWhitespaceAsSuffix = r.varint() !== 0;
-    else if (field === 35 && wire === WIRE_VARINT) t.byteFallback = r.varint() !== 0;
+  while (!r.done) {
+    const [field, wire] = r.key();
+    if (field === 3 && wire === WIRE_VARINT) t.modelType = r.int32() as ModelType;
+    else if (field === 4 && wire === WIRE_VARINT) t.vocabSize = r.int32();
+    else if (field === 24 && wire === WIRE_VARINT) t.treatWhitespaceAsSuffix = r.int32() !== 0;
+    else if (field === 35 && wire === WIRE_VARINT) t.byteFallback = r.int32() !== 0;
     else if (field === 44 && wire === WIRE_LENGTH) t.unkSurface = r.string();
     else r.skip(wire);
   }
@@ -98,13 +98,13 @@ function parseNormalizerSpec(r: ProtoReader): NormalizerSpec {
     removeExtraWhitespaces: true,
     escapeWhitespaces: true,
   };
-  while (!r.done()) {
-    const [field, wire] = r.tag();
+  while (!r.done) {
+    const [field, wire] = r.key();
     if (field === 1 && wire === WIRE_LENGTH) n.name = r.string();
     else if (field === 2 && wire === WIRE_LENGTH) n.precompiledCharsmap = r.bytes();
-    else if (field === 3 && wire === WIRE_VARINT) n.addDummyPrefix = r.varint() !== 0;
-    else if (field === 4 && wire === WIRE_VARINT) n.removeExtraWhitespaces = r.varint() !== 0;
-    else if (field === 5 && wire === WIRE_VARINT) n.escapeWhitespaces = r.varint() !== 0;
+    else if (field === 3 && wire === WIRE_VARINT) n.addDummyPrefix = r.int32() !== 0;
+    else if (field === 4 && wire === WIRE_VARINT) n.removeExtraWhitespaces = r.int32() !== 0;
+    else if (field === 5 && wire === WIRE_VARINT) n.escapeWhitespaces = r.int32() !== 0;
     else r.skip(wire);
   }
   return n;
@@ -116,21 +116,20 @@ export function parseModelProto(buf: Uint8Array): ModelProto {
   let trainerSpec: TrainerSpec | undefined;
   let normalizerSpec: NormalizerSpec | undefined;
   let denormalizerCharsmapBytes = 0;
-  while (!r.done()) {
-    const [field, wire] = r.tag();
+  while (!r.done) {
+    const [field, wire] = r.key();
     if (field === 1) {
       expectWire("ModelProto.pieces", wire, WIRE_LENGTH);
-      const b = r.bytes();
-      pieces.push(parsePiece(new ProtoReader(b)));
+      pieces.push(parsePiece(r.message()));
     } else if (field === 2) {
       expectWire("ModelProto.trainer_spec", wire, WIRE_LENGTH);
-      trainerSpec = parseTrainerSpec(new ProtoReader(r.bytes()));
+      trainerSpec = parseTrainerSpec(r.message());
     } else if (field === 3) {
       expectWire("ModelProto.normalizer_spec", wire, WIRE_LENGTH);
-      normalizerSpec = parseNormalizerSpec(new ProtoReader(r.bytes()));
+      normalizerSpec = parseNormalizerSpec(r.message());
     } else if (field === 5) {
       expectWire("ModelProto.denormalizer_spec", wire, WIRE_LENGTH);
-      denormalizerCharsmapBytes = parseNormalizerSpec(new ProtoReader(r.bytes())).precompiledCharsmap.length;
+      denormalizerCharsmapBytes = parseNormalizerSpec(r.message()).precompiledCharsmap.length;
     } else r.skip(wire);
   }
   return {

@@ -1,5 +1,6 @@
 // Tensor element types: their c10::ScalarType codes (stable across libtorch 1.x and 2.x), byte sizes and
 // the typed arrays that carry their elements in and out.
+import { ELEMENT_BYTES } from "../formats/dtype.ts";
 
 export type DType = "float32" | "float64" | "float16" | "bfloat16" | "int64" | "int32" | "uint8" | "bool";
 
@@ -21,17 +22,6 @@ export function dtypeFromCode(code: number): DType {
   if (d === undefined) throw new Error(`unsupported libtorch scalar type code ${code}`);
   return d;
 }
-
-export const DTYPE_BYTES: Record<DType, number> = {
-  uint8: 1,
-  bool: 1,
-  int32: 4,
-  int64: 8,
-  float16: 2,
-  bfloat16: 2,
-  float32: 4,
-  float64: 8,
-};
 
 /** float16 and bfloat16 travel as their raw 16-bit patterns. */
 export type TypedArray = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Uint16Array;
@@ -83,7 +73,7 @@ export function arrayOf(values: ArrayLike<number | boolean | bigint>, dtype: DTy
     case "bfloat16":
       throw new Error(`create ${dtype} tensors from float32 data, then convert with .to("${dtype}")`);
     default: {
-      const out = viewBytes(new ArrayBuffer(n * DTYPE_BYTES[dtype]), dtype) as Float32Array;
+      const out = viewBytes(new ArrayBuffer(n * ELEMENT_BYTES[dtype]), dtype) as Float32Array;
       for (let i = 0; i < n; i++) out[i] = Number(values[i]);
       return out;
     }

@@ -6,5 +6,5 @@ export * from "./functional.ts";
 export * from "./runtime.ts";
 export { KernelsUnavailableError, kernelsPath } from "./native.ts";
 export { Module, Linear, LayerNorm, Conv1d, Embedding, BatchNorm1d, Dropout } from "./nn.ts";
-export { Adam, AdamW, inverseSqrtSchedule, clipGradNorm, type AdamOptions, type ParamSource } from "./optim.ts";
+export { Adam, AdamW, clipGradNorm, type AdamOptions, type ParamSource } from "./optim.ts";
 export { saveSafetensors, loadSafetensors, encodeSafetensors, decodeSafetensors } from "./safetensors.ts";

@@ -3,8 +3,8 @@
 // other command working; only code that actually runs a tensor op pays for (or fails on) the load.
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { packageRoot } from "../util/package-root.ts";
 
 /** The functions kernels/src/nast_torch.cc exports. Tensors are slot numbers owned by the C++ side. */
 export interface Native {
@@ -46,17 +46,6 @@ export class KernelsUnavailableError extends Error {
 }
 
 let loaded: Native | undefined;
-
-/** The package root: the nearest directory above this file holding package.json (works from src/ and dist/). */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, "package.json"))) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new KernelsUnavailableError(`no package.json above ${fileURLToPath(import.meta.url)}`);
-    dir = up;
-  }
-}
 
 /** kernels/build/nast_torch.node under the package root, or NAST_KERNELS when set (another build). */
 export function kernelsPath(): string {

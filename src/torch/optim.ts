@@ -148,17 +148,6 @@ export class AdamW extends AdamBase {
 }
 
 /**
- * fairseq's inverse_sqrt schedule: linear warm-up from `initLr` to `peakLr` over `warmup` steps, then
- * peakLr·sqrt(warmup/step). `step` counts from 1.
- */
-export function inverseSqrtSchedule(peakLr: number, warmup: number, initLr = 0): (step: number) => number {
-  return (step: number) => {
-    if (warmup > 0 && step < warmup) return initLr + ((peakLr - initLr) * step) / warmup;
-    return peakLr * Math.sqrt(Math.max(warmup, 1) / Math.max(step, 1));
-  };
-}
-
-/**
  * Scales all gradients together so that their global L2 norm is at most `maxNorm`
  * (torch.nn.utils.clip_grad_norm_: coefficient maxNorm / (norm + 1e-6), clamped to 1). Returns the norm
  * before clipping.

@@ -1,27 +1,16 @@
 // Named Tensors to and from safetensors files. The format itself (header, offsets, metadata, errors naming
-// the file, atomic write) is src/util/safetensors.ts, the one codec of the project; this module only maps
-// torch dtypes to safetensors dtypes and Tensors to and from their little-endian C-order bytes.
+// the file, atomic write, dtype names) is src/formats/safetensors.ts, the one codec of the project; this module
+// only turns Tensors to and from their little-endian C-order bytes.
 import { readFileSync } from "node:fs";
-import { decodeSafetensors as decodeHost, encodeSafetensors as encodeHost, type HostTensor, type StDtype, writeSafetensors } from "../util/safetensors.ts";
+import { decodeSafetensors as decodeHost, encodeSafetensors as encodeHost, elementOf, stDtypeOf, type HostTensor, writeSafetensors } from "../formats/safetensors.ts";
 import type { DType } from "./dtype.ts";
 import { Tensor, type Device } from "./tensor.ts";
 
-const TO_ST: Record<DType, StDtype> = {
-  float32: "F32",
-  float64: "F64",
-  float16: "F16",
-  bfloat16: "BF16",
-  int64: "I64",
-  int32: "I32",
-  uint8: "U8",
-  bool: "BOOL",
-};
-const FROM_ST = new Map<StDtype, DType>(Object.entries(TO_ST).map(([k, v]) => [v, k as DType]));
 
 /** Host copies of the tensors (any device), in the same order. */
 function toHost(tensors: Map<string, Tensor>): Map<string, HostTensor> {
   const host = new Map<string, HostTensor>();
-  for (const [name, t] of tensors) host.set(name, { dtype: TO_ST[t.dtype], shape: t.shape.slice(), bytes: t.bytes() });
+  for (const [name, t] of tensors) host.set(name, { dtype: stDtypeOf(t.dtype)!, shape: t.shape.slice(), bytes: t.bytes() });
   return host;
 }
 
@@ -40,8 +29,8 @@ export function decodeSafetensors(
   const tensors = new Map<string, Tensor>();
   try {
     for (const [name, t] of host.tensors) {
-      // Every safetensors dtype the codec accepts has a torch dtype (TO_ST is a bijection).
-      tensors.set(name, Tensor.fromBytes(t.bytes, t.shape, FROM_ST.get(t.dtype)!, device));
+      // The torch dtypes are exactly the element types that safetensors dtypes name (src/formats/safetensors.ts).
+      tensors.set(name, Tensor.fromBytes(t.bytes, t.shape, elementOf(t.dtype) as DType, device));
     }
   } catch (err) {
     for (const t of tensors.values()) t.dispose();

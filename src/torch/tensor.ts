@@ -4,7 +4,8 @@
 // handle that its caller owns, even when libtorch returns a view or the same storage: disposing one handle
 // never invalidates another. Memory is freed by `dispose()` or by the enclosing `tidy()` scope, never by
 // waiting for the garbage collector (a FinalizationRegistry frees forgotten handles only as a backstop).
-import { DTYPE_BYTES, DTYPE_CODE, dtypeFromCode, viewBytes, type DType, type TypedArray } from "./dtype.ts";
+import { DTYPE_CODE, dtypeFromCode, viewBytes, type DType, type TypedArray } from "./dtype.ts";
+import { ELEMENT_BYTES } from "../formats/dtype.ts";
 import { native } from "./native.ts";
 
 /** "cpu", "cuda" or "cuda:N". */
@@ -288,7 +289,7 @@ export class Tensor {
   }
 
   get byteLength(): number {
-    return this.numel * DTYPE_BYTES[this.dtype];
+    return this.numel * ELEMENT_BYTES[this.dtype];
   }
 
   toString(): string {

@@ -12,7 +12,7 @@ import { EagerOps } from "../model/eager.ts";
 import { initParams } from "../model/init.ts";
 import { forward } from "../model/nast.ts";
 import { countParams, paramSpecs } from "../model/params.ts";
-import { packageRoot } from "../torch/native.ts";
+import { packageRoot } from "../util/package-root.ts";
 import { Adam, autocast, clipGradNorm, disposeAll, manualSeed, noGrad, numThreads, setTF32, synchronize, tidy, type Tensor } from "../torch/index.ts";
 import { Rng } from "../util/rng.ts";
 import type { HostBatch } from "./batch.ts";

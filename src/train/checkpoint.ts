@@ -4,11 +4,12 @@
 //   ckpt-<step>.train.safetensors  the optimizer moments; metadata "nast.trainer" (TrainerState JSON)
 //   latest.json                    {step, model, train}: written last, so a kill at any moment leaves the
 //                                  previous checkpoint as the one `--resume` continues from
-// Every file is written to a temporary name and renamed (src/util/atomic-file.ts). Retention keeps the
+// Every file is written to a temporary name and renamed (src/formats/atomic-file.ts). Retention keeps the
 // last N and the best N by dev BLEU (ESPnet keep_nbest_models, fairseq keep-best-checkpoints; docs/design.md §8).
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic } from "../util/atomic-file.ts";
+import { writeFileAtomic } from "../formats/atomic-file.ts";
+import { CONFIG_KEY, parseConfigMetadata } from "../formats/nast-metadata.ts";
 import { InputError } from "../util/errors.ts";
 import {
   fromFloat64,
@@ -17,7 +18,7 @@ import {
   readSafetensorsMetadata,
   toFloat64,
   writeSafetensors,
-} from "../util/safetensors.ts";
+} from "../formats/safetensors.ts";
 
 /** Everything besides tensors that `--resume` needs to continue exactly where a run stopped. */
 export interface TrainerState {
@@ -71,7 +72,7 @@ export function saveCheckpoint(expDir: string, req: SaveRequest): string {
   const step = req.state.step;
   writeSafetensors(join(dir, trainName(step)), req.optimizer, { "nast.trainer": JSON.stringify(req.state) });
   const meta: Record<string, string> = {
-    "nast.config": JSON.stringify(req.config),
+    [CONFIG_KEY]: JSON.stringify(req.config),
     "nast.step": String(step),
     "nast.epoch": String(req.state.epoch),
   };
@@ -151,14 +152,14 @@ export function loadLatestCheckpoint(expDir: string): LoadedCheckpoint | null {
   const model = readSafetensors(join(dir, latest.model));
   const train = readSafetensors(join(dir, latest.train));
   const stateJson = train.metadata["nast.trainer"];
-  const configJson = model.metadata["nast.config"];
-  if (!stateJson || !configJson) {
+  const config = parseConfigMetadata(model.metadata, join(dir, latest.model));
+  if (!stateJson || config === undefined) {
     throw new InputError(join(dir, latest.model), "checkpoint lacks nast.trainer or nast.config metadata");
   }
   return {
     model: model.tensors,
     optimizer: train.tensors,
-    config: JSON.parse(configJson) as unknown,
+    config,
     state: JSON.parse(stateJson) as TrainerState,
   };
 }
@@ -200,6 +201,6 @@ export function averageCheckpoints(paths: string[]): { tensors: Map<string, Host
   }
   const last = files[files.length - 1]!.file.metadata;
   const metadata: Record<string, string> = { "nast.averaged": JSON.stringify(paths) };
-  for (const key of ["nast.config", "nast.step", "nast.epoch"]) if (last[key] !== undefined) metadata[key] = last[key] as string;
+  for (const key of [CONFIG_KEY, "nast.step", "nast.epoch"]) if (last[key] !== undefined) metadata[key] = last[key] as string;
   return { tensors, metadata };
 }

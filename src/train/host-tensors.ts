@@ -1,11 +1,9 @@
 // Copies between libtorch tensors (any device) and the host tensors that checkpoint files hold.
-import { tensor, type DType, type Tensor } from "../torch/index.ts";
-import type { HostTensor, StDtype } from "../util/safetensors.ts";
-
-const TO_ST: Partial<Record<DType, StDtype>> = { float32: "F32", float64: "F64", float16: "F16", bfloat16: "BF16", int64: "I64", int32: "I32", uint8: "U8", bool: "BOOL" };
+import { tensor, type Tensor } from "../torch/index.ts";
+import { stDtypeOf, type HostTensor } from "../formats/safetensors.ts";
 
 export function toHost(t: Tensor): HostTensor {
-  const dtype = TO_ST[t.dtype];
+  const dtype = stDtypeOf(t.dtype);
   if (dtype === undefined) throw new Error(`checkpoint: cannot store a ${t.dtype} tensor`);
   return { dtype, shape: t.shape, bytes: t.bytes() };
 }

@@ -1,17 +1,17 @@
 // Weights a run starts from when they are not random: `--init` (fine-tuning a trained model on new data, or
 // continuing a run whose optimizer state is gone) and `--retrofit-lisa` (a model without LiSA whose LiSA
 // modules are new). The source is a checkpoint or `nast average` output (.safetensors, or a directory
-// src/util/checkpoint-path.ts resolves), or a model package such as models/default (its model.onnx holds
+// src/formats/checkpoint-path.ts resolves), or a model package such as models/default (its model.onnx holds
 // the weights, src/export/onnx-weights.ts, and its config in the "nast.config" metadata).
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { readOnnxWeights } from "../export/onnx-weights.ts";
 import { embeddedConfig, type NastConfig } from "../model/config.ts";
-import { checkParams, initParams } from "../model/init.ts";
-import type { ParamSpec } from "../model/params.ts";
+import { initParams } from "../model/init.ts";
+import { checkParams, type ParamSpec } from "../model/params.ts";
 import { loadSafetensors, type Tensor } from "../torch/index.ts";
 import { fromHost } from "./host-tensors.ts";
-import { resolveSafetensorsPath } from "../util/checkpoint-path.ts";
+import { resolveSafetensorsPath } from "../formats/checkpoint-path.ts";
 import { InputError } from "../util/errors.ts";
 
 export interface StartWeights {

@@ -1,9 +1,10 @@
 // Validation: greedy CTC decoding of the dev set (docs/model.md §6: argmax per frame, collapse repeats,
-// drop blank 0, SentencePiece decode) on the target head for BLEU and on the source head for WER, scored
+// drop blank 0, SentencePiece decode; the decoder of nast translate, src/infer/ctc.ts) on the target head for BLEU and on the source head for WER, scored
 // with eval/metrics (sacreBLEU-identical corpus BLEU).
 import { corpusBleu, wer } from "../../eval/metrics/index.ts";
 import type { FeatureStore } from "../data/feature-store.ts";
 import { batchesByFrames } from "../data/batching.ts";
+import { greedyDecode } from "../infer/ctc.ts";
 import type { NastConfig } from "../model/config.ts";
 import { EagerOps } from "../model/eager.ts";
 import { forward } from "../model/nast.ts";
@@ -11,18 +12,6 @@ import type { SentencePiece } from "../text/sentencepiece.ts";
 import { autocast, noGrad, tidy, type Tensor } from "../torch/index.ts";
 import { collate } from "./batch.ts";
 import { toDevice } from "./step.ts";
-
-/** Collapse repeats, drop blanks: the CTC labelling of one frame sequence. */
-export function greedyCollapse(frameIds: ArrayLike<number | bigint>, length: number, blank = 0): number[] {
-  const out: number[] = [];
-  let prev = -1;
-  for (let t = 0; t < length; t++) {
-    const id = Number(frameIds[t]);
-    if (id !== prev && id !== blank) out.push(id);
-    prev = id;
-  }
-  return out;
-}
 
 export interface ValidationResult {
   bleu: number;
@@ -49,7 +38,7 @@ export interface ValidateOptions {
 function decodeBatch(logits: Tensor, lengths: number[], spm: SentencePiece): string[] {
   const am = logits.argmax(2).to("cpu").data() as BigInt64Array;
   const Tp = logits.shape[1]!;
-  return lengths.map((len, b) => spm.decode(greedyCollapse(am.subarray(b * Tp, (b + 1) * Tp), Math.min(len, Tp))));
+  return lengths.map((len, b) => spm.decode(greedyDecode(am.subarray(b * Tp, (b + 1) * Tp), undefined, Math.min(len, Tp)).tokens.map((t) => t.id)));
 }
 
 export function validate(opts: ValidateOptions): ValidationResult {

@@ -9,7 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { decodeAudio } from "../../src/audio/decode.ts";
 import { fbank } from "../../src/audio/fbank.ts";
 import { openFeatureStore, STORE_MARKER } from "../../src/data/feature-store.ts";
-import { halfTable, toHalfBits } from "../../src/util/float16.ts";
+import { halfTable, toHalfBits } from "../../src/formats/float16.ts";
 import { readMustcSplit } from "../../src/data/mustc.ts";
 import { BLANK_ID, SentencePiece } from "../../src/text/sentencepiece.ts";
 import { makeTinyMustc, TINY_TALKS, type TinySegment } from "./tiny-mustc.ts";

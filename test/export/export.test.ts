@@ -9,9 +9,9 @@ import * as ort from "onnxruntime-node";
 import { loadConfig, withVocabSize } from "../../src/model/config.ts";
 import { randomStateDict } from "../../src/export/random-state.ts";
 import { readCheckpoint, toHostTensors } from "../../src/export/checkpoint.ts";
-import { resolveSafetensorsPath } from "../../src/util/checkpoint-path.ts";
-import { encodeSafetensors } from "../../src/util/safetensors.ts";
-import { readOnnxInfo } from "../../src/infer/onnx-info.ts";
+import { resolveSafetensorsPath } from "../../src/formats/checkpoint-path.ts";
+import { encodeSafetensors } from "../../src/formats/safetensors.ts";
+import { readOnnxInfo } from "../../src/formats/onnx-info.ts";
 import { trainSpm, writeRandomCheckpoint } from "../infer/fixtures.ts";
 import { runNast as nast } from "../helpers/cli.ts";
 

@@ -2,7 +2,7 @@
 import * as ort from "onnxruntime-node";
 import { GraphBuilder, type Value } from "../../src/export/graph.ts";
 import { OnnxOps } from "../../src/export/onnx-ops.ts";
-import { modelProto, type DType } from "../../src/export/onnx-proto.ts";
+import { modelProto, type DType } from "../../src/formats/onnx-proto.ts";
 import type { StoredTensor } from "../../src/export/checkpoint.ts";
 
 export interface Feed {

@@ -9,7 +9,7 @@ import { EagerOps } from "../../src/model/eager.ts";
 import type { Ops } from "../../src/model/ops.ts";
 import { GraphBuilder, type Value } from "../../src/export/graph.ts";
 import { OnnxOps } from "../../src/export/onnx-ops.ts";
-import { modelProto, type DType } from "../../src/export/onnx-proto.ts";
+import { modelProto, type DType } from "../../src/formats/onnx-proto.ts";
 import type { StoredTensor } from "../../src/export/checkpoint.ts";
 import { Rng } from "../../src/util/rng.ts";
 

@@ -9,7 +9,7 @@ import { decodeAudio } from "../../src/audio/decode.ts";
 import { exportModel } from "../../src/export/exporter.ts";
 import { randomStateDict } from "../../src/export/random-state.ts";
 import { toHostTensors } from "../../src/export/checkpoint.ts";
-import { encodeSafetensors } from "../../src/util/safetensors.ts";
+import { encodeSafetensors } from "../../src/formats/safetensors.ts";
 import { loadConfig, withVocabSize, type NastConfig } from "../../src/model/config.ts";
 
 export const SENTENCES_EN = [

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeAudio } from "../../src/audio/decode.ts";
-import { loadModelPackage } from "../../src/infer/model-package.ts";
+import { loadModelPackage } from "../../src/formats/model-package.ts";
 import { NastSession } from "../../src/infer/session.ts";
 import { Translator } from "../../src/infer/translator.ts";
 import { Rng } from "../../src/util/rng.ts";

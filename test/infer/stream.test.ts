@@ -12,7 +12,7 @@ import { runInNewContext } from "node:vm";
 import { decodeAudio } from "../../src/audio/decode.ts";
 import { AudioMeter, segmentSpeech, type SpeechSegment } from "../../src/audio/segment.ts";
 import { PCM16_MONO, wavHeader } from "../../src/audio/wav-header.ts";
-import type { ModelPackage } from "../../src/infer/model-package.ts";
+import type { ModelPackage } from "../../src/formats/model-package.ts";
 import type { BatchRunner, Features } from "../../src/infer/session.ts";
 import { Translator } from "../../src/infer/translator.ts";
 import { energySegmenter, SileroVad } from "../../src/infer/vad.ts";

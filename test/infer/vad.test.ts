@@ -14,7 +14,7 @@ import { peakDbfs, type SpeechSegment } from "../../src/audio/segment.ts";
 import { energySegmenter, loadSegmenter, sileroModelPath, SileroVad, SILERO_WINDOW } from "../../src/infer/vad.ts";
 import { Rng } from "../../src/util/rng.ts";
 import { sentenceChrf } from "../../eval/metrics/index.ts";
-import type { ModelPackage } from "../../src/infer/model-package.ts";
+import type { ModelPackage } from "../../src/formats/model-package.ts";
 import { Translator } from "../../src/infer/translator.ts";
 import { runNast as nast } from "../helpers/cli.ts";
 import { writeWav16k } from "./fixtures.ts";

@@ -1,7 +1,8 @@
 // A 5,000-step training loop of a small MLP: memory stays flat after warm-up and nothing leaks.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { AdamW, clipGradNorm, inverseSqrtSchedule, Linear, liveTensors, manualSeed, mseLoss, randn, tidy } from "../../src/torch/index.ts";
+import { AdamW, clipGradNorm, Linear, liveTensors, manualSeed, mseLoss, randn, tidy } from "../../src/torch/index.ts";
+import { inverseSqrtLr } from "../../src/train/schedule.ts";
 import "./helpers.ts";
 
 test("5,000 MLP training steps: RSS within 5% after warm-up, loss falls, no live tensors left", () => {
@@ -11,7 +12,7 @@ test("5,000 MLP training steps: RSS within 5% after warm-up, loss falls, no live
   const l2 = new Linear(64, 1);
   const params = new Map([...l1.namedParameters("l1."), ...l2.namedParameters("l2.")]);
   const opt = new AdamW(params, { lr: 3e-3, weightDecay: 0.01 });
-  const schedule = inverseSqrtSchedule(3e-3, 200);
+  const schedule = (step: number): number => inverseSqrtLr(step, 3e-3, 200, 0);
   const target = randn([16, 1]);
   let rssAfterWarmup = 0;
   let peakRss = 0;

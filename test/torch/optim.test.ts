@@ -1,7 +1,7 @@
 // Optimizer steps against the update formulas, the warm-up schedule and gradient clipping.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Adam, AdamW, clipGradNorm, inverseSqrtSchedule, tensor, tidy, keep } from "../../src/torch/index.ts";
+import { Adam, AdamW, clipGradNorm, tensor, tidy, keep } from "../../src/torch/index.ts";
 import { assertClose } from "./helpers.ts";
 
 /** A float64 leaf parameter with a given gradient. */
@@ -74,15 +74,6 @@ test("optimizer state round-trips through stateDict/loadStateDict", () => {
   assertClose(b.stateDict().tensors.get("exp_avg.w")!.toArray(), a.stateDict().tensors.get("exp_avg.w")!.toArray(), 0);
   assert.throws(() => b.loadStateDict({ step: 1, tensors: new Map([["exp_avg.nope", p]]) }), /unexpected entry "exp_avg\.nope"/);
   for (const x of [a, b, p, q]) x.dispose();
-});
-
-test("inverse-sqrt schedule: linear warm-up, then peak·sqrt(warmup/step)", () => {
-  const lr = inverseSqrtSchedule(2e-3, 100, 1e-7);
-  assertClose([lr(0)], [1e-7], 1e-12);
-  assertClose([lr(50)], [1e-7 + (2e-3 - 1e-7) * 0.5], 1e-12);
-  assertClose([lr(100)], [2e-3], 1e-12);
-  assertClose([lr(400)], [1e-3], 1e-12);
-  assertClose([lr(10000)], [2e-4], 1e-12);
 });
 
 test("clipGradNorm scales all gradients by maxNorm / (norm + 1e-6) when above maxNorm", () => {

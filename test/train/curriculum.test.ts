@@ -89,3 +89,13 @@ test("inverse-sqrt warm-up (fairseq) and the linear ratio decay", () => {
   assert.ok(Math.abs(curriculumRatio(200, 0.8, decay) - 0.5) < 1e-12);
   assert.equal(curriculumRatio(1000, 0.8, decay), 0.2);
 });
+
+test("inverse-sqrt schedule: linear warm-up, then peak·sqrt(warmup/step)", () => {
+  const lr = (step: number): number => inverseSqrtLr(step, 2e-3, 100, 1e-7);
+  const assertClose = (got: number[], want: number[], tol: number): void => assert.ok(Math.abs(got[0]! - want[0]!) <= tol, `${got[0]} vs ${want[0]}`);
+  assertClose([lr(0)], [1e-7], 1e-12);
+  assertClose([lr(50)], [1e-7 + (2e-3 - 1e-7) * 0.5], 1e-12);
+  assertClose([lr(100)], [2e-3], 1e-12);
+  assertClose([lr(400)], [1e-3], 1e-12);
+  assertClose([lr(10000)], [2e-4], 1e-12);
+});

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { FEATURE_DIM, openFeatureStore, STORE_DATA, STORE_FORMAT, STORE_INDEX, STORE_MARKER, STORE_VERSION, type StoreIndex, type StoreMarker } from "../../src/data/feature-store.ts";
-import { encodeHalf } from "../../src/util/float16.ts";
+import { encodeHalf } from "../../src/formats/float16.ts";
 import { Rng } from "../../src/util/rng.ts";
 import { collateJob, type CollateJob } from "../../src/train/collate-worker.ts";
 import { CollateFeed, specAugmentKey } from "../../src/train/prefetch.ts";

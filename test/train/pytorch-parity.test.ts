@@ -13,7 +13,7 @@ import { initParams } from "../../src/model/init.ts";
 import { forward } from "../../src/model/nast.ts";
 import { disposeAll, noGrad, tensor } from "../../src/torch/index.ts";
 import { toHostMap } from "../../src/train/host-tensors.ts";
-import { writeSafetensors } from "../../src/util/safetensors.ts";
+import { writeSafetensors } from "../../src/formats/safetensors.ts";
 import { Rng } from "../../src/util/rng.ts";
 import { REPO } from "./fixture.ts";
 

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { cpSync, existsSync, openSync, readFileSync, rmSync, writeSync, closeSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { readSafetensors, toFloat64 } from "../../src/util/safetensors.ts";
+import { readSafetensors, toFloat64 } from "../../src/formats/safetensors.ts";
 import { listCheckpoints } from "../../src/train/checkpoint.ts";
 import { lisaParamNames } from "../../src/model/params.ts";
 import { loadConfig } from "../../src/model/config.ts";

@@ -5,12 +5,29 @@
 // checkpoint's metadata need no libtorch; src/torch/safetensors.ts converts Tensors to and from HostTensors.
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { writeFileAtomic } from "./atomic-file.ts";
-import { InputError } from "./errors.ts";
-import { halfTable, toHalfBits } from "./float16.ts";
+import { InputError } from "../util/errors.ts";
+import { ELEMENT_BYTES, type ElementType } from "./dtype.ts";
+import { fromBfloat16Bits, halfTable, toBfloat16Bits, toHalfBits } from "./float16.ts";
 
 export type StDtype = "F32" | "F64" | "F16" | "BF16" | "I64" | "I32" | "U8" | "BOOL";
 
-const BYTES: Record<StDtype, number> = { F32: 4, F64: 8, F16: 2, BF16: 2, I64: 8, I32: 4, U8: 1, BOOL: 1 };
+/** The element type each safetensors dtype names. */
+const ELEMENT: Record<StDtype, ElementType> = { F32: "float32", F64: "float64", F16: "float16", BF16: "bfloat16", I64: "int64", I32: "int32", U8: "uint8", BOOL: "bool" };
+const ST_DTYPE = new Map<ElementType, StDtype>(Object.entries(ELEMENT).map(([st, e]) => [e, st as StDtype]));
+
+/** The safetensors dtype that stores an element type; undefined for one that nast's checkpoints never hold (int8). */
+export function stDtypeOf(element: ElementType): StDtype | undefined {
+  return ST_DTYPE.get(element);
+}
+
+/** The element type of a safetensors dtype. */
+export function elementOf(dtype: StDtype): ElementType {
+  return ELEMENT[dtype];
+}
+
+function itemBytes(dtype: StDtype): number {
+  return ELEMENT_BYTES[ELEMENT[dtype]];
+}
 
 /** One tensor on the host: its bytes (little-endian, C order) and how to read them. */
 export interface HostTensor {
@@ -47,7 +64,7 @@ export function toFloat64(t: HostTensor): Float64Array {
       case "F32": out[i] = view.getFloat32(i * 4, true); break;
       case "F64": out[i] = view.getFloat64(i * 8, true); break;
       case "F16": out[i] = halves![view.getUint16(i * 2, true)]!; break;
-      case "BF16": out[i] = bf16ToFloat(view.getUint16(i * 2, true)); break;
+      case "BF16": out[i] = fromBfloat16Bits(view.getUint16(i * 2, true)); break;
       case "I64": out[i] = Number(view.getBigInt64(i * 8, true)); break;
       case "I32": out[i] = view.getInt32(i * 4, true); break;
       case "U8": case "BOOL": out[i] = view.getUint8(i); break;
@@ -59,7 +76,7 @@ export function toFloat64(t: HostTensor): Float64Array {
 /** Float64 values back into a tensor of the given dtype and shape (floats round, integers truncate). */
 export function fromFloat64(values: Float64Array, dtype: StDtype, shape: number[]): HostTensor {
   const n = numel(shape);
-  const bytes = new Uint8Array(n * BYTES[dtype]);
+  const bytes = new Uint8Array(n * itemBytes(dtype));
   const view = new DataView(bytes.buffer);
   for (let i = 0; i < n; i++) {
     const v = values[i] as number;
@@ -67,7 +84,7 @@ export function fromFloat64(values: Float64Array, dtype: StDtype, shape: number[
       case "F32": view.setFloat32(i * 4, v, true); break;
       case "F64": view.setFloat64(i * 8, v, true); break;
       case "F16": view.setUint16(i * 2, toHalfBits(v), true); break;
-      case "BF16": view.setUint16(i * 2, floatToBf16(v), true); break;
+      case "BF16": view.setUint16(i * 2, toBfloat16Bits(v), true); break;
       case "I64": view.setBigInt64(i * 8, BigInt(Math.trunc(v)), true); break;
       case "I32": view.setInt32(i * 4, Math.trunc(v), true); break;
       case "U8": case "BOOL": view.setUint8(i, Math.trunc(v)); break;
@@ -82,7 +99,7 @@ export function encodeSafetensors(tensors: Map<string, HostTensor>, metadata: Re
   let offset = 0;
   for (const [name, t] of tensors) {
     if (name === "__metadata__") throw new RangeError(`safetensors: "__metadata__" cannot name a tensor`);
-    const size = numel(t.shape) * BYTES[t.dtype];
+    const size = numel(t.shape) * itemBytes(t.dtype);
     if (t.bytes.byteLength !== size) {
       throw new RangeError(`safetensors: tensor ${name} has ${t.bytes.byteLength} bytes, shape [${t.shape}] ${t.dtype} needs ${size}`);
     }
@@ -112,8 +129,8 @@ export function decodeSafetensors(buf: Uint8Array, source: string): SafetensorsF
   for (const [name, info] of Object.entries(header)) {
     if (name === "__metadata__") continue;
     const { dtype, shape, data_offsets: offsets } = info as { dtype: StDtype; shape: number[]; data_offsets: [number, number] };
-    if (!(dtype in BYTES)) throw new InputError(source, `tensor "${name}" has unsupported dtype ${dtype}`);
-    const size = numel(shape) * BYTES[dtype];
+    if (!Object.hasOwn(ELEMENT, dtype)) throw new InputError(source, `tensor "${name}" has unsupported dtype ${dtype}`);
+    const size = numel(shape) * itemBytes(dtype);
     const [begin, end] = offsets;
     if (end - begin !== size || begin < 0 || end > payload) {
       throw new InputError(
@@ -175,24 +192,7 @@ function parseHeader(buf: Uint8Array, source: string): { header: Record<string, 
   }
 }
 
-/** Writes atomically (src/util/atomic-file.ts): a crash never leaves a half-written checkpoint. */
+/** Writes atomically (src/formats/atomic-file.ts): a crash never leaves a half-written checkpoint. */
 export function writeSafetensors(path: string, tensors: Map<string, HostTensor>, metadata: Record<string, string> = {}): void {
   writeFileAtomic(path, encodeSafetensors(tensors, metadata));
 }
-
-// bfloat16 conversions (round to nearest even); IEEE half: float16.ts.
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-function bf16ToFloat(h: number): number {
-  u32[0] = h << 16;
-  return f32[0] as number;
-}
-
-function floatToBf16(v: number): number {
-  f32[0] = v;
-  const x = u32[0] as number;
-  if (Number.isNaN(v)) return 0x7fc0;
-  return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
-}
-

@@ -1,6 +1,7 @@
-// IEEE 754 binary16 conversion (Node 20 has no Float16Array), for fp16 feature stores (src/data) and F16
-// safetensors tensors (src/util/safetensors.ts): float32 → half with round-to-nearest-even (overflow → ±Inf,
-// NaN kept), half → float32 by table.
+// The 16-bit floats nast stores (Node 20 has no Float16Array): IEEE 754 binary16 for fp16 feature stores
+// (src/data), F16 safetensors tensors and the fp16 weights of model.onnx (src/export/onnx-ops.ts), float32 →
+// half with round-to-nearest-even (overflow → ±Inf, NaN kept), half → float32 by table; and bfloat16 (the
+// top half of a float32, https://cloud.google.com/tpu/docs/bfloat16) for BF16 safetensors tensors.
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -51,11 +52,26 @@ export function halfTable(): Float32Array {
   return table;
 }
 
-export function encodeHalf(src: Float32Array, dst: Uint16Array): void {
+/** The half bits of every value, into `dst` (a new array by default); returns `dst`. */
+export function encodeHalf(src: Float32Array, dst = new Uint16Array(src.length)): Uint16Array {
   for (let i = 0; i < src.length; i++) dst[i] = toHalfBits(src[i]!);
+  return dst;
 }
 
 export function decodeHalf(src: Uint16Array, dst: Float32Array): void {
   const t = halfTable();
   for (let i = 0; i < src.length; i++) dst[i] = t[src[i]!]!;
+}
+
+/** The bfloat16 bits of a value, round to nearest even (NaN → the quiet NaN 0x7fc0). */
+export function toBfloat16Bits(value: number): number {
+  f32[0] = value;
+  const x = u32[0]!;
+  if (Number.isNaN(value)) return 0x7fc0;
+  return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+export function fromBfloat16Bits(bits: number): number {
+  u32[0] = bits << 16;
+  return f32[0]!;
 }

@@ -3,6 +3,7 @@
 // protobuf wire format of ModelProto (onnx.proto: graph = 7, metadata_props = 14; GraphProto:
 // input = 11, output = 12) and skipping everything else. A truncated or foreign file fails here with
 // a message that says so, instead of onnxruntime's "protobuf parsing failed".
+import { ProtoError, ProtoReader } from "./protobuf.ts";
 
 export interface OnnxInfo {
   irVersion: number;
@@ -15,68 +16,13 @@ export class OnnxFormatError extends Error {
   override name = "OnnxFormatError";
 }
 
-/** A cursor over a protobuf message's bytes; also what src/export/onnx-weights.ts reads initializers with. */
-export class ProtoReader {
-  pos: number;
-  constructor(
-    readonly buf: Uint8Array,
-    start: number,
-    readonly end: number,
-  ) {
-    this.pos = start;
-  }
-  get done(): boolean {
-    return this.pos >= this.end;
-  }
-  varint(): number {
-    let result = 0;
-    let shift = 0;
-    for (;;) {
-      if (this.pos >= this.end) throw new OnnxFormatError("ends inside a number (truncated)");
-      const b = this.buf[this.pos++]!;
-      if (shift < 49) result += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) return result;
-      shift += 7;
-      if (shift > 63) throw new OnnxFormatError("malformed varint");
-    }
-  }
-  /** Returns [field, wire] of the next key. */
-  key(): [number, number] {
-    const k = this.varint();
-    return [Math.floor(k / 8), k & 7];
-  }
-  /** The [start, end) of a length-delimited field's payload; advances past it. */
-  span(): [number, number] {
-    const len = this.varint();
-    const start = this.pos;
-    if (start + len > this.end) throw new OnnxFormatError(`a field of ${len} bytes runs past the end (truncated)`);
-    this.pos = start + len;
-    return [start, start + len];
-  }
-  skip(wire: number): void {
-    switch (wire) {
-      case 0:
-        this.varint();
-        return;
-      case 1:
-        this.pos += 8;
-        break;
-      case 2:
-        this.span();
-        return;
-      case 5:
-        this.pos += 4;
-        break;
-      default:
-        throw new OnnxFormatError(`unknown wire type ${wire} (not an ONNX model?)`);
-    }
-    if (this.pos > this.end) throw new OnnxFormatError("truncated");
-  }
-  sub([start, end]: [number, number]): ProtoReader {
-    return new ProtoReader(this.buf, start, end);
-  }
-  string([start, end]: [number, number]): string {
-    return new TextDecoder("utf-8", { fatal: false }).decode(this.buf.subarray(start, end));
+/** Runs a read of ONNX bytes, reporting a malformed wire format (ProtoError) as an OnnxFormatError. */
+export function readingOnnx<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof ProtoError) throw new OnnxFormatError(err.message);
+    throw err;
   }
 }
 
@@ -85,35 +31,35 @@ function valueInfo(r: ProtoReader): { name: string; dims: (number | string)[] } 
   const dims: (number | string)[] = [];
   while (!r.done) {
     const [f, w] = r.key();
-    if (f === 1 && w === 2) name = r.string(r.span());
+    if (f === 1 && w === 2) name = r.string();
     else if (f === 2 && w === 2) {
-      const type = r.sub(r.span());
+      const type = r.message();
       while (!type.done) {
         const [tf, tw] = type.key();
         if (tf !== 1 || tw !== 2) {
           type.skip(tw);
           continue;
         }
-        const tensor = type.sub(type.span());
+        const tensor = type.message();
         while (!tensor.done) {
           const [xf, xw] = tensor.key();
           if (xf !== 2 || xw !== 2) {
             tensor.skip(xw);
             continue;
           }
-          const shape = tensor.sub(tensor.span());
+          const shape = tensor.message();
           while (!shape.done) {
             const [sf, sw] = shape.key();
             if (sf !== 1 || sw !== 2) {
               shape.skip(sw);
               continue;
             }
-            const dim = shape.sub(shape.span());
+            const dim = shape.message();
             let value: number | string = "?";
             while (!dim.done) {
               const [df, dw] = dim.key();
               if (df === 1 && dw === 0) value = dim.varint();
-              else if (df === 2 && dw === 2) value = dim.string(dim.span());
+              else if (df === 2 && dw === 2) value = dim.string();
               else dim.skip(dw);
             }
             dims.push(value);
@@ -136,7 +82,7 @@ function tensorName(t: ProtoReader): string {
   let name = "";
   while (!t.done) {
     const [f, w] = t.key();
-    if (f === 8 && w === 2) name = t.string(t.span());
+    if (f === 8 && w === 2) name = t.string();
     else t.skip(w);
   }
   return name;
@@ -153,13 +99,13 @@ function checkTensor(r: ProtoReader, where: string): void {
     }
     else if (f === 13 && w === 2) {
       external = true;
-      const entry = r.sub(r.span());
+      const entry = r.message();
       let key = "";
       let value = "";
       while (!entry.done) {
         const [ef, ew] = entry.key();
-        if (ef === 1 && ew === 2) key = entry.string(entry.span());
-        else if (ef === 2 && ew === 2) value = entry.string(entry.span());
+        if (ef === 1 && ew === 2) key = entry.string();
+        else if (ef === 2 && ew === 2) value = entry.string();
         else entry.skip(ew);
       }
       if (key === "location") location = value;
@@ -177,7 +123,7 @@ function checkTensor(r: ProtoReader, where: string): void {
 function checkSparse(r: ProtoReader, where: string): void {
   while (!r.done) {
     const [f, w] = r.key();
-    if ((f === 1 || f === 2) && w === 2) checkTensor(r.sub(r.span()), where);
+    if ((f === 1 || f === 2) && w === 2) checkTensor(r.message(), where);
     else r.skip(w);
   }
 }
@@ -185,9 +131,9 @@ function checkSparse(r: ProtoReader, where: string): void {
 function checkAttribute(r: ProtoReader, depth: number): void {
   while (!r.done) {
     const [f, w] = r.key();
-    if ((f === 5 || f === 10) && w === 2) checkTensor(r.sub(r.span()), "a node attribute tensor");
-    else if ((f === 22 || f === 23) && w === 2) checkSparse(r.sub(r.span()), "a node attribute sparse tensor");
-    else if ((f === 6 || f === 11) && w === 2) checkGraph(r.sub(r.span()), depth + 1);
+    if ((f === 5 || f === 10) && w === 2) checkTensor(r.message(), "a node attribute tensor");
+    else if ((f === 22 || f === 23) && w === 2) checkSparse(r.message(), "a node attribute sparse tensor");
+    else if ((f === 6 || f === 11) && w === 2) checkGraph(r.message(), depth + 1);
     else r.skip(w);
   }
 }
@@ -195,7 +141,7 @@ function checkAttribute(r: ProtoReader, depth: number): void {
 function checkNode(r: ProtoReader, depth: number): void {
   while (!r.done) {
     const [f, w] = r.key();
-    if (f === 5 && w === 2) checkAttribute(r.sub(r.span()), depth);
+    if (f === 5 && w === 2) checkAttribute(r.message(), depth);
     else r.skip(w);
   }
 }
@@ -205,9 +151,9 @@ function checkGraph(r: ProtoReader, depth: number): void {
   if (depth > 100) throw new OnnxFormatError("graphs nested more than 100 deep");
   while (!r.done) {
     const [f, w] = r.key();
-    if (f === 5 && w === 2) checkTensor(r.sub(r.span()), "initializer");
-    else if (f === 15 && w === 2) checkSparse(r.sub(r.span()), "sparse initializer");
-    else if (f === 1 && w === 2) checkNode(r.sub(r.span()), depth);
+    if (f === 5 && w === 2) checkTensor(r.message(), "initializer");
+    else if (f === 15 && w === 2) checkSparse(r.message(), "sparse initializer");
+    else if (f === 1 && w === 2) checkNode(r.message(), depth);
     else r.skip(w);
   }
 }
@@ -218,23 +164,26 @@ function checkGraph(r: ProtoReader, depth: number): void {
  * wherever it is (an absolute path, ../..), to read the tensor.
  */
 export function checkSelfContained(buf: Uint8Array): void {
-  const r = new ProtoReader(buf, 0, buf.length);
+  readingOnnx(() => checkModel(new ProtoReader(buf)));
+}
+
+function checkModel(r: ProtoReader): void {
   while (!r.done) {
     const [f, w] = r.key();
-    if (f === 7 && w === 2) checkGraph(r.sub(r.span()), 0);
+    if (f === 7 && w === 2) checkGraph(r.message(), 0);
     else if (f === 20 && w === 2) {
-      const t = r.sub(r.span());
+      const t = r.message();
       while (!t.done) {
         const [tf, tw] = t.key();
-        if ((tf === 1 || tf === 2) && tw === 2) checkGraph(t.sub(t.span()), 0);
+        if ((tf === 1 || tf === 2) && tw === 2) checkGraph(t.message(), 0);
         else t.skip(tw);
       }
     } else if (f === 25 && w === 2) {
-      const fn = r.sub(r.span());
+      const fn = r.message();
       while (!fn.done) {
         const [ff, fw] = fn.key();
-        if (ff === 7 && fw === 2) checkNode(fn.sub(fn.span()), 0);
-        else if (ff === 11 && fw === 2) checkAttribute(fn.sub(fn.span()), 0);
+        if (ff === 7 && fw === 2) checkNode(fn.message(), 0);
+        else if (ff === 11 && fw === 2) checkAttribute(fn.message(), 0);
         else fn.skip(fw);
       }
     } else r.skip(w);
@@ -244,7 +193,10 @@ export function checkSelfContained(buf: Uint8Array): void {
 /** The model's metadata and graph interface; also refuses a model whose tensors refer to external data (checkSelfContained). */
 export function readOnnxInfo(buf: Uint8Array): OnnxInfo {
   checkSelfContained(buf);
-  const r = new ProtoReader(buf, 0, buf.length);
+  return readingOnnx(() => modelInfo(new ProtoReader(buf)));
+}
+
+function modelInfo(r: ProtoReader): OnnxInfo {
   const info: OnnxInfo = { irVersion: 0, metadata: {}, inputs: [], outputs: [] };
   let sawGraph = false;
   while (!r.done) {
@@ -252,21 +204,21 @@ export function readOnnxInfo(buf: Uint8Array): OnnxInfo {
     if (field === 1 && wire === 0) info.irVersion = r.varint();
     else if (field === 7 && wire === 2) {
       sawGraph = true;
-      const g = r.sub(r.span());
+      const g = r.message();
       while (!g.done) {
         const [gf, gw] = g.key();
-        if (gf === 11 && gw === 2) info.inputs.push(valueInfo(g.sub(g.span())).name);
-        else if (gf === 12 && gw === 2) info.outputs.push(valueInfo(g.sub(g.span())));
+        if (gf === 11 && gw === 2) info.inputs.push(valueInfo(g.message()).name);
+        else if (gf === 12 && gw === 2) info.outputs.push(valueInfo(g.message()));
         else g.skip(gw);
       }
     } else if (field === 14 && wire === 2) {
-      const e = r.sub(r.span());
+      const e = r.message();
       let key = "";
       let value = "";
       while (!e.done) {
         const [ef, ew] = e.key();
-        if (ef === 1 && ew === 2) key = e.string(e.span());
-        else if (ef === 2 && ew === 2) value = e.string(e.span());
+        if (ef === 1 && ew === 2) key = e.string();
+        else if (ef === 2 && ew === 2) value = e.string();
         else e.skip(ew);
       }
       info.metadata[key] = value;

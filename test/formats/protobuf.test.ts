@@ -1,12 +1,13 @@
-// The protobuf writer (wire-format bytes checked by hand against the encoding rules) and the reader of
-// ONNX model headers used by translate (round trip, truncation detected), and the initializer reader of
+// The protobuf writer (wire-format bytes checked by hand against the encoding rules), the one reader that
+// SentencePiece and ONNX files are walked with, the reader of ONNX model headers used by translate (round trip, truncation detected), and the initializer reader of
 // `nast train --init`.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ProtoWriter } from "../../src/export/protobuf.ts";
-import { modelProto } from "../../src/export/onnx-proto.ts";
-import { GraphBuilder, float32ToFloat16 } from "../../src/export/graph.ts";
-import { readOnnxInfo, OnnxFormatError } from "../../src/infer/onnx-info.ts";
+import { ProtoError, ProtoReader, ProtoWriter } from "../../src/formats/protobuf.ts";
+import { modelProto } from "../../src/formats/onnx-proto.ts";
+import { GraphBuilder } from "../../src/export/graph.ts";
+import { encodeHalf } from "../../src/formats/float16.ts";
+import { readOnnxInfo, OnnxFormatError } from "../../src/formats/onnx-info.ts";
 import { readOnnxWeights } from "../../src/export/onnx-weights.ts";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -28,10 +29,32 @@ test("varints, negative int64, floats, strings and nested messages", () => {
   assert.deepEqual(outer.slice(-2), [0x28, 0x01]);
 });
 
-test("float16 conversion rounds to nearest even, saturates to infinity and keeps subnormals", () => {
-  const v = Float32Array.from([0, -0, 1, -2.5, 65504, 65520, 1e-8, 6.1035156e-5, 5.96e-8, 0.1, 1 + 2 ** -11, 1 + 3 * 2 ** -11]);
-  const h = float32ToFloat16(v);
-  assert.deepEqual(Array.from(h), [0x0000, 0x8000, 0x3c00, 0xc100, 0x7bff, 0x7c00, 0x0000, 0x0400, 0x0001, 0x2e66, 0x3c00, 0x3c02]);
+test("the reader reads int64 varints exactly, int32 ones by proto2's low 32 bits, and refuses truncation", () => {
+  const read = (w: ProtoWriter): ProtoReader => {
+    const r = new ProtoReader(new Uint8Array(w.toBuffer()));
+    r.key();
+    return r;
+  };
+  // An ONNX dim beyond 32 bits, and SentencePiece's pad_id = -1 written as a 10-byte varint.
+  assert.equal(read(new ProtoWriter().int(1, 2n ** 40n)).varint(), 2 ** 40);
+  assert.equal(read(new ProtoWriter().int(1, -1)).int32(), -1);
+  assert.equal(read(new ProtoWriter().int(1, 150)).int32(), 150);
+  const nested = new ProtoReader(new Uint8Array(new ProtoWriter().message(4, new ProtoWriter().string(1, "hé").float(2, 1.5)).toBuffer()));
+  assert.deepEqual(nested.key(), [4, 2]);
+  const inner = nested.message();
+  assert.ok(nested.done);
+  inner.key();
+  assert.equal(inner.string(), "hé");
+  inner.key();
+  assert.equal(inner.float32(), 1.5);
+  assert.ok(inner.done);
+  const whole = new Uint8Array(new ProtoWriter().string(3, "abcdef").toBuffer());
+  assert.throws(() => new ProtoReader(whole, 0, whole.length - 1).skip((new ProtoReader(whole).key())[1]), ProtoError);
+  const cut = new ProtoReader(whole, 0, whole.length - 1);
+  cut.key();
+  assert.throws(() => cut.bytes(), /truncated/);
+  assert.throws(() => new ProtoReader(Uint8Array.of(0x80)).varint(), /truncated varint/);
+  assert.throws(() => new ProtoReader(new Uint8Array(11).fill(0xff)).varint(), /longer than 10 bytes/);
 });
 
 test("readOnnxInfo reads back metadata, inputs and output shapes; truncation is detected", () => {
@@ -56,7 +79,7 @@ test("readOnnxWeights reads initializers back (float16 ones widened under their 
     const g = new GraphBuilder();
     const x = g.input("feats", "float32", ["B", 3]);
     const w = Float32Array.from([0.5, -1.25, 3, 1e-3, 65504, -0]);
-    const half = float32ToFloat16(w);
+    const half = encodeHalf(w);
     const a = g.initializer("layer.weight", "float32", [3, 2], new Uint8Array(w.buffer));
     const b = g.initializer("other.weight.fp16", "float16", [2, 3], new Uint8Array(half.buffer));
     const y = g.op("MatMul", [x, a], {}, "float32");

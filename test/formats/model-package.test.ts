@@ -7,12 +7,12 @@ import assert from "node:assert/strict";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadModelPackage, ModelPackageError } from "../../src/infer/model-package.ts";
-import { OnnxFormatError } from "../../src/infer/onnx-info.ts";
+import { loadModelPackage, ModelPackageError } from "../../src/formats/model-package.ts";
+import { OnnxFormatError } from "../../src/formats/onnx-info.ts";
 import { readOnnxWeights } from "../../src/export/onnx-weights.ts";
-import { ProtoWriter } from "../../src/export/protobuf.ts";
+import { ProtoWriter } from "../../src/formats/protobuf.ts";
 import { runNast } from "../helpers/cli.ts";
-import { tinyModelPackage } from "./fixtures.ts";
+import { tinyModelPackage } from "../infer/fixtures.ts";
 
 const EXAMPLE_WAV = new URL("../../models/default/example.wav", import.meta.url).pathname;
 let work: string;

@@ -7,11 +7,12 @@
 // the package (no symbolic link, device, FIFO or directory in its place: readPackageFile), and model.onnx must be
 // self-contained (no tensor with external data, which would make onnxruntime open a file anywhere). onnxruntime
 // gets the checked bytes, never a path, so nothing outside the package is opened.
-import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readFileSync, readSync, statSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { packageRoot } from "../util/package-root.ts";
 import { validateConfig, type NastConfig } from "../model/config.ts";
 import { SentencePiece } from "../text/sentencepiece.ts";
+import { parseConfigMetadata } from "./nast-metadata.ts";
 import { readOnnxInfo } from "./onnx-info.ts";
 
 export class ModelPackageError extends Error {
@@ -79,24 +80,6 @@ export function readPackageFile(path: string, maxBytes: number, hint = "re-expor
   }
 }
 
-/** The package root (the directory of nast's package.json), found from this module's location. */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = join(dir, "package.json");
-    if (existsSync(pkg)) {
-      try {
-        if ((JSON.parse(readFileSync(pkg, "utf8")) as { name?: string }).name === "nast") return dir;
-      } catch {
-        // Not ours; keep walking up.
-      }
-    }
-    const up = dirname(dir);
-    if (up === dir) throw new ModelPackageError("cannot find nast's package root (package.json) above the program");
-    dir = up;
-  }
-}
-
 /** models/default under the package root: the model `nast translate` uses without -m. */
 export function defaultModelDir(): string {
   return join(packageRoot(), "models", "default");
@@ -152,14 +135,13 @@ export function loadModelPackage(dirArg: string | undefined): ModelPackage {
   } catch (err) {
     throw new ModelPackageError(`${onnxPath}: not a readable ONNX model: ${(err as Error).message}; ${reexport}`);
   }
-  const embedded = info.metadata["nast.config"];
-  if (embedded === undefined) throw new ModelPackageError(`${onnxPath}: holds no "nast.config" metadata (not written by nast export, or truncated); ${reexport}`);
   let embeddedCfg: unknown;
   try {
-    embeddedCfg = JSON.parse(embedded);
-  } catch {
-    throw new ModelPackageError(`${onnxPath}: its "nast.config" metadata is not JSON; ${reexport}`);
+    embeddedCfg = parseConfigMetadata(info.metadata, onnxPath);
+  } catch (err) {
+    throw new ModelPackageError(`${(err as Error).message}; ${reexport}`);
   }
+  if (embeddedCfg === undefined) throw new ModelPackageError(`${onnxPath}: holds no "nast.config" metadata (not written by nast export, or truncated); ${reexport}`);
   if (canonical(embeddedCfg) !== canonical(cfg)) {
     const diff = Object.keys({ ...(embeddedCfg as object), ...cfg }).filter(
       (k) => canonical((embeddedCfg as Record<string, unknown>)[k]) !== canonical((cfg as unknown as Record<string, unknown>)[k]),
