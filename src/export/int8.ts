@@ -36,6 +36,14 @@ export function quantizeColumns(w: Float32Array, out: number, inp: number): Int8
   return { q, scale };
 }
 
+/** W (out × in, float32) back from its int8 form: what the package computes with, for `nast train --init`. */
+export function dequantizeColumns(cols: Int8Columns, out: number, inp: number): Float32Array {
+  if (cols.q.length !== out * inp || cols.scale.length !== out) throw new Error(`int8: ${cols.q.length} values and ${cols.scale.length} scales do not make a ${out}×${inp} weight`);
+  const w = new Float32Array(out * inp);
+  for (let j = 0; j < out; j++) for (let i = 0; i < inp; i++) w[j * inp + i] = cols.scale[j]! * cols.q[i * out + j]!;
+  return w;
+}
+
 /** The initializers of a quantized weight, named after the float one. */
 export function int8Initializers(g: GraphBuilder, name: string, cols: Int8Columns, out: number, inp: number): { weight: Value; scale: Value } {
   return {

@@ -3,7 +3,8 @@
 // are gone). Only what our exporter writes is read (onnx-proto.ts): ModelProto.graph (7) →
 // GraphProto.initializer (5) → TensorProto dims (1, packed), data_type (2), name (8), raw_data (9); the
 // metadata comes from readOnnxInfo. Float16 weights are stored as `<name>.fp16` (onnx-ops.ts) and come back
-// as float32 under `<name>`: exactly the values the package computes with. The file is read as the translate
+// as float32 under `<name>`: exactly the values the package computes with; so do int8 linear weights
+// (`<name>.int8` and `<name>.scale`, int8.ts), dequantized. The file is read as the translate
 // side reads a package's (readPackageFile: a regular file of sane size, no link), and a model whose tensors
 // refer to external data is refused (readOnnxInfo).
 import { OnnxFormatError, readOnnxInfo, readingOnnx } from "../formats/onnx-info.ts";
@@ -12,6 +13,7 @@ import { PACKAGE_FILE_LIMITS, readPackageFile } from "../formats/model-package.t
 import { decodeHalf } from "../formats/float16.ts";
 import type { StoredTensor } from "./checkpoint.ts";
 import { DataType, type DType } from "../formats/onnx-proto.ts";
+import { dequantizeColumns } from "./int8.ts";
 
 export interface OnnxWeights {
   tensors: Map<string, StoredTensor>;
@@ -40,6 +42,24 @@ function initializer(r: ProtoReader): { name: string; t: StoredTensor } {
   if (dtype === undefined) throw new OnnxFormatError(`initializer '${name}' has a data type nast does not read`);
   if (raw === undefined) throw new OnnxFormatError(`initializer '${name}' keeps its values outside raw_data (not written by nast export)`);
   return { name, t: { dtype, shape: dims, data: raw } };
+}
+
+/** Replaces each `<name>.int8` + `<name>.scale` pair by the float32 `<name>` (out × in) they encode. */
+function dequantizeInt8(tensors: Map<string, StoredTensor>): void {
+  for (const [key, q] of [...tensors]) {
+    if (!key.endsWith(".int8")) continue;
+    const name = key.slice(0, -".int8".length);
+    const scale = tensors.get(`${name}.scale`);
+    const [inp, out] = q.shape as [number, number];
+    if (q.dtype !== "int8" || q.shape.length !== 2 || scale?.dtype !== "float32" || scale.shape.join() !== String(out)) {
+      throw new OnnxFormatError(`initializer '${key}' is not an int8 weight with its '${name}.scale' as nast export writes them`);
+    }
+    const cols = { q: new Int8Array(q.data.buffer, q.data.byteOffset, q.data.length), scale: new Float32Array(scale.data.slice().buffer) };
+    const w = dequantizeColumns(cols, out, inp);
+    tensors.set(name, { dtype: "float32", shape: [out, inp], data: new Uint8Array(w.buffer) });
+    tensors.delete(key);
+    tensors.delete(`${name}.scale`);
+  }
 }
 
 export function readOnnxWeights(path: string): OnnxWeights {
@@ -73,6 +93,7 @@ export function readOnnxWeights(path: string): OnnxWeights {
           }
         }
       }
+      dequantizeInt8(tensors);
       return { tensors, metadata };
     });
   } catch (err) {

@@ -10,7 +10,9 @@ import * as ort from "onnxruntime-node";
 import { GraphBuilder } from "../../src/export/graph.ts";
 import { OnnxOps } from "../../src/export/onnx-ops.ts";
 import { modelProto } from "../../src/formats/onnx-proto.ts";
-import { quantizeColumns, INT8_MIN_DIM } from "../../src/export/int8.ts";
+import { dequantizeColumns, quantizeColumns, INT8_MIN_DIM } from "../../src/export/int8.ts";
+import { readOnnxWeights } from "../../src/export/onnx-weights.ts";
+import { readCheckpoint } from "../../src/export/checkpoint.ts";
 import { loadConfig, withVocabSize } from "../../src/model/config.ts";
 import { readOnnxInfo } from "../../src/formats/onnx-info.ts";
 import { Rng } from "../../src/util/rng.ts";
@@ -33,6 +35,8 @@ test("quantizeColumns: symmetric int8 per output channel, stored transposed; an 
     }
   }
   assert.throws(() => quantizeColumns(new Float32Array(5), 2, 3), /5 values do not make a 2×3 weight/);
+  const back = dequantizeColumns(r, 7, 11);
+  for (let j = 0; j < 7; j++) for (let i = 0; i < 11; i++) assert.equal(back[j * 11 + i], Math.fround(r.scale[j]! * r.q[i * 7 + j]!));
 });
 
 test("an int8 linear layer in onnxruntime agrees with the float product; small weights stay float", async () => {
@@ -120,4 +124,32 @@ test("nast export --int8 [--fp16]: a smaller package, labelled, with log-probabi
     // Random weights give near-uniform log-probs (about −4.2 for 64 pieces): int8 moves them by hundredths.
     assert.ok(worst > 1e-4 && worst < 0.3, `max |Δ log-prob| ${name} vs float32 = ${worst}`);
   }
+
+  // `nast train --init` of an int8 package: every weight of the checkpoint comes back under its own name,
+  // the quantized ones dequantized (within half a step of the checkpoint's), the rest as exported.
+  const source = readCheckpoint(ckpt).tensors;
+  const f32 = readOnnxWeights(join(paths.f32!, "model.onnx")).tensors;
+  const i8 = readOnnxWeights(join(paths.i8!, "model.onnx")).tensors;
+  // (Graph constants, e.g. const_14, are initializers too; their generated names differ between graphs.)
+  const weights = (m: Map<string, unknown>) => [...m.keys()].filter((k) => source.has(k)).sort();
+  assert.deepEqual(weights(i8), weights(f32));
+  assert.ok(![...i8.keys()].some((k) => k.endsWith(".int8") || k.endsWith(".scale")));
+  const values = (t: { data: Uint8Array }) => new Float32Array(t.data.slice().buffer);
+  let quantized = 0;
+  for (const name of weights(i8)) {
+    const t = i8.get(name)!;
+    assert.deepEqual(t.shape, f32.get(name)!.shape, name);
+    const want = values(source.get(name)!);
+    const got = values(t);
+    if (t.shape.length === 2 && Math.min(...t.shape) >= INT8_MIN_DIM) {
+      quantized++;
+      const [out, inp] = t.shape as [number, number];
+      for (let j = 0; j < out; j++) {
+        let max = 0;
+        for (let i = 0; i < inp; i++) max = Math.max(max, Math.abs(want[j * inp + i]!));
+        for (let i = 0; i < inp; i++) assert.ok(Math.abs(got[j * inp + i]! - want[j * inp + i]!) <= max / 254 + 1e-7, `${name}[${j},${i}]`);
+      }
+    } else assert.deepEqual(got, want, name);
+  }
+  assert.ok(quantized >= 10, `${quantized} quantized weights`);
 });
