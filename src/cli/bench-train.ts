@@ -77,7 +77,7 @@ export async function run(argv: string[]): Promise<number> {
   };
   const results = [];
   for (const preset of opts.presets) {
-    const r = benchPreset(preset, opts);
+    const r = await benchPreset(preset, opts);
     results.push(r);
     if (!values.json) {
       const f = (x: number, d = 1) => x.toFixed(d);
