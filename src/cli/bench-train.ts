@@ -5,9 +5,10 @@ import { parseFlags } from "./args.ts";
 
 const USAGE = `usage: nast bench train [--json] [--device cpu|cuda] [--presets tiny,small] [options]
 
-  Times full training updates (curriculum pass 1 + Viterbi + pass 2 + backward + clip + Adam) on a
-  synthetic batch of --max-frames frames in utterances of --utt-frames frames, per preset; then the
-  forward time with and without the preset's LiSA layers and their Q/K parameter counts.
+  Times full training updates, the ones nast train runs with the preset's training settings (schedules,
+  curriculum pass 1 + Viterbi + pass 2, backward, clip, Adam), on a synthetic batch of --max-frames
+  frames in utterances of --utt-frames frames, per preset; then the forward time with and without the
+  preset's LiSA layers and their Q/K parameter counts.
 
   --device D          cpu (default) or cuda[:N]
   --presets LIST      comma-separated presets or config files (default: tiny,small)
