@@ -5,9 +5,10 @@ import { parseFlags } from "./args.ts";
 
 const USAGE = `usage: nast bench train [--json] [--device cpu|cuda] [--presets tiny,small] [options]
 
-  Times full training updates (curriculum pass 1 + Viterbi + pass 2 + backward + clip + Adam) on a
-  synthetic batch of --max-frames frames in utterances of --utt-frames frames, per preset; then the
-  forward time with and without the preset's LiSA layers and their Q/K parameter counts.
+  Times full training updates, the ones nast train runs with the preset's training settings (schedules,
+  curriculum pass 1 + Viterbi + pass 2, backward, clip, Adam), on a synthetic batch of --max-frames
+  frames in utterances of --utt-frames frames, per preset; then the forward time with and without the
+  preset's LiSA layers and their Q/K parameter counts.
 
   --device D          cpu (default) or cuda[:N]
   --presets LIST      comma-separated presets or config files (default: tiny,small)
@@ -77,7 +78,7 @@ export async function run(argv: string[]): Promise<number> {
   };
   const results = [];
   for (const preset of opts.presets) {
-    const r = benchPreset(preset, opts);
+    const r = await benchPreset(preset, opts);
     results.push(r);
     if (!values.json) {
       const f = (x: number, d = 1) => x.toFixed(d);

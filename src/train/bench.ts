@@ -1,7 +1,8 @@
-// `nast bench train`: the speed of full training updates (curriculum pass 1 + Viterbi oracle + pass 2 +
-// backward + clip + Adam) per preset on a synthetic batch, LiSA's effect on encoder (forward) time and on
-// Q/K parameters, and optionally the same model and batch in plain PyTorch (eval/pytorch/nast_step.py) in
-// the same run, for the ratio our step time / PyTorch's.
+// `nast bench train`: the speed of full training updates per preset on a synthetic batch (update() of
+// src/train/update.ts with the preset's training settings, as `nast train` runs it: schedules, curriculum pass
+// 1 + Viterbi oracle + pass 2, backward, clip, Adam), LiSA's effect on encoder (forward) time and on Q/K
+// parameters, and optionally the same model and batch in plain PyTorch (eval/pytorch/nast_step.py) in the same
+// run, for the ratio our step time / PyTorch's.
 //
 // The batch (shared with nast_step.py): floor(maxFrames / uttFrames) utterances of uttFrames frames of
 // N(0,1) features; source and target references of T'/5 tokens, ids uniform in 1..V−1.
@@ -13,10 +14,13 @@ import { initParams } from "../model/init.ts";
 import { forward } from "../model/nast.ts";
 import { countParams, paramSpecs } from "../model/params.ts";
 import { packageRoot } from "../util/package-root.ts";
-import { Adam, autocast, clipGradNorm, disposeAll, manualSeed, noGrad, numThreads, setTF32, synchronize, tidy, type Tensor } from "../torch/index.ts";
+import { autocast, disposeAll, manualSeed, noGrad, numThreads, setTF32, synchronize, tidy } from "../torch/index.ts";
 import { Rng } from "../util/rng.ts";
 import type { HostBatch } from "./batch.ts";
-import { microBatchStep, toDevice, type StepContext } from "./step.ts";
+import { resolveSettings } from "./settings.ts";
+import { toDevice } from "./step.ts";
+import { buildTrainee } from "./trainee.ts";
+import { update } from "./update.ts";
 
 export interface BenchOptions {
   presets: string[];
@@ -134,25 +138,17 @@ function pytorchStep(preset: string, cfg: NastConfig, o: BenchOptions): PresetBe
   return { msPerStep: out.msPerStep, framesPerSecond: out.framesPerSecond, torch: out.torch, params: out.params };
 }
 
-export function benchPreset(preset: string, o: BenchOptions): PresetBench {
+export async function benchPreset(preset: string, o: BenchOptions): Promise<PresetBench> {
   const base = loadConfig(preset);
   const cfg = o.vocab === null ? base : withVocabSize(base, o.vocab);
   const cuda = o.device.startsWith("cuda");
   if (cuda) setTF32(o.precision === "tf32");
   const bf16 = cuda && o.precision === "bf16";
   const batch = syntheticBatch(cfg, o.maxFrames, o.uttFrames, 1);
-  const params = initParams(cfg, { seed: 1, device: o.device });
-  const trainable = new Map(paramSpecs(cfg).filter((s) => !s.buffer).map((s) => [s.name, params.get(s.name) as Tensor]));
-  const opt = new Adam(trainable, { lr: 1e-4, betas: [0.9, 0.98], eps: 1e-8 });
-  const ctx: StepContext = {
-    cfg,
-    params,
-    device: o.device,
-    bf16,
-    curriculum: o.curriculum && cfg.curriculum.enabled ? { ratio: cfg.curriculum.ratio, onlyMistakes: cfg.curriculum.onlyMistakes, smoothing: cfg.curriculum.smoothing } : null,
-    klWeight: null,
-  };
-  const tokens = batch.tgtTargets.reduce((n, t) => n + t.length, 0);
+  // The preset's own training settings, so that the update timed is the one `nast train` runs.
+  const settings = resolveSettings(cfg, { curriculum: o.curriculum }, preset);
+  const trainee = buildTrainee(cfg, initParams(cfg, { seed: 1, device: o.device }), settings, null, 0);
+  const normalizer = Math.max(1, batch.tgtTargets.reduce((n, t) => n + t.length, 0));
   const times: number[] = [];
   let loss = Number.NaN;
   try {
@@ -160,17 +156,13 @@ export function benchPreset(preset: string, o: BenchOptions): PresetBench {
       const rng = new Rng(i);
       manualSeed(i);
       const t0 = performance.now();
-      opt.zeroGrad();
-      const r = microBatchStep(ctx, batch, rng, tokens);
-      clipGradNorm(trainable, 10);
-      opt.step();
-      if (cuda) synchronize();
+      const u = await update(trainee, settings, { step: i + 1, rng, device: o.device, bf16, klWeight: null, micro: 1, take: () => batch, normalizer });
       if (i >= o.warmup) times.push(performance.now() - t0);
-      loss = (r.src + r.srcInter + r.tgt + r.tgtInter) / tokens;
+      loss = u.loss;
     }
   } finally {
-    opt.dispose();
-    disposeAll(params);
+    trainee.opt.dispose();
+    disposeAll(trainee.params);
   }
   const ms = median(times);
   const frames = batch.lengths.reduce((a, b) => a + b, 0);

@@ -1,13 +1,13 @@
 // The loss of one micro-batch and its gradient (docs/model.md §5.1, §5.2, §7.6):
 //   curriculum pass 1 (no grad, train mode) → Viterbi oracle (curriculum.ts) → pass 2 with the oracle
-//   L = CTC_src + mean(CTC_src@inter) + CTC_tgt + mean(CTC_tgt@inter)  [+ λ·KL(full ‖ LiSA) when retro-fitting]
-// Each CTC is summed over the batch on log_softmax in fp32 with infeasible alignments zeroed; the caller's
-// normalizer (target tokens of the whole update) turns the sums into per-token values, as fairseq's
-// sample_size does. On CUDA the forward runs under bf16 autocast.
+//   → nastLoss (src/model/loss.ts), summed over the batch → divided by the caller's normalizer → backward.
+// The normalizer is the number of target tokens of the whole update, as fairseq's sample_size. On CUDA the
+// forward runs under bf16 autocast.
 import type { NastConfig } from "../model/config.ts";
 import { EagerOps } from "../model/eager.ts";
 import { forward, type ForwardOptions, type NastOutput } from "../model/nast.ts";
-import { autocast, ctcLoss, noGrad, tensor, tidy, type Tensor } from "../torch/index.ts";
+import { nastLoss, targetTensors, type LossTargets } from "../model/loss.ts";
+import { autocast, noGrad, tensor, tidy, type Tensor } from "../torch/index.ts";
 import type { Rng } from "../util/rng.ts";
 import type { HostBatch } from "./batch.ts";
 import { buildOracle } from "./curriculum.ts";
@@ -36,24 +36,9 @@ export interface MicroResult {
   mistakes: number;
 }
 
-export interface DeviceBatch {
+export interface DeviceBatch extends LossTargets {
   feats: Tensor;
   lengths: Tensor;
-  src: Tensor;
-  srcLengths: Tensor;
-  tgt: Tensor;
-  tgtLengths: Tensor;
-}
-
-/** Padded (B, max(1, U_max)) int64 targets and their lengths. */
-function targetTensors(targets: number[][], device: string): [Tensor, Tensor] {
-  const U = Math.max(1, ...targets.map((t) => t.length));
-  const padded = new BigInt64Array(targets.length * U);
-  targets.forEach((t, b) => t.forEach((id, u) => (padded[b * U + u] = BigInt(id))));
-  return [
-    tensor(padded, { shape: [targets.length, U], dtype: "int64", device }),
-    tensor(BigInt64Array.from(targets, (t) => BigInt(t.length)), { shape: [targets.length], dtype: "int64", device }),
-  ];
 }
 
 export function toDevice(batch: HostBatch, device: string): DeviceBatch {
@@ -68,12 +53,6 @@ export function toDevice(batch: HostBatch, device: string): DeviceBatch {
     tgt,
     tgtLengths,
   };
-}
-
-/** Summed CTC loss of logits (B, T', V) in fp32. */
-export function ctcSum(logits: Tensor, outLengths: Tensor, targets: Tensor, targetLengths: Tensor): Tensor {
-  const logProbs = logits.to("float32").logSoftmax(2).transpose(0, 1); // (T',B,V)
-  return ctcLoss(logProbs, targets, outLengths, targetLengths, { blank: 0, reduction: "sum", zeroInfinity: true });
 }
 
 function runForward(ctx: StepContext, ops: EagerOps, b: DeviceBatch, rng: Rng, extra: ForwardOptions<Tensor>): NastOutput<Tensor> {
@@ -124,26 +103,6 @@ function curriculumOracle(ctx: StepContext, ops: EagerOps, b: DeviceBatch, host:
 }
 
 /**
- * KL(full ‖ LiSA) per LiSA layer, averaged over heads and valid queries, summed over layers and the batch
- * (so that the caller's per-token normaliser applies to it like to the CTC sums). The full attention is
- * the teacher: detached.
- */
-function attentionKl(out: NastOutput<Tensor>): Tensor | null {
-  const records = (out.attention ?? []).filter((r) => r.lisa && r.teacherLogProbs !== undefined);
-  if (records.length === 0) return null;
-  const valid = out.padMask.logicalNot().to("float32"); // (B,T')
-  let total: Tensor | null = null;
-  for (const r of records) {
-    const teacher = r.teacherLogProbs!.detach().to("float32");
-    const student = r.logProbs.to("float32");
-    const perQuery = teacher.exp().mul(teacher.sub(student)).sum(3).mean(1); // (B,T'): mean over heads
-    const term = perQuery.mul(valid).sum();
-    total = total === null ? term : total.add(term);
-  }
-  return total;
-}
-
-/**
  * Forward (both curriculum passes) and backward of one micro-batch. `normalizer` is the number of target
  * tokens of the whole update; the gradient accumulates into the parameters' .grad.
  */
@@ -156,17 +115,7 @@ export function microBatchStep(ctx: StepContext, host: HostBatch, rng: Rng, norm
       ...(cur ? { oracle: cur.tensors } : {}),
       ...(ctx.klWeight !== null ? { teacher: true } : {}),
     });
-    const src = ctcSum(out.srcLogits, out.outLengths, b.src, b.srcLengths);
-    const tgt = ctcSum(out.tgtLogits, out.outLengths, b.tgt, b.tgtLengths);
-    const mean = (zs: Tensor[], t: Tensor, tl: Tensor): Tensor | null =>
-      zs.length === 0 ? null : zs.map((z) => ctcSum(z, out.outLengths, t, tl)).reduce((a, c) => a.add(c)).div(zs.length);
-    const srcInter = mean(out.interSrcLogits, b.src, b.srcLengths);
-    const tgtInter = mean(out.interTgtLogits, b.tgt, b.tgtLengths);
-    const kl = ctx.klWeight !== null ? attentionKl(out) : null;
-    let loss = src.add(tgt);
-    if (srcInter) loss = loss.add(srcInter);
-    if (tgtInter) loss = loss.add(tgtInter);
-    if (kl) loss = loss.add(kl.mul(ctx.klWeight as number));
+    const { loss, src, srcInter, tgt, tgtInter, kl } = nastLoss(out, b, ctx.klWeight);
     loss.div(normalizer).backward();
     const o = cur?.oracle;
     return {

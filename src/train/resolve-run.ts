@@ -1,0 +1,135 @@
+// The first phase of `nast train`: which run this invocation is. A fresh run takes its config from -c or the
+// --init weights and its settings from the config's "train" object and the flags; --resume continues the
+// experiment's last checkpoint with the config, settings, retro-fit and position it holds (flags still apply).
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { loadConfig, validateConfig, withVocabSize, type NastConfig } from "../model/config.ts";
+import type { SentencePiece } from "../text/sentencepiece.ts";
+import { InputError, UsageError } from "../util/errors.ts";
+import type { JsonLogger } from "../util/log.ts";
+import { CKPT_DIR, listCheckpoints, loadLatestCheckpoint, type LoadedCheckpoint, type TrainerState } from "./checkpoint.ts";
+import { resolveSettings, type TrainSettings } from "./settings.ts";
+import { checkSameSpm, readStartWeights, type StartWeights } from "./start-weights.ts";
+import type { RetrofitOptions, TrainOptions } from "./train-options.ts";
+
+export interface ResolvedRun {
+  cfg: NastConfig;
+  settings: TrainSettings;
+  retrofit: RetrofitOptions | null;
+  /** The position to continue from (update 0 for a fresh run). */
+  state: TrainerState;
+  /** Adam's step count in the checkpoint (0 for a fresh run). */
+  adamStep: number;
+  /** The checkpoint continued, or null for a fresh run. */
+  resumed: LoadedCheckpoint | null;
+  /** The --init weights of a fresh run, or null. */
+  start: StartWeights | null;
+}
+
+/** What a checkpoint keeps of the run beside the model (TrainerState.options). */
+export interface PersistedOptions {
+  settings: TrainSettings;
+  retrofit: RetrofitOptions | null;
+  adamStep: number;
+}
+
+/**
+ * `--resume` found no checkpoint to continue: starting the run is right when EXP_DIR is new, empty, or holds a
+ * run of nast train that stopped before its first checkpoint (its train.log.jsonl). Anything else is most
+ * likely a mistyped -o, and a fresh run must not start there unnoticed.
+ */
+function checkResumeStart(expDir: string): void {
+  if (!existsSync(expDir)) return;
+  if (!statSync(expDir).isDirectory()) throw new UsageError(`--resume: ${expDir} is not a directory; -o takes the experiment directory`);
+  const found = listCheckpoints(expDir);
+  if (found.length > 0) {
+    throw new UsageError(
+      `--resume: ${expDir} holds checkpoints (the last: ${found.at(-1)!.path}) but no ${join(CKPT_DIR, "latest.json")} saying which one to continue from; ` +
+        `restore that file, or start from the weights with --init ${found.at(-1)!.path} in a new -o EXP_DIR`,
+    );
+  }
+  const isEmptyDir = (p: string) => {
+    try {
+      return statSync(p).isDirectory() && readdirSync(p).length === 0;
+    } catch {
+      return false;
+    }
+  };
+  const entries = readdirSync(expDir).filter((name) => !(name === CKPT_DIR && isEmptyDir(join(expDir, name))));
+  if (entries.length === 0 || entries.includes("train.log.jsonl")) return;
+  const shown = entries.slice(0, 4).join(", ") + (entries.length > 4 ? ", ..." : "");
+  throw new UsageError(
+    `--resume: ${expDir} holds no checkpoint (no ${join(CKPT_DIR, "latest.json")}) and is not an experiment directory of nast train (it holds ${shown}); ` +
+      `check the -o path, or leave out --resume to start a new run there`,
+  );
+}
+
+/** Sorted-key JSON, to compare configs. */
+function canonicalJson(x: unknown): string {
+  return JSON.stringify(x, (_key, v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
+
+/** A warning when the -c given with a real --resume is not the config the run continues with (null when it is). */
+function ignoredConfigWarning(source: string, cfg: NastConfig, expDir: string): string | null {
+  const why = `-c ${source} is ignored: --resume continues ${expDir} with the config its checkpoint holds`;
+  let given: NastConfig;
+  try {
+    given = withVocabSize(loadConfig(source), cfg.vocabSize);
+  } catch (err) {
+    return `${why} (${source} cannot be read: ${(err as Error).message})`;
+  }
+  const keys = [...new Set([...Object.keys(given), ...Object.keys(cfg)])].sort();
+  const differ = keys.filter((k) => canonicalJson((given as unknown as Record<string, unknown>)[k]) !== canonicalJson((cfg as unknown as Record<string, unknown>)[k]));
+  if (differ.length === 0) return null;
+  return `${why}, and ${source} differs from it in: ${differ.join(", ")}; to train that config, start a new run in another -o EXP_DIR`;
+}
+
+/** The run `opts` asks for, checked against the data's SentencePiece model. */
+export function resolveRun(opts: TrainOptions, log: JsonLogger, spm: SentencePiece, spmPath: string): ResolvedRun {
+  const resumed = opts.resume ? loadLatestCheckpoint(opts.expDir) : null;
+  if (opts.resume && !resumed) checkResumeStart(opts.expDir);
+  if (opts.resume && !resumed && !opts.config && !opts.init) {
+    throw new UsageError(`--resume: ${opts.expDir} holds no checkpoint yet; start the run with -c CONFIG or --init MODEL (with or without --resume)`);
+  }
+  if (!opts.resume && listCheckpoints(opts.expDir).length > 0) {
+    throw new UsageError(`${opts.expDir} already holds checkpoints: pass --resume to continue that run, or choose another -o EXP_DIR`);
+  }
+  let cfg: NastConfig;
+  let settings: TrainSettings;
+  let retrofit = opts.retrofit;
+  let state: TrainerState;
+  let adamStep = 0;
+  let start: StartWeights | null = null;
+  if (resumed) {
+    cfg = validateConfig(resumed.config, `${opts.expDir} (checkpoint config)`);
+    const saved = resumed.state.options as unknown as PersistedOptions;
+    settings = resolveSettings({ ...cfg, train: { ...saved.settings } }, opts.flags, `${opts.expDir} (resumed settings)`);
+    retrofit = saved.retrofit;
+    adamStep = saved.adamStep;
+    state = resumed.state;
+    const warning = opts.config ? ignoredConfigWarning(opts.config, cfg, opts.expDir) : null;
+    if (warning !== null) {
+      process.stderr.write(`nast train: warning: ${warning}\n`);
+      log.log("warning", { message: warning });
+    }
+  } else {
+    start = opts.init ? readStartWeights(opts.init, opts.device) : null;
+    const base = opts.config ? loadConfig(opts.config) : start?.cfg;
+    if (!base) throw new UsageError(`--init ${opts.init}: ${start?.path} carries no model config ("nast.config" metadata); pass -c CONFIG`);
+    if (start) {
+      checkSameSpm(start, spmPath);
+      if (start.cfg && start.cfg.vocabSize !== spm.vocabSize) {
+        throw new InputError(spmPath, `has ${spm.vocabSize} pieces but ${start.path} was trained with ${start.cfg.vocabSize}: prepare the data with that model's SentencePiece model`);
+      }
+    }
+    cfg = withVocabSize(base, spm.vocabSize);
+    settings = resolveSettings(cfg, opts.flags, opts.config || start!.path);
+    state = { step: 0, epoch: 0, batchInEpoch: 0, badSteps: 0, seed: settings.seed, options: {}, elapsed: 0 };
+  }
+  if (cfg.vocabSize !== spm.vocabSize) {
+    throw new InputError(spmPath, `has ${spm.vocabSize} pieces but the model was trained with vocabSize ${cfg.vocabSize}: resume with the same DATA_DIR`);
+  }
+  return { cfg, settings, retrofit, state, adamStep, resumed, start };
+}

@@ -1,0 +1,83 @@
+// One optimizer update (docs/model.md §5.4), as `nast train` runs it and `nast bench train` times it: the
+// schedules at this update (trainable parameters, inverse-sqrt learning rate, curriculum ratio), forward, loss
+// and backward of each micro-batch (step.ts) with the gradient accumulated, clip-norm, and Adam's step, or,
+// when the loss or the gradient norm is not finite, no step and the batch-norm statistics as they were before.
+import { subsampledLength } from "../model/config.ts";
+import { clipGradNorm, keep, noGrad, synchronize } from "../torch/index.ts";
+import type { Rng } from "../util/rng.ts";
+import { ctcMinFrames, type HostBatch } from "./batch.ts";
+import { curriculumRatio, inverseSqrtLr } from "./schedule.ts";
+import type { TrainSettings } from "./settings.ts";
+import { microBatchStep, type MicroResult, type StepContext } from "./step.ts";
+import { setTrainable, type Trainee } from "./trainee.ts";
+
+export interface UpdateInput {
+  /** The update's number, from 1: the schedules are functions of it alone. */
+  step: number;
+  /** The update's stream for the curriculum mask and drop-net (libtorch's generator is the caller's to seed). */
+  rng: Rng;
+  device: string;
+  bf16: boolean;
+  /** λ of the retro-fit KL term, or null. */
+  klWeight: number | null;
+  /** Number of micro-batches, and the m-th of them (taken one at a time, so that the next can be collated meanwhile). */
+  micro: number;
+  take: (m: number) => Promise<HostBatch> | HostBatch;
+  /** Target tokens of all the micro-batches: the loss is per token of the update. */
+  normalizer: number;
+}
+
+export interface UpdateResult {
+  loss: number;
+  gradNorm: number;
+  /** False when the loss or the gradient was not finite: the parameters, moments and batch-norm statistics are unchanged. */
+  applied: boolean;
+  /** The micro-batches' loss sums and curriculum counts, added up. */
+  sums: MicroResult;
+  /** Valid input frames of the micro-batches. */
+  frames: number;
+  /** Utterances whose source or target CTC cannot be aligned (T' < U + repeats): their losses are 0. */
+  infeasible: number;
+}
+
+export async function update(t: Trainee, settings: TrainSettings, u: UpdateInput): Promise<UpdateResult> {
+  setTrainable(t, u.step - 1);
+  t.opt.lr = inverseSqrtLr(u.step, settings.lr, settings.warmup, settings.initLr);
+  const cur = t.cfg.curriculum;
+  const ctx: StepContext = {
+    cfg: t.cfg,
+    params: t.params,
+    device: u.device,
+    bf16: u.bf16,
+    curriculum: settings.curriculum && cur.enabled ? { ratio: curriculumRatio(u.step, cur.ratio, cur.decay), onlyMistakes: cur.onlyMistakes, smoothing: cur.smoothing } : null,
+    klWeight: u.klWeight,
+  };
+  const sums: MicroResult = { src: 0, srcInter: 0, tgt: 0, tgtInter: 0, kl: 0, replaced: 0, validFrames: 0, mistakes: 0 };
+  let frames = 0;
+  let infeasible = 0;
+  t.opt.zeroGrad();
+  // Batch-norm statistics move during the forward; a skipped update must not keep what NaNs did to them.
+  const savedBuffers = noGrad(() => t.buffers.map((b) => keep(b.clone())));
+  for (let m = 0; m < u.micro; m++) {
+    const host = await u.take(m);
+    host.lengths.forEach((len, k) => {
+      frames += len;
+      const outLen = subsampledLength(t.cfg, len);
+      if (outLen < ctcMinFrames(host.tgtTargets[k]!) || outLen < ctcMinFrames(host.srcTargets[k]!)) infeasible++;
+    });
+    const r = microBatchStep(ctx, host, u.rng, u.normalizer);
+    for (const k of Object.keys(sums) as (keyof MicroResult)[]) sums[k] += r[k];
+  }
+  const loss = (sums.src + sums.srcInter + sums.tgt + sums.tgtInter + (u.klWeight ?? 0) * sums.kl) / u.normalizer;
+  const gradNorm = clipGradNorm(new Map([...t.trainable].map((n) => [n, t.params.get(n)!])), settings.clipNorm);
+  const applied = Number.isFinite(loss) && Number.isFinite(gradNorm);
+  if (!applied) noGrad(() => t.buffers.forEach((b, k) => b.copyInPlace(savedBuffers[k]!)));
+  for (const saved of savedBuffers) saved.dispose();
+  if (!applied) {
+    t.opt.zeroGrad();
+    return { loss, gradNorm, applied, sums, frames, infeasible };
+  }
+  t.opt.step();
+  if (u.device.startsWith("cuda")) synchronize();
+  return { loss, gradNorm, applied, sums, frames, infeasible };
+}
