@@ -42,7 +42,7 @@
 #   5. watch 540     nothing carried (3.2 MB)
 #   6. collect 540   nothing carried, OUT=$OUT: avg-fp16.part* (3 files of <= 15 MiB for small) and
 #                    logs.tar.xz (.gz without xz there) come back; here: cat the parts, then
-#                    st_precision.py --float, then `nast export`.
+#                    st_precision.py --float, then `nast export --int8 --fp16` (the shipped form).
 #   TRAIN_END=1500: training stops 25 minutes after `start` began, whatever setup took (its last
 #   validation, the average and the parts take ~1 more), so that collect ends by ~27 minutes, inside the 30
 #   device minutes with the machine's start (~80 s before `start` runs) and the transfers. From scratch (INIT unset,

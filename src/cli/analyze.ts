@@ -37,6 +37,38 @@ interface Utterance {
   feats: Float32Array;
 }
 
+/** The utterances to analyse: the first n of DATA_DIR/<split>, or each audio file (a bad file is reported and counted). */
+async function readUtterances(opts: { data?: string; split: string; n: number; audio: string[]; maxSeconds: number }): Promise<{ utterances: Utterance[]; failed: number }> {
+  let failed = 0;
+  const utterances: Utterance[] = [];
+  if (opts.data !== undefined) {
+    const store = openFeatureStore(join(opts.data, opts.split));
+    try {
+      for (let i = 0; i < Math.min(opts.n, store.size); i++) {
+        const item = store.item(i);
+        utterances.push({ name: item.id, frames: item.frames, feats: utteranceCmvn(Float32Array.from(item.feats), item.frames, 80) });
+      }
+    } finally {
+      store.close();
+    }
+  } else {
+    for (const file of opts.audio) {
+      try {
+        const decoded = await decodeAudio(file, { sampleRate: 16000 });
+        const samples = decoded.samples.subarray(0, Math.floor(opts.maxSeconds * 16000));
+        const fb = fbank(samples, 16000);
+        if (fb.frames < 1) throw new Error("too short for one feature frame");
+        utterances.push({ name: file, frames: fb.frames, feats: utteranceCmvn(fb.data, fb.frames, fb.dim) });
+      } catch (err) {
+        failed++;
+        const msg = errorMessage(err);
+        process.stderr.write(`nast analyze: ${msg.startsWith(file) ? msg : `${file}: ${msg}`}\n`);
+      }
+    }
+  }
+  return { utterances, failed };
+}
+
 export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === "--help" || sub === "-h") {
@@ -82,33 +114,7 @@ export async function run(argv: string[]): Promise<number> {
 
   const model = loadModel(values.checkpoint, values.device);
   const { cfg } = model;
-  let failed = 0;
-  const utterances: Utterance[] = [];
-  if (values.data !== undefined) {
-    const store = openFeatureStore(join(values.data, values.split));
-    try {
-      for (let i = 0; i < Math.min(n, store.size); i++) {
-        const item = store.item(i);
-        utterances.push({ name: item.id, frames: item.frames, feats: utteranceCmvn(Float32Array.from(item.feats), item.frames, 80) });
-      }
-    } finally {
-      store.close();
-    }
-  } else {
-    for (const file of audio) {
-      try {
-        const decoded = await decodeAudio(file, { sampleRate: 16000 });
-        const samples = decoded.samples.subarray(0, Math.floor(maxSeconds * 16000));
-        const fb = fbank(samples, 16000);
-        if (fb.frames < 1) throw new Error("too short for one feature frame");
-        utterances.push({ name: file, frames: fb.frames, feats: utteranceCmvn(fb.data, fb.frames, fb.dim) });
-      } catch (err) {
-        failed++;
-        const msg = errorMessage(err);
-        process.stderr.write(`nast analyze: ${msg.startsWith(file) ? msg : `${file}: ${msg}`}\n`);
-      }
-    }
-  }
+  const { utterances, failed } = await readUtterances({ data: values.data, split: values.split, n, audio, maxSeconds });
   if (utterances.length === 0) {
     process.stderr.write("nast analyze: no utterance to analyse\n");
     return 1;

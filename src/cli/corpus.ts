@@ -64,18 +64,10 @@ ${Object.entries(augmentGroups).filter(([g]) => g !== "all" && g !== "none").map
                         --shard to write the text files
 `;
 
-export async function run(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === undefined || sub === "--help" || sub === "-h") {
-    process.stdout.write(usage);
-    return sub === undefined ? 2 : 0;
-  }
-  if (sub === "speech") return runSpeech(rest);
-  if (sub === "asterisk") return runAsterisk(rest);
-  if (sub === "assets") return runAssets(rest);
-  if (sub !== "synth" && sub !== "text") throw new UsageError(`corpus: unknown subcommand '${sub}'\n${usage}`);
-  const parsed = parseFlags({
-    args: rest,
+/** The flags of `corpus synth` and `corpus text`. */
+function parseSynthFlags(args: string[]) {
+  return parseFlags({
+    args,
     options: {
       output: { type: "string", short: "o" },
       pair: { type: "string", default: "en-es" },
@@ -96,6 +88,20 @@ export async function run(argv: string[]): Promise<number> {
       splits: { type: "string" },
     },
   }, usage);
+}
+type SynthValues = NonNullable<ReturnType<typeof parseSynthFlags>>["values"];
+
+export async function run(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === "--help" || sub === "-h") {
+    process.stdout.write(usage);
+    return sub === undefined ? 2 : 0;
+  }
+  if (sub === "speech") return runSpeech(rest);
+  if (sub === "asterisk") return runAsterisk(rest);
+  if (sub === "assets") return runAssets(rest);
+  if (sub !== "synth" && sub !== "text") throw new UsageError(`corpus: unknown subcommand '${sub}'\n${usage}`);
+  const parsed = parseSynthFlags(rest);
   if (!parsed) return 0;
   const { values } = parsed;
   if (!values.output) throw new UsageError(`corpus ${sub}: -o is required\n${usage}`);
@@ -146,6 +152,15 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
 
+  return synthesize(values, entries, { output: values.output, pair, seed, hours, jobs, tty, say });
+}
+
+/** `corpus synth`'s second half: the talks planned from the sentences, spoken, augmented and written. */
+async function synthesize(
+  values: SynthValues,
+  entries: CorpusEntry[],
+  { output, pair, seed, hours, jobs, tty, say }: { output: string; pair: string; seed: number; hours: number | undefined; jobs: number; tty: boolean; say: (msg: string) => void },
+): Promise<number> {
   const engineList = parseEngines(values.engines, "--engines");
   const holdout = parseEngines(values["holdout-engine"], "--holdout-engine");
   for (const h of holdout) if (!engineList.includes(h)) engineList.push(h);
@@ -171,10 +186,10 @@ export async function run(argv: string[]): Promise<number> {
   const only = values.splits?.split(",").map((s) => s.trim()).filter(Boolean);
   const talks = only ? planned.filter((t) => only.includes(t.split)) : planned;
   if (only && talks.length === 0) throw new UsageError(`corpus synth: --splits ${values.splits} selects no talk (splits: ${[...new Set(planned.map((t) => t.split))].join(", ")})`);
-  mkdirSync(join(values.output, pair), { recursive: true });
-  const logger = new JsonLogger(join(values.output, pair, "synth.log"));
+  mkdirSync(join(output, pair), { recursive: true });
+  const logger = new JsonLogger(join(output, pair, "synth.log"));
   logger.log("start", { seed, pair, hours, engines: engineList, holdout, talks: talks.length, jobs });
-  const summary = await synthesizeCorpus(talks, { outDir: values.output, pair, jobs, tools, seed, logger, progress: tty, shard, assets: kit, skipFailed: values["skip-failed"] });
+  const summary = await synthesizeCorpus(talks, { outDir: output, pair, jobs, tools, seed, logger, progress: tty, shard, assets: kit, skipFailed: values["skip-failed"] });
   logger.log("end", { ...summary });
   for (const f of summary.failed) say(`error: ${f.talk}: ${f.error}`);
   if (summary.failed.length > 0 && !(values["skip-failed"] && !shard)) {

@@ -87,6 +87,38 @@ function guardStdout(): void {
 
 const toStdout = (text: string): void => void process.stdout.write(text);
 
+/**
+ * Before any work: the output directory must take files, and no output may be overwritten unasked. The
+ * problems of each input's targets (the inputs whose outputs are refused), by input index.
+ */
+function refusedOutputs(outDir: string, inputs: number, targets: (i: number) => string[], force: boolean): Map<number, unknown[]> {
+  try {
+    checkOutputDir(outDir);
+  } catch (err) {
+    throw new UsageError(`-o ${errorMessage(err)}`);
+  }
+  const refused = new Map<number, unknown[]>();
+  for (let i = 0; i < inputs; i++) {
+    const problems: unknown[] = [];
+    for (const path of targets(i)) {
+      try {
+        checkOutputTarget(path, { force });
+      } catch (err) {
+        problems.push(err);
+      }
+    }
+    if (problems.length > 0) refused.set(i, problems);
+  }
+  return refused;
+}
+
+/** An input's whole translation as one line of text. */
+async function oneLine(translator: Translator, input: string, modelDir: string): Promise<string> {
+  let line = "";
+  await translator.translateStream(input, modelDir, { begin: () => {}, segment: () => {}, end: (t) => (line = t.replace(/[\r\n]+/g, " ")) });
+  return line;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const parsed = parseFlags(
     {
@@ -128,28 +160,9 @@ export async function run(argv: string[]): Promise<number> {
   };
   guardStdout();
 
-  // Before any work: the output directory must take files, and no output may be overwritten unasked.
   const stems = outputStems(inputs);
   const targets = (i: number): string[] => formats.map((f) => join(outDir!, `${stems[i]}.${f}`));
-  const refused = new Map<number, unknown[]>();
-  if (outDir !== undefined) {
-    try {
-      checkOutputDir(outDir);
-    } catch (err) {
-      throw new UsageError(`-o ${errorMessage(err)}`);
-    }
-    for (const i of inputs.keys()) {
-      const problems: unknown[] = [];
-      for (const path of targets(i)) {
-        try {
-          checkOutputTarget(path, { force });
-        } catch (err) {
-          problems.push(err);
-        }
-      }
-      if (problems.length > 0) refused.set(i, problems);
-    }
-  }
+  const refused = outDir === undefined ? new Map<number, unknown[]>() : refusedOutputs(outDir, inputs.length, targets, force);
   // Ctrl-C or a kill: exit, which removes the temporary files (outputs being written, a copy of stdin).
   for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) process.once(signal, () => process.exit(code));
 
@@ -191,14 +204,11 @@ export async function run(argv: string[]): Promise<number> {
     }
     if (formats[0] === "txt") {
       // The whole translation, on one line, once the input is done (also when it failed: an empty line).
-      let line = "";
-      try {
-        await translator.translateStream(input, modelDir, { begin: () => {}, segment: () => {}, end: (t) => (line = t.replace(/[\r\n]+/g, " ")) });
-      } catch (err) {
+      const line = await oneLine(translator, input, modelDir).catch((err: unknown) => {
         failed++;
-        line = "";
         fail(input, err);
-      }
+        return "";
+      });
       toStdout(`${line}\n`);
       continue;
     }
