@@ -85,7 +85,7 @@ function syntheticRecording(path: string, seconds: number): number {
 /** The eager libtorch forward behind the translator's batch interface. */
 async function torchRunner(cfg: NastConfig, state: Map<string, StoredTensor>, threads: number): Promise<BatchRunner> {
   const torch = await import("../torch/index.ts");
-  const { EagerOps } = await import("../model/eager.ts");
+  const { EagerOps } = await import("../eager/eager-ops.ts");
   const { forward } = await import("../model/nast.ts");
   torch.setNumThreads(threads);
   const params = new Map<string, Tensor>();

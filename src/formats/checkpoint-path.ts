@@ -1,4 +1,4 @@
-// Which safetensors file a checkpoint argument names (`nast export CKPT`, src/model/load.ts): checkpoints are
+// Which safetensors file a checkpoint argument names (`nast export CKPT`, src/eager/load.ts): checkpoints are
 // files or directories (the contract of src/train/checkpoint.ts: EXP_DIR/checkpoints/latest.json names the
 // newest model file; optimizer state lives in *.train.safetensors next to it).
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";

@@ -1,6 +1,6 @@
 // The operations the NAST model is written against ("one model definition, two executions",
 // docs/design.md §5). Two implementations hold the same semantics:
-//   src/model/eager.ts      Ops<Tensor>  libtorch tensors, for training and validation
+//   src/eager/eager-ops.ts  Ops<Tensor>  libtorch tensors, for training and validation
 //   src/export/onnx-ops.ts  Ops<Value>   an ONNX graph builder, for export (symbolic batch and time axes)
 // Semantics follow ONNX wherever the two engines differ, so that each call maps to one or a few ONNX
 // nodes. The forward never reads a shape back as a number: batch (B) and time (T) stay symbolic.

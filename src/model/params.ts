@@ -1,5 +1,5 @@
 // Every parameter and buffer of the model: state-dict name, shape and how it is initialised.
-// The forward (src/model/nast.ts) reads exactly these names through Ops.param; src/model/init.ts creates them,
+// The forward (src/model/nast.ts) reads exactly these names through Ops.param; src/eager/init.ts creates them,
 // and checkParams (no libtorch, so that nast export uses it too) checks a checkpoint's state dict against them.
 // Initialisations follow the reference (docs/model.md §4.5, fairseq/ESPnet modules) where it is known, torch's
 // defaults otherwise, and LiSA's identity-at-start scheme (§7.3).

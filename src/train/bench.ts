@@ -9,8 +9,8 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { loadConfig, subsampledLength, withVocabSize, type NastConfig } from "../model/config.ts";
-import { EagerOps } from "../model/eager.ts";
-import { initParams } from "../model/init.ts";
+import { EagerOps } from "../eager/eager-ops.ts";
+import { initParams } from "../eager/init.ts";
 import { forward } from "../model/nast.ts";
 import { countParams, paramSpecs } from "../model/params.ts";
 import { packageRoot } from "../util/package-root.ts";

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { readOnnxWeights } from "../export/onnx-weights.ts";
 import { embeddedConfig, type NastConfig } from "../model/config.ts";
-import { initParams } from "../model/init.ts";
+import { initParams } from "../eager/init.ts";
 import { checkParams, type ParamSpec } from "../model/params.ts";
 import { loadSafetensors, type Tensor } from "../torch/index.ts";
 import { fromHost } from "./host-tensors.ts";

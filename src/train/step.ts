@@ -1,12 +1,12 @@
 // The loss of one micro-batch and its gradient (docs/model.md §5.1, §5.2, §7.6):
 //   curriculum pass 1 (no grad, train mode) → Viterbi oracle (curriculum.ts) → pass 2 with the oracle
-//   → nastLoss (src/model/loss.ts), summed over the batch → divided by the caller's normalizer → backward.
+//   → nastLoss (src/eager/loss.ts), summed over the batch → divided by the caller's normalizer → backward.
 // The normalizer is the number of target tokens of the whole update, as fairseq's sample_size. On CUDA the
 // forward runs under bf16 autocast.
 import type { NastConfig } from "../model/config.ts";
-import { EagerOps } from "../model/eager.ts";
+import { EagerOps } from "../eager/eager-ops.ts";
 import { forward, type ForwardOptions, type NastOutput } from "../model/nast.ts";
-import { nastLoss, targetTensors, type LossTargets } from "../model/loss.ts";
+import { nastLoss, targetTensors, type LossTargets } from "../eager/loss.ts";
 import { autocast, noGrad, tensor, tidy, type Tensor } from "../torch/index.ts";
 import type { Rng } from "../util/rng.ts";
 import type { HostBatch } from "./batch.ts";

@@ -12,7 +12,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { NastConfig } from "../model/config.ts";
-import { initParams } from "../model/init.ts";
+import { initParams } from "../eager/init.ts";
 import { checkParams, countParams, lisaParamNames, paramSpecs } from "../model/params.ts";
 import { openFeatureStore, type FeatureStore } from "../data/feature-store.ts";
 import { batchesByFrames } from "../data/batching.ts";

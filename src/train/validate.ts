@@ -6,7 +6,7 @@ import type { FeatureStore } from "../data/feature-store.ts";
 import { batchesByFrames } from "../data/batching.ts";
 import { greedyDecode } from "../infer/ctc.ts";
 import type { NastConfig } from "../model/config.ts";
-import { EagerOps } from "../model/eager.ts";
+import { EagerOps } from "../eager/eager-ops.ts";
 import { forward } from "../model/nast.ts";
 import type { SentencePiece } from "../text/sentencepiece.ts";
 import { autocast, noGrad, tidy, type Tensor } from "../torch/index.ts";

@@ -1,5 +1,5 @@
 // An RGBA drawing surface for the PNG images of `nast plot` (src/train/plot.ts) and `nast analyze`
-// (src/model/analysis/heatmap.ts): white background, pixels, rectangles, lines and 5×7 bitmap text
+// (src/eager/analysis/heatmap.ts): white background, pixels, rectangles, lines and 5×7 bitmap text
 // (bitmap-font.ts), encoded with pngjs, so the images need no font files or graphics libraries.
 import { PNG } from "pngjs";
 import { drawText } from "./bitmap-font.ts";

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as ort from "onnxruntime-node";
 import { Tensor, noGrad, tidy } from "../../src/torch/index.ts";
-import { EagerOps } from "../../src/model/eager.ts";
+import { EagerOps } from "../../src/eager/eager-ops.ts";
 import type { Ops } from "../../src/model/ops.ts";
 import { GraphBuilder, type Value } from "../../src/export/graph.ts";
 import { OnnxOps } from "../../src/export/onnx-ops.ts";

@@ -1,5 +1,5 @@
 // Export parity ("one model definition, two executions", docs/design.md §5): the same weights run by
-// the eager libtorch forward (src/model/eager.ts) and by the exported ONNX graph in onnxruntime-node must
+// the eager libtorch forward (src/eager/eager-ops.ts) and by the exported ONNX graph in onnxruntime-node must
 // agree to max |Δ log-prob| <= 1e-4 over valid frames, with identical greedy output, on random and real
 // (espeak-ng speech → fbank → CMVN) inputs, with LiSA layers (tiny preset) and the other options.
 import { test, before } from "node:test";
@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import { Tensor, noGrad, tidy, setNumThreads } from "../../src/torch/index.ts";
-import { EagerOps } from "../../src/model/eager.ts";
+import { EagerOps } from "../../src/eager/eager-ops.ts";
 import { forward } from "../../src/model/nast.ts";
 import { loadConfig, withVocabSize, type NastConfig } from "../../src/model/config.ts";
 import { paramSpecs } from "../../src/model/params.ts";

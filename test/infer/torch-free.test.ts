@@ -1,10 +1,10 @@
 // The translate path never loads libtorch: walking the value imports (static and dynamic) from the
 // `nast translate` and `nast eval` entry points reaches no file under src/torch, no .node binding and no
-// src/model/eager.ts; onnxruntime-node is loaded lazily, in two places only: the model's session
+// src/eager/; onnxruntime-node is loaded lazily, in two places only: the model's session
 // (src/infer/session.ts) and Silero VAD's (src/infer/vad.ts).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 
 const root = resolve(new URL("../..", import.meta.url).pathname);
@@ -47,7 +47,7 @@ for (const entry of ["src/cli/translate.ts", "src/cli/eval.ts"]) {
     const { files, packages } = closure(join(root, entry));
     const rel = [...files].map((f) => relative(root, f));
     assert.ok(rel.includes("src/infer/translator.ts") && rel.includes("src/audio/decode.ts"), "the walk follows imports");
-    const torch = rel.filter((f) => f.startsWith("src/torch/") || f.startsWith("kernels/") || f.endsWith(".node") || f === "src/model/eager.ts");
+    const torch = rel.filter((f) => f.startsWith("src/torch/") || f.startsWith("src/eager/") || f.startsWith("kernels/") || f.endsWith(".node"));
     assert.deepEqual(torch, []);
     const ort = (packages.get("onnxruntime-node") ?? []).sort((x, y) => x.from.localeCompare(y.from));
     assert.deepEqual(ort, [
@@ -56,3 +56,17 @@ for (const entry of ["src/cli/translate.ts", "src/cli/eval.ts"]) {
     ]);
   });
 }
+
+test("src/model is the pure model definition: none of its files imports libtorch (src/torch) or src/eager", () => {
+  const dir = join(root, "src/model");
+  const files = readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith(".ts"));
+  assert.ok(files.includes("nast.ts") && files.includes("params.ts"));
+  const offending: string[] = [];
+  for (const f of files) {
+    for (const { spec } of valueImports(join(dir, f))) {
+      const target = relative(root, resolve(dirname(join(dir, f)), spec));
+      if (target.startsWith("src/torch") || target.startsWith("src/eager") || target.startsWith("kernels")) offending.push(`src/model/${f} → ${spec}`);
+    }
+  }
+  assert.deepEqual(offending, []);
+});

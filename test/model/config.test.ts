@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { ConfigError, PRESETS, loadConfig, parseLayerSet, subsampledLength, validateConfig, withVocabSize, type NastConfig } from "../../src/model/config.ts";
-import { initParams } from "../../src/model/init.ts";
+import { initParams } from "../../src/eager/init.ts";
 import { attentionScoringParams, countParams, lisaParamNames, paramSpecs } from "../../src/model/params.ts";
 
 /**

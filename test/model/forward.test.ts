@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { subsampledLength, type NastConfig } from "../../src/model/config.ts";
-import { initParams } from "../../src/model/init.ts";
-import { attentionKl, nastLoss, targetTensors } from "../../src/model/loss.ts";
+import { initParams } from "../../src/eager/init.ts";
+import { attentionKl, nastLoss, targetTensors } from "../../src/eager/loss.ts";
 import { lisaParamNames, paramSpecs } from "../../src/model/params.ts";
 import { bernoulli, randint, rand, type Tensor } from "../../src/torch/index.ts";
 import { maxAbsDiff, randomBatch, randomisedParams, run, single, tinyConfig } from "./helpers.ts";

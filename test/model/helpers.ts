@@ -1,8 +1,8 @@
 // Shared by the model tests: a tiny model with randomised parameters (so that no zero-initialised LiSA
 // output hides a broken path), batches of random features, and tensor comparisons.
 import { loadConfig, type NastConfig } from "../../src/model/config.ts";
-import { EagerOps } from "../../src/model/eager.ts";
-import { initParams } from "../../src/model/init.ts";
+import { EagerOps } from "../../src/eager/eager-ops.ts";
+import { initParams } from "../../src/eager/init.ts";
 import { forward, type ForwardOptions, type NastOutput } from "../../src/model/nast.ts";
 import { noGrad, rand, randn, tensor, type Tensor } from "../../src/torch/index.ts";
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { subsampledLength } from "../../src/model/config.ts";
-import { EagerOps } from "../../src/model/eager.ts";
-import { initParams } from "../../src/model/init.ts";
+import { EagerOps } from "../../src/eager/eager-ops.ts";
+import { initParams } from "../../src/eager/init.ts";
 import { conv1d, tensor, tidy, zeros } from "../../src/torch/index.ts";
 import { randomBatch, run, tinyConfig } from "./helpers.ts";
 

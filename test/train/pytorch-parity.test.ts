@@ -8,8 +8,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig, validateConfig, withVocabSize, type NastConfig } from "../../src/model/config.ts";
-import { EagerOps } from "../../src/model/eager.ts";
-import { initParams } from "../../src/model/init.ts";
+import { EagerOps } from "../../src/eager/eager-ops.ts";
+import { initParams } from "../../src/eager/init.ts";
 import { forward } from "../../src/model/nast.ts";
 import { disposeAll, noGrad, tensor } from "../../src/torch/index.ts";
 import { toHostMap } from "../../src/train/host-tensors.ts";

@@ -13,7 +13,7 @@ import {
   where,
   call,
 } from "../torch/index.ts";
-import type { ConvOptions, Ops } from "./ops.ts";
+import type { ConvOptions, Ops } from "../model/ops.ts";
 
 export class EagerOps implements Ops<Tensor> {
   constructor(

@@ -2,8 +2,8 @@
 // src/train/checkpoint.ts) as libtorch tensors ready for EagerOps.
 import { resolveSafetensorsPath } from "../formats/checkpoint-path.ts";
 import { loadSafetensors, noGrad, type Device, type Tensor } from "../torch/index.ts";
-import { embeddedConfig, type NastConfig } from "./config.ts";
-import { checkParams, paramSpecs } from "./params.ts";
+import { embeddedConfig, type NastConfig } from "../model/config.ts";
+import { checkParams, paramSpecs } from "../model/params.ts";
 
 export interface LoadedModel {
   path: string;

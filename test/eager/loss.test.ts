@@ -1,13 +1,13 @@
-// The loss training runs (src/model/loss.ts, called by src/train/step.ts) against a hand computation in
+// The loss training runs (src/eager/loss.ts, called by src/train/step.ts) against a hand computation in
 // float64: each CTC term by the forward recursion, the intermediate terms averaged over their layers, an
 // utterance that cannot be aligned contributing 0, and the retro-fit KL of docs/model.md §7.6.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { initParams } from "../../src/model/init.ts";
-import { nastLoss, targetTensors, type LossTargets } from "../../src/model/loss.ts";
+import { initParams } from "../../src/eager/init.ts";
+import { nastLoss, targetTensors, type LossTargets } from "../../src/eager/loss.ts";
 import type { NastOutput } from "../../src/model/nast.ts";
 import type { Tensor } from "../../src/torch/index.ts";
-import { randomBatch, randomisedParams, run, tinyConfig } from "./helpers.ts";
+import { randomBatch, randomisedParams, run, tinyConfig } from "../model/helpers.ts";
 
 /** −log p(y | z) by the CTC forward recursion (Graves et al. 2006) in float64; Infinity if no path exists. */
 function ctcReference(logits: number[][], y: number[]): number {

@@ -1,9 +1,9 @@
-// EagerOps (src/model/eager.ts) against hand-computed values of the ONNX semantics in src/model/ops.ts.
+// EagerOps (src/eager/eager-ops.ts) against hand-computed values of the ONNX semantics in src/model/ops.ts.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { EagerOps } from "../../src/model/eager.ts";
+import { EagerOps } from "../../src/eager/eager-ops.ts";
 import { arange, manualSeed, ones, tensor, tidy, zeros, type Tensor } from "../../src/torch/index.ts";
-import { assertClose } from "./helpers.ts";
+import { assertClose } from "../torch/helpers.ts";
 
 const i64 = (values: number[], shape?: number[]) => tensor(values, { dtype: "int64", shape });
 const ops = (training = false, params = new Map<string, Tensor>()) => new EagerOps(params, training);

@@ -1,8 +1,8 @@
 // Creates the model's parameters and buffers with libtorch, as paramSpecs describes them, and checks a loaded
 // state dict against the specs. Values are drawn on the CPU generator (seeded) and then moved, so a seed gives
 // the same initial model on every device.
-import type { NastConfig } from "./config.ts";
-import { paramSpecs, type InitSpec, type ParamSpecOptions } from "./params.ts";
+import type { NastConfig } from "../model/config.ts";
+import { paramSpecs, type InitSpec, type ParamSpecOptions } from "../model/params.ts";
 import { keep, manualSeed, noGrad, ones, rand, randn, tidy, zeros, type Device, type Tensor } from "../torch/index.ts";
 
 export interface InitOptions extends ParamSpecOptions {

@@ -4,7 +4,7 @@
 // batch; zero_infinity gives an utterance that cannot be aligned (T' < U + repeats, §2.3) the loss 0. The sum is
 // not normalised here: the trainer divides it by the target tokens of the whole update (all micro-batches),
 // fairseq's sample_size with sentence_avg off.
-import type { NastOutput } from "./nast.ts";
+import type { NastOutput } from "../model/nast.ts";
 import { ctcLoss, tensor, type Tensor } from "../torch/index.ts";
 
 /** CTC references on the device: padded (B, max(1, U_max)) int64 ids (blank 0 excluded) and their lengths (B). */
