@@ -1,15 +1,141 @@
-// Power spectrum of a real frame through a radix-2 FFT, the hot loop of the fbank. A real input of
-// size N is packed into a complex sequence of size N/2 (even samples real, odd samples imaginary),
-// transformed, and split into the N/2 + 1 bins of the real spectrum (the standard "two-for-one"
-// real-FFT identity, e.g. Press et al., Numerical Recipes §12.3). Everything is float64.
+// The radix-2 FFT of nast: a complex transform with its inverse (ComplexFft: convolution and warping in the
+// acoustic augmenter, src/corpus), and on top of it the power spectrum of a real frame (RealFft: the hot
+// loop of the fbank). A real input of size N is packed into a complex sequence of size N/2 (even samples
+// real, odd samples imaginary), transformed, and split into the N/2 + 1 bins of the real spectrum (the
+// standard "two-for-one" real-FFT identity, e.g. Press et al., Numerical Recipes §12.3). Everything is
+// float64 and deterministic (V8's Math.sin/cos are the same on every machine), so features and augmented
+// talks are identical wherever they are made.
 
+/** In-place iterative radix-2 decimation-in-time FFT of size n (a power of two >= 2). */
+export class ComplexFft {
+  readonly size: number;
+  /** Where input i goes before the butterflies. */
+  readonly bitReverse: Uint32Array;
+  /** Twiddles of the stages of length ≥ 8, stage after stage: cos/sin of −2πk/len, k < len/2, read in order. */
+  private readonly stageCos: Float64Array;
+  private readonly stageSin: Float64Array;
+
+  constructor(size: number) {
+    if (!Number.isInteger(size) || size < 2 || (size & (size - 1)) !== 0) throw new RangeError(`ComplexFft: size must be a power of two >= 2, got ${size}`);
+    this.size = size;
+    const bits = Math.log2(size);
+    this.bitReverse = new Uint32Array(size);
+    for (let i = 0; i < size; i++) {
+      let r = 0;
+      for (let b = 0; b < bits; b++) r |= ((i >> b) & 1) << (bits - 1 - b);
+      this.bitReverse[i] = r;
+    }
+    this.stageCos = new Float64Array(Math.max(1, size));
+    this.stageSin = new Float64Array(Math.max(1, size));
+    for (let len = 8, at = 0; len <= size; len <<= 1) {
+      for (let k = 0; k < len / 2; k++, at++) {
+        this.stageCos[at] = Math.cos((-2 * Math.PI * k) / len);
+        this.stageSin[at] = Math.sin((-2 * Math.PI * k) / len);
+      }
+    }
+  }
+
+  /** Forward transform (e^{-2πi kn/N}); `inverse` gives e^{+2πi kn/N} scaled by 1/N. */
+  transform(re: Float64Array, im: Float64Array, inverse = false): void {
+    const n = this.size;
+    const rev = this.bitReverse;
+    for (let i = 0; i < n; i++) {
+      const j = rev[i]!;
+      if (j > i) {
+        let t = re[i]!;
+        re[i] = re[j]!;
+        re[j] = t;
+        t = im[i]!;
+        im[i] = im[j]!;
+        im[j] = t;
+      }
+    }
+    this.butterflies(re, im, inverse);
+    if (inverse) {
+      const s = 1 / n;
+      for (let i = 0; i < n; i++) {
+        re[i] = re[i]! * s;
+        im[i] = im[i]! * s;
+      }
+    }
+  }
+
+  /**
+   * The butterflies of an input already in bit-reversed order. The first two stages have trivial twiddles
+   * (1, ∓i) and are fused; later stages read their twiddles contiguously, in groups in memory order (far
+   * fewer cache misses on large sizes than looping over the twiddle first).
+   */
+  butterflies(re: Float64Array, im: Float64Array, inverse = false): void {
+    const n = this.size;
+    if (n >= 4) {
+      // The odd half of each 4-point group turns by −i (forward) or +i (inverse).
+      const s = inverse ? -1 : 1;
+      for (let a = 0; a < n; a += 4) {
+        const r0 = re[a]! + re[a + 1]!;
+        const i0 = im[a]! + im[a + 1]!;
+        const r1 = re[a]! - re[a + 1]!;
+        const i1 = im[a]! - im[a + 1]!;
+        const r2 = re[a + 2]! + re[a + 3]!;
+        const i2 = im[a + 2]! + im[a + 3]!;
+        const r3 = re[a + 2]! - re[a + 3]!;
+        const i3 = im[a + 2]! - im[a + 3]!;
+        re[a] = r0 + r2;
+        im[a] = i0 + i2;
+        re[a + 2] = r0 - r2;
+        im[a + 2] = i0 - i2;
+        // forward: (r3 + i·i3)·(−i) = i3 − i·r3; inverse: (r3 + i·i3)·i = −i3 + i·r3
+        re[a + 1] = r1 + s * i3;
+        im[a + 1] = i1 - s * r3;
+        re[a + 3] = r1 - s * i3;
+        im[a + 3] = i1 + s * r3;
+      }
+    } else {
+      const br = re[1]!;
+      const bi = im[1]!;
+      re[1] = re[0]! - br;
+      im[1] = im[0]! - bi;
+      re[0] = re[0]! + br;
+      im[0] = im[0]! + bi;
+    }
+    const { stageCos, stageSin } = this;
+    const sign = inverse ? -1 : 1;
+    for (let len = 8, at = 0; len <= n; at += len >> 1, len <<= 1) {
+      const halfLen = len >> 1;
+      for (let a0 = 0; a0 < n; a0 += len) {
+        for (let k = 0; k < halfLen; k++) {
+          const wr = stageCos[at + k]!;
+          const wi = sign * stageSin[at + k]!;
+          const a = a0 + k;
+          const b = a + halfLen;
+          const br = re[b]!;
+          const bi = im[b]!;
+          const tr = br * wr - bi * wi;
+          const ti = br * wi + bi * wr;
+          const ar = re[a]!;
+          const ai = im[a]!;
+          re[b] = ar - tr;
+          im[b] = ai - ti;
+          re[a] = ar + tr;
+          im[a] = ai + ti;
+        }
+      }
+    }
+  }
+}
+
+const ffts = new Map<number, ComplexFft>();
+/** One FFT object per size, reused (the twiddle tables cost more than a transform of small sizes). */
+export function fftOfSize(n: number): ComplexFft {
+  let f = ffts.get(n);
+  if (!f) ffts.set(n, (f = new ComplexFft(n)));
+  return f;
+}
+
+/** The power spectrum of real frames of one size: the complex FFT of half the size, then the split. */
 export class RealFft {
   readonly size: number;
   private readonly half: number;
-  private readonly bitReverse: Uint32Array;
-  /** Twiddles of the stages of length ≥ 8, stage after stage: cos/sin of −2πk/len, k < len/2. */
-  private readonly stageCos: Float64Array;
-  private readonly stageSin: Float64Array;
+  private readonly fft: ComplexFft;
   /** cos/sin of −2πk/size for the real-spectrum split. */
   private readonly cosFull: Float64Array;
   private readonly sinFull: Float64Array;
@@ -23,21 +149,7 @@ export class RealFft {
     this.size = size;
     const half = size / 2;
     this.half = half;
-    const bits = Math.log2(half);
-    this.bitReverse = new Uint32Array(half);
-    for (let i = 0; i < half; i++) {
-      let r = 0;
-      for (let b = 0; b < bits; b++) r |= ((i >> b) & 1) << (bits - 1 - b);
-      this.bitReverse[i] = r;
-    }
-    this.stageCos = new Float64Array(Math.max(1, half));
-    this.stageSin = new Float64Array(Math.max(1, half));
-    for (let len = 8, at = 0; len <= half; len <<= 1) {
-      for (let k = 0; k < len / 2; k++, at++) {
-        this.stageCos[at] = Math.cos((-2 * Math.PI * k) / len);
-        this.stageSin[at] = Math.sin((-2 * Math.PI * k) / len);
-      }
-    }
+    this.fft = new ComplexFft(half);
     this.cosFull = new Float64Array(half + 1);
     this.sinFull = new Float64Array(half + 1);
     for (let k = 0; k <= half; k++) {
@@ -53,65 +165,14 @@ export class RealFft {
    * (length ≥ size/2 + 1). `input` is not modified.
    */
   powerSpectrum(input: Float64Array, power: Float64Array): void {
-    const { half, re, im, bitReverse } = this;
+    const { half, re, im } = this;
+    const bitReverse = this.fft.bitReverse;
     for (let i = 0; i < half; i++) {
       const j = bitReverse[i]!;
       re[j] = input[2 * i]!;
       im[j] = input[2 * i + 1]!;
     }
-    // Iterative radix-2 decimation in time. The first two stages have trivial twiddles (1, −i) and
-    // are fused; later stages read their twiddles contiguously (this loop is most of the fbank's time).
-    if (half >= 4) {
-      for (let a = 0; a < half; a += 4) {
-        const r0 = re[a]! + re[a + 1]!;
-        const i0 = im[a]! + im[a + 1]!;
-        const r1 = re[a]! - re[a + 1]!;
-        const i1 = im[a]! - im[a + 1]!;
-        const r2 = re[a + 2]! + re[a + 3]!;
-        const i2 = im[a + 2]! + im[a + 3]!;
-        const r3 = re[a + 2]! - re[a + 3]!;
-        const i3 = im[a + 2]! - im[a + 3]!;
-        re[a] = r0 + r2;
-        im[a] = i0 + i2;
-        re[a + 2] = r0 - r2;
-        im[a + 2] = i0 - i2;
-        // (r3 + i·i3)·(−i) = i3 − i·r3
-        re[a + 1] = r1 + i3;
-        im[a + 1] = i1 - r3;
-        re[a + 3] = r1 - i3;
-        im[a + 3] = i1 + r3;
-      }
-    } else {
-      for (let a = 0; a < half; a += 2) {
-        const br = re[a + 1]!;
-        const bi = im[a + 1]!;
-        re[a + 1] = re[a]! - br;
-        im[a + 1] = im[a]! - bi;
-        re[a] = re[a]! + br;
-        im[a] = im[a]! + bi;
-      }
-    }
-    const { stageCos, stageSin } = this;
-    for (let len = 8, at = 0; len <= half; at += len >> 1, len <<= 1) {
-      const halfLen = len >> 1;
-      for (let k = 0; k < halfLen; k++) {
-        const wr = stageCos[at + k]!;
-        const wi = stageSin[at + k]!;
-        for (let a = k; a < half; a += len) {
-          const b = a + halfLen;
-          const br = re[b]!;
-          const bi = im[b]!;
-          const tr = br * wr - bi * wi;
-          const ti = br * wi + bi * wr;
-          const ar = re[a]!;
-          const ai = im[a]!;
-          re[b] = ar - tr;
-          im[b] = ai - ti;
-          re[a] = ar + tr;
-          im[a] = ai + ti;
-        }
-      }
-    }
+    this.fft.butterflies(re, im);
     // Split: X[k] = E[k] + W^k O[k], E = (Z[k] + conj Z[h−k]) / 2, O = (Z[k] − conj Z[h−k]) / 2i.
     for (let k = 0; k <= half; k++) {
       const k1 = k === half ? 0 : k;

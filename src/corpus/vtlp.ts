@@ -9,7 +9,7 @@
 // harmonics). The smoothing flattens formant peaks, so a formant moves by most of the warp, not all of
 // it (a 10% warp moves a formant's centroid by 5-9% in test/corpus/augment.test.ts's vowels).
 // Duration and timing are unchanged, so segment times stay valid; α = 1 returns the input.
-import { fftOfSize } from "./dsp.ts";
+import { fftOfSize } from "../audio/fft.ts";
 
 const N = 512;
 const HOP = N / 2;
