@@ -13,17 +13,17 @@
 // prepared together (`nast prep --mustc SYNTH --mustc REAL`).
 import { existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { InputError, errorMessage } from "../util/errors.ts";
+import { InputError } from "../util/errors.ts";
 import { writeFileAtomic } from "../formats/atomic-file.ts";
 import type { JsonLogger } from "../util/log.ts";
 import { Progress } from "../util/progress.ts";
-import { runPool, runProcessBytes } from "./process.ts";
+import { runProcessBytes } from "./process.ts";
 import { Rng } from "./rng.ts";
 import { limitPeak, sampleRate, wavBytes } from "./effects.ts";
 import { applyAugmentation, voiceEffects, type AugmentKind, type Augmentation } from "./augment.ts";
 import type { AssetKit } from "./assets.ts";
 import { drawAugmentation } from "./talks.ts";
-import { type SplitSegment, type TalkTimes, writeSplitTexts } from "./synth.ts";
+import { type CorpusRunSummary, type SplitSegment, type TalkTimes, joinWithPauses, writeSplitTexts, writeTalks } from "./synth.ts";
 import type { Tools } from "./tools.ts";
 import { translateAll } from "./translate.ts";
 
@@ -235,20 +235,11 @@ export interface SpeechAudioOptions {
   shard?: { index: number; count: number };
 }
 
-export interface SpeechSummary {
-  talks: number;
-  made: number;
-  resumed: number;
-  failed: { talk: string; error: string }[];
-  seconds: Record<string, number>;
-  segments: Record<string, number>;
-}
-
 /**
  * Writes every talk's WAV (atomically; a talk whose WAV and times exist is kept, so a killed run goes on
  * where it stopped) and, when none failed, each split's yaml and texts.
  */
-export async function writeSpeechCorpus(talks: readonly SpeechTalk[], opts: SpeechAudioOptions): Promise<SpeechSummary> {
+export async function writeSpeechCorpus(talks: readonly SpeechTalk[], opts: SpeechAudioOptions): Promise<CorpusRunSummary> {
   const pairDir = join(opts.outDir, opts.pair);
   const state = join(pairDir, ".speech");
   const splits = [...new Set(talks.map((t) => t.split))];
@@ -261,20 +252,17 @@ export async function writeSpeechCorpus(talks: readonly SpeechTalk[], opts: Spee
   const timesPath = (t: SpeechTalk) => join(state, t.split, `${t.name}.json`);
   const mine = opts.shard ? talks.filter((_, i) => i % opts.shard!.count === opts.shard!.index) : talks;
   const todo = mine.filter((t) => !(existsSync(wavPath(t)) && existsSync(timesPath(t))));
-  const summary: SpeechSummary = { talks: mine.length, made: 0, resumed: mine.length - todo.length, failed: [], seconds: {}, segments: {} };
+  const summary: CorpusRunSummary = { talks: mine.length, made: 0, resumed: mine.length - todo.length, failed: [], seconds: {}, segments: {} };
   const progress = new Progress({ total: todo.length, label: "speech talks", ...(opts.progress !== undefined ? { enabled: opts.progress } : {}) });
-  await runPool(todo, opts.jobs, async (talk) => {
-    try {
-      const { wav, times } = await renderSpeechTalk(talk, opts);
-      writeFileAtomic(wavPath(talk), wav);
-      writeFileAtomic(timesPath(talk), JSON.stringify(times));
-      summary.made++;
-      opts.logger?.log("talk", { split: talk.split, talk: talk.name, speaker: talk.speaker, copy: talk.copy, seconds: times.samples / sampleRate });
-    } catch (err) {
-      summary.failed.push({ talk: `${talk.split}/${talk.name}`, error: errorMessage(err) });
-      opts.logger?.log("talk_failed", { split: talk.split, talk: talk.name, error: errorMessage(err) });
-    }
-    progress.tick(1);
+  await writeTalks(todo, summary, {
+    jobs: opts.jobs,
+    render: (talk) => renderSpeechTalk(talk, opts),
+    wavPath,
+    timesPath,
+    name: (talk) => talk.name,
+    logged: (talk) => ({ speaker: talk.speaker, copy: talk.copy }),
+    ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
+    done: () => progress.tick(1),
   });
   progress.finish();
   if (summary.failed.length > 0 || opts.shard) return summary;
@@ -308,18 +296,9 @@ async function renderSpeechTalk(talk: SpeechTalk, opts: SpeechAudioOptions): Pro
   }
   const pauses = talk.pauses.map((p) => Math.round(p * sampleRate));
   const tail = Math.round(0.3 * sampleRate);
-  const total = audio.reduce((n, a, i) => n + a.length + pauses[i]!, 0) + tail;
-  let x: Float32Array = new Float32Array(total);
-  const segments: TalkTimes["segments"] = [];
-  const speech: [number, number][] = [];
-  let pos = 0;
-  audio.forEach((a, i) => {
-    pos += pauses[i]!;
-    x.set(a, pos);
-    segments.push({ offset: pos / sampleRate, duration: a.length / sampleRate });
-    speech.push([pos, pos + a.length]);
-    pos += a.length;
-  });
+  const joined = joinWithPauses(audio, pauses, tail);
+  const { total, segments, speech } = joined;
+  let x = joined.x;
   // The rest of the plan (room, added sources, level, channel) keeps the timing.
   if (plan) x = await applyAugmentation(x, plan, opts.augment!.kit, opts.tools, rng, { voice: false, speech });
   limitPeak(x);

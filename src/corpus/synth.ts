@@ -49,16 +49,20 @@ export interface TalkTimes {
   segments: { offset: number; duration: number }[];
 }
 
-export interface SynthSummary {
+/** What a run of a corpus writer (synthetic or real speech) did. */
+export interface CorpusRunSummary {
   talks: number;
   made: number;
   resumed: number;
   failed: { talk: string; error: string }[];
   /** Per split, after a complete run (not a shard). */
   seconds: Record<string, number>;
+  segments: Record<string, number>;
+}
+
+export interface SynthSummary extends CorpusRunSummary {
   /** Audio made by this run (not resumed). */
   madeSeconds: number;
-  segments: Record<string, number>;
   wallSeconds: number;
 }
 
@@ -88,21 +92,20 @@ export async function synthesizeCorpus(talks: readonly TalkPlan[], opts: SynthOp
   summary.resumed = mine.length - todo.length;
   const progress = new Progress({ total: todo.length, label: "synth talks", enabled: opts.progress });
   let audioSeconds = 0;
-  await runPool(todo, opts.jobs, async (talk) => {
-    try {
-      const { wav, times } = await renderTalk(talk, opts);
-      writeFileAtomic(wavPath(talk), wav);
-      writeFileAtomic(timesPath(talk), JSON.stringify(times));
-      summary.made++;
-      audioSeconds += times.samples / sampleRate;
-      summary.madeSeconds += times.samples / sampleRate;
-      opts.logger?.log("talk", { split: talk.split, talk: talkName(talk), seconds: times.samples / sampleRate, speaker: describeSpeaker(talk.speaker) });
-    } catch (err) {
-      summary.failed.push({ talk: `${talk.split}/${talkName(talk)}`, error: errorMessage(err) });
-      opts.logger?.log("talk_failed", { split: talk.split, talk: talkName(talk), error: errorMessage(err) });
-    }
-    const wall = (performance.now() - start) / 1000;
-    progress.tick(1, `${(audioSeconds / 3600).toFixed(2)} h, ${(audioSeconds / wall).toFixed(0)}x real time`);
+  await writeTalks(todo, summary, {
+    jobs: opts.jobs,
+    render: (talk) => renderTalk(talk, opts),
+    wavPath,
+    timesPath,
+    name: talkName,
+    logged: (talk) => ({ speaker: describeSpeaker(talk.speaker) }),
+    logger: opts.logger,
+    done: (seconds) => {
+      audioSeconds += seconds;
+      summary.madeSeconds += seconds;
+      const wall = (performance.now() - start) / 1000;
+      progress.tick(1, `${(audioSeconds / 3600).toFixed(2)} h, ${(audioSeconds / wall).toFixed(0)}x real time`);
+    },
   });
   progress.finish();
   if ((summary.failed.length === 0 || opts.skipFailed) && !opts.shard) {
@@ -118,6 +121,43 @@ export async function synthesizeCorpus(talks: readonly TalkPlan[], opts: SynthOp
   return summary;
 }
 
+/**
+ * Renders each talk on `jobs` workers and writes its WAV and segment times atomically (so a killed run
+ * resumes at the talks not written); counts and logs each talk made or failed in `summary`. `done` gets the
+ * seconds of audio of each talk made (0 for a failed one).
+ */
+export async function writeTalks<T extends { split: string }>(
+  todo: readonly T[],
+  summary: CorpusRunSummary,
+  o: {
+    jobs: number;
+    render: (talk: T) => Promise<{ wav: Buffer; times: TalkTimes }>;
+    wavPath: (talk: T) => string;
+    timesPath: (talk: T) => string;
+    name: (talk: T) => string;
+    /** More fields of the talk's "talk" log record. */
+    logged: (talk: T) => Record<string, unknown>;
+    logger?: JsonLogger;
+    done: (seconds: number) => void;
+  },
+): Promise<void> {
+  await runPool(todo, o.jobs, async (talk) => {
+    let seconds = 0;
+    try {
+      const { wav, times } = await o.render(talk);
+      writeFileAtomic(o.wavPath(talk), wav);
+      writeFileAtomic(o.timesPath(talk), JSON.stringify(times));
+      summary.made++;
+      seconds = times.samples / sampleRate;
+      o.logger?.log("talk", { split: talk.split, talk: o.name(talk), seconds, ...o.logged(talk) });
+    } catch (err) {
+      summary.failed.push({ talk: `${talk.split}/${o.name(talk)}`, error: errorMessage(err) });
+      o.logger?.log("talk_failed", { split: talk.split, talk: o.name(talk), error: errorMessage(err) });
+    }
+    o.done(seconds);
+  });
+}
+
 /** Refuses to resume into a folder made from another plan (other seed, sentences or options). */
 function checkPlan(stateDir: string, talks: readonly TalkPlan[], pairDir: string): void {
   const digest = createHash("sha256").update(JSON.stringify(talks)).digest("hex");
@@ -129,6 +169,26 @@ function checkPlan(stateDir: string, talks: readonly TalkPlan[], pairDir: string
   } else writeFileAtomic(path, `${digest}\n`);
 }
 
+/**
+ * A talk's audio: each segment after its pause (samples), then `tail` samples of silence; where each
+ * segment lies, in seconds (the YAML times) and in samples (the speech spans the augmentation keeps).
+ */
+export function joinWithPauses(audio: readonly Float32Array[], pauses: readonly number[], tail: number): { x: Float32Array; total: number; segments: TalkTimes["segments"]; speech: [number, number][] } {
+  const total = audio.reduce((n, a, i) => n + a.length + pauses[i]!, 0) + tail;
+  const x = new Float32Array(total);
+  const segments: TalkTimes["segments"] = [];
+  const speech: [number, number][] = [];
+  let pos = 0;
+  audio.forEach((a, i) => {
+    pos += pauses[i]!;
+    x.set(a, pos);
+    segments.push({ offset: pos / sampleRate, duration: a.length / sampleRate });
+    speech.push([pos, pos + a.length]);
+    pos += a.length;
+  });
+  return { x, total, segments, speech };
+}
+
 async function renderTalk(talk: TalkPlan, opts: SynthOptions): Promise<{ wav: Buffer; times: TalkTimes }> {
   const dir = mkdtempSync(join(tmpdir(), "nast-synth-"));
   try {
@@ -138,18 +198,7 @@ async function renderTalk(talk: TalkPlan, opts: SynthOptions): Promise<{ wav: Bu
     for (const path of raw) audio.push(await toSpeech16k(path, talk.speaker, talk.aug, opts.tools));
     const pauses = talk.segments.map((s) => Math.round(s.pause * sampleRate));
     const tail = Math.round(talk.tail * sampleRate);
-    const total = audio.reduce((n, a, i) => n + a.length + pauses[i]!, 0) + tail;
-    const x = new Float32Array(total);
-    const segments: TalkTimes["segments"] = [];
-    let pos = 0;
-    const speech: [number, number][] = [];
-    audio.forEach((a, i) => {
-      pos += pauses[i]!;
-      x.set(a, pos);
-      segments.push({ offset: pos / sampleRate, duration: a.length / sampleRate });
-      speech.push([pos, pos + a.length]);
-      pos += a.length;
-    });
+    const { x, total, segments, speech } = joinWithPauses(audio, pauses, tail);
     // The talk-level augmentation (VTLP, room, additive sources, level, codec) keeps the length and the
     // timing, so the segment times above stay valid; speed/tempo/pitch were applied per segment.
     const noiseRng = Rng.derive(opts.seed, "noise", talk.split, talk.n);
