@@ -12,8 +12,8 @@ import { PCM16_MONO, wavHeader } from "../../src/audio/wav-header.ts";
 import { InputError } from "../../src/util/errors.ts";
 import { writeMalformedAudio } from "../fixtures/malformed.ts";
 import { run, snrDb, twoTones, writeFloat64Wav } from "./helpers.ts";
+import { nastArgv } from "../helpers/cli.ts";
 
-const CLI = join(import.meta.dirname, "../../src/cli/main.ts");
 let dir = "";
 before(() => {
   dir = mkdtempSync(join(tmpdir(), "nast-decode-"));
@@ -153,7 +153,7 @@ describe("other formats through ffmpeg", () => {
 
 describe("stdin and the CLI", () => {
   function features(args: string[], input?: Buffer): { status: number | null; stdout: Buffer; stderr: string } {
-    const r = spawnSync(process.execPath, ["--import", "tsx", CLI, "features", ...args], { input });
+    const r = spawnSync(process.execPath, nastArgv(["features", ...args]), { input });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString() };
   }
 

@@ -18,6 +18,7 @@ import { FBANK_DIM, fbank, fbankFrameCount } from "../../src/audio/fbank.ts";
 import { RealFft } from "../../src/audio/fft.ts";
 import { Rng } from "../../src/util/rng.ts";
 import { PYTHON, espeakInt16, run, writeInt16Wav } from "./helpers.ts";
+import { nastArgv } from "../helpers/cli.ts";
 
 const TOLERANCE = 1e-3;
 const vectors = JSON.parse(readFileSync(new URL("../vectors/fbank-vectors.json", import.meta.url), "utf8"));
@@ -123,9 +124,8 @@ describe("fbank vs torchaudio on generated 16 kHz WAVs", () => {
     for (const [name, s] of signals) writeInt16Wav(join(dir, `${name}.wav`), s);
 
     // Our CLI on every file at once (one bad input must not stop the others: the short ones fail).
-    const cli = join(import.meta.dirname, "../../src/cli/main.ts");
     const paths = [...signals.keys()].map((n) => join(dir, `${n}.wav`));
-    spawnCli(["--import", "tsx", cli, "features", ...paths, "-o", join(dir, "npy")]);
+    spawnCli(nastArgv(["features", ...paths, "-o", join(dir, "npy")]));
 
     const script = `
 import sys, json, wave, os

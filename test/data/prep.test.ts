@@ -2,7 +2,6 @@
 // fbank of fairseq's audio slices, fairseq ids and order, the reference filtering, token ids of the
 // trained SentencePiece model; bad talks fail alone; a killed run resumes to the same result.
 import { strict as assert } from "node:assert";
-import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -13,10 +12,8 @@ import { halfTable, toHalfBits } from "../../src/formats/float16.ts";
 import { readMustcSplit } from "../../src/data/mustc.ts";
 import { BLANK_ID, SentencePiece } from "../../src/text/sentencepiece.ts";
 import { makeTinyMustc, TINY_TALKS, type TinySegment } from "./tiny-mustc.ts";
-import { runNast, type CliRun } from "../helpers/cli.ts";
+import { runNast, startNast, type CliRun } from "../helpers/cli.ts";
 
-const REPO = new URL("../../", import.meta.url).pathname;
-const CLI = ["--import", "tsx", join(REPO, "src/cli/main.ts"), "prep"];
 
 function prep(args: string[]): CliRun {
   return runNast(["prep", ...args]);
@@ -143,7 +140,7 @@ describe("nast prep", () => {
     assert.equal(prep(["--mustc", big, "--pair", "en-es", "-o", clean, "--spm", join(out, "spm.model"), "--splits", "train", "--jobs", "1"]).code, 0);
 
     const o = join(big, "killed");
-    const child = spawn(process.execPath, [...CLI, "--mustc", big, "--pair", "en-es", "-o", o, "--spm", join(out, "spm.model"), "--splits", "train", "--jobs", "1"], { cwd: REPO, stdio: "ignore" });
+    const child = startNast(["prep", "--mustc", big, "--pair", "en-es", "-o", o, "--spm", join(out, "spm.model"), "--splits", "train", "--jobs", "1"], { stdio: "ignore" });
     const log = join(o, "prep.log.jsonl");
     await new Promise<void>((resolve) => {
       const poll = setInterval(() => {

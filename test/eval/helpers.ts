@@ -1,13 +1,9 @@
 // Shared by the metric tests: run `nast score` as a user would (a child process on real files).
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
+import { runNast } from "../helpers/cli.ts";
 import { fileURLToPath } from "node:url";
-
-const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const main = join(root, "src", "cli", "main.ts");
-const tsx = join(root, "node_modules", "tsx", "dist", "loader.mjs");
 
 // Every directory writeFiles made, removed when the test process exits (one listener for all of them).
 const made: string[] = [];
@@ -31,13 +27,8 @@ export interface CliResult {
 
 /** Runs `nast score ARGS` in `cwd` with `stdin` as standard input. */
 export function nastScore(args: string[], cwd: string, stdin = ""): CliResult {
-  const r = spawnSync(process.execPath, ["--import", tsx, main, "score", ...args], {
-    cwd,
-    input: stdin,
-    encoding: "utf8",
-    env: { ...process.env, NO_COLOR: "1" },
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  const r = runNast(["score", ...args], stdin, { cwd, env: { ...process.env, NO_COLOR: "1" } });
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** The sacreBLEU vectors (test/vectors/README.md). */

@@ -1,9 +1,20 @@
-// Runs the `nast` command line from the source tree (tsx), as the CLI tests of every area do.
-import { spawnSync } from "node:child_process";
+// The one way tests start the `nast` command line: from the source tree (tsx), as a user would run it.
+import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from "node:child_process";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+/** tsx's loader by path, so that the command also starts from a working directory outside the repository. */
+const TSX = pathToFileURL(join(REPO_ROOT, "node_modules/tsx/dist/loader.mjs")).href;
+
+/** The node arguments that run `nast ARGS`. */
+export function nastArgv(args: readonly string[]): string[] {
+  return ["--import", TSX, join(REPO_ROOT, "src/cli/main.ts"), ...args];
+}
+
+/** `nast` as one shell word list, for recipes that take the command in $NAST. */
+export const NAST_COMMAND = `${process.execPath} ${nastArgv([]).join(" ")}`;
 
 export interface CliRun {
   /** Exit status; -1 when the process was killed by a signal. */
@@ -12,13 +23,25 @@ export interface CliRun {
   stderr: string;
 }
 
-/** `nast ARGS` in the repository root, with `input` on standard input. */
-export function runNast(args: string[], input?: string | Buffer): CliRun {
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(REPO_ROOT, "src/cli/main.ts"), ...args], {
-    cwd: REPO_ROOT,
+export interface CliOptions {
+  /** Working directory (default: the repository root). */
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** `nast ARGS`, waited for, with `input` on standard input. */
+export function runNast(args: string[], input?: string | Buffer, opts: CliOptions = {}): CliRun {
+  const r = spawnSync(process.execPath, nastArgv(args), {
+    cwd: opts.cwd ?? REPO_ROOT,
     input,
     encoding: "utf8",
     maxBuffer: 64 << 20,
+    ...(opts.env !== undefined ? { env: opts.env } : {}),
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** `nast ARGS` started and not waited for (a test that signals or kills it). */
+export function startNast(args: string[], opts: SpawnOptions = {}): ChildProcess {
+  return spawn(process.execPath, nastArgv(args), { cwd: REPO_ROOT, ...opts });
 }

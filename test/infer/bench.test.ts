@@ -2,18 +2,13 @@
 // numbers themselves are measurements, never asserted).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { join } from "node:path";
-
-const root = new URL("../..", import.meta.url).pathname;
+import { runNast } from "../helpers/cli.ts";
 
 test("bench infer --json: rows for every engine (float32 and int8 onnxruntime, libtorch) at batch 1 and batched, shares within the wall time", () => {
-  const r = spawnSync(
-    process.execPath,
-    ["--import", "tsx", join(root, "src/cli/main.ts"), "bench", "infer", "--json", "--presets", "tiny", "--seconds", "4", "--batch", "4", "--repeat", "1", "--threads", "1", "--engines", "onnx,onnx-int8,torch"],
-    { cwd: root, encoding: "utf8" },
+  const r = runNast(
+    ["bench", "infer", "--json", "--presets", "tiny", "--seconds", "4", "--batch", "4", "--repeat", "1", "--threads", "1", "--engines", "onnx,onnx-int8,torch"],
   );
-  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout);
   assert.deepEqual(out.notes, []);
   assert.deepEqual(

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { corpusBleu, corpusChrf, corpusTer, wer } from "../../eval/metrics/index.ts";
 import { synthTalk, tinyModelPackage, SENTENCES_EN, type TinyModel } from "./fixtures.ts";
-import { runNast as nast } from "../helpers/cli.ts";
+import { NAST_COMMAND, runNast as nast } from "../helpers/cli.ts";
 
 const root = new URL("../..", import.meta.url).pathname;
 let work = "";
@@ -157,7 +157,7 @@ test("a YAML whose segment count disagrees with the text files is refused with a
 
 test("recipes/mustc/eval.sh runs nast eval per set, prints a summary table, and skips sets that are up to date", () => {
   const out = join(work, "recipe-eval");
-  const env = { ...process.env, NAST: `${process.execPath} --import tsx ${join(root, "src/cli/main.ts")}` };
+  const env = { ...process.env, NAST: NAST_COMMAND };
   const args = [join(root, "recipes/mustc/eval.sh"), "--corpus-root", corpus, "--model", model.dir, "--out-dir", out, "--eval-args", "--threads 1"];
   const first = spawnSync("bash", args, { cwd: root, encoding: "utf8", env });
   assert.equal(first.status, 0, first.stderr + first.stdout);

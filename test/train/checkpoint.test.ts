@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { spawnSync } from "node:child_process";
+import { runNast } from "../helpers/cli.ts";
 import {
   averageCheckpoints,
   listCheckpoints,
@@ -55,15 +55,15 @@ test("nast average CLI writes the mean of the best N", () => {
       saveCheckpoint(dir, { model: model(step), optimizer: new Map(), config: {}, state: state(step), devBleu: bleu });
     }
     const out = join(dir, "avg.safetensors");
-    const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "average", dir, "--best", "2", "-o", out], { encoding: "utf8" });
-    assert.equal(r.status, 0, r.stderr);
+    const r = runNast(["average", dir, "--best", "2", "-o", out]);
+    assert.equal(r.code, 0, r.stderr);
     const w = toFloat64(readSafetensors(out).tensors.get("layer.weight")!);
     const expect = toFloat64(model(2).get("layer.weight")!).map((v, i) => Math.fround((v + toFloat64(model(3).get("layer.weight")!)[i]!) / 2));
     assert.deepEqual(Array.from(w), Array.from(expect), "best two by BLEU are steps 2 and 3");
     const log = JSON.parse(r.stderr.trim().split("\n").pop()!);
     assert.deepEqual(log.checkpoints.map((c: { step: number }) => c.step), [2, 3]);
-    const bad = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "average", join(dir, "nope"), "-o", out], { encoding: "utf8" });
-    assert.equal(bad.status, 2);
+    const bad = runNast(["average", join(dir, "nope"), "-o", out]);
+    assert.equal(bad.code, 2);
     assert.match(bad.stderr, /no checkpoints in .*nope/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

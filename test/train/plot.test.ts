@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { spawnSync } from "node:child_process";
+import { runNast } from "../helpers/cli.ts";
 import { PNG } from "pngjs";
 import { formatTick, panelsFromLog } from "../../src/train/plot.ts";
 
@@ -68,8 +68,8 @@ test("nast plot draws a falling loss from top left to bottom right", () => {
       if (step % 25 === 0) lines.push(JSON.stringify({ event: "valid", step, bleu: step / 5 }));
     }
     writeFileSync(join(dir, "train.log.jsonl"), lines.join("\n") + '\n{"event":"tr');
-    const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "plot", dir], { encoding: "utf8" });
-    assert.equal(r.status, 0, r.stderr);
+    const r = runNast(["plot", dir]);
+    assert.equal(r.code, 0, r.stderr);
     const png = PNG.sync.read(readFileSync(join(dir, "curves.png")));
     assert.equal(png.width, 1200);
     const panelH = png.height / 3;
@@ -89,8 +89,8 @@ test("nast plot draws a falling loss from top left to bottom right", () => {
     assert.ok(meanY(bl.filter(([x]) => x < bmid)) > meanY(bl.filter(([x]) => x > bmid)), "rising BLEU: right half higher");
     assert.ok(pixelsOf(png, panels[2]!.series[0]!.color, 2 * panelH, 3 * panelH).length > 50, "lr panel drawn");
 
-    const missing = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "plot", join(dir, "none")], { encoding: "utf8" });
-    assert.equal(missing.status, 1);
+    const missing = runNast(["plot", join(dir, "none")]);
+    assert.equal(missing.code, 1);
     assert.match(missing.stderr, /train\.log\.jsonl: cannot read the training log/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

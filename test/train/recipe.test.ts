@@ -10,6 +10,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { nast, readLog, REPO, SHORT_SENTENCES } from "./fixture.ts";
+import { NAST_COMMAND } from "../helpers/cli.ts";
 
 let dir: string;
 let corpus: string;
@@ -23,7 +24,7 @@ before(() => {
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const TRAIN_ARGS = "--max-steps 40 --valid-every 20 --threads 1 --warmup 10 --lr 5e-3 --max-frames 1200 --no-progress";
-const ENV = { ...process.env, NAST: `${process.execPath} --import tsx ${join(REPO, "src/cli/main.ts")}` };
+const ENV = { ...process.env, NAST: NAST_COMMAND };
 
 interface RecipeRun {
   corpus?: string;

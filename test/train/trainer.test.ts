@@ -4,14 +4,14 @@
 // retro-fit trains only the LiSA parameters until it is told to unfreeze.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { cpSync, existsSync, openSync, readFileSync, rmSync, writeSync, closeSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readSafetensors, toFloat64 } from "../../src/formats/safetensors.ts";
 import { listCheckpoints } from "../../src/train/checkpoint.ts";
 import { lisaParamNames } from "../../src/model/params.ts";
 import { loadConfig } from "../../src/model/config.ts";
-import { lossByStep, nast, readLog, REPO, shortCorpus, type Data } from "./fixture.ts";
+import { lossByStep, nast, readLog, shortCorpus, type Data } from "./fixture.ts";
+import { startNast } from "../helpers/cli.ts";
 
 let d: Data;
 // One thread: the tests must not depend on (or fight over) the machine's cores.
@@ -55,7 +55,7 @@ test("tiny preset: the loss falls, dev BLEU rises above 0, the log holds every t
 /** Runs `nast train`, sends it `signal` once `ready()` holds (polled every 5 ms); resolves with how it ended. */
 function trainAndSignal(args: string[], signal: NodeJS.Signals, ready: () => boolean): Promise<{ code: number | null; signal: string | null }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "src/cli/main.ts"), "train", ...args], { cwd: REPO, stdio: "ignore" });
+    const child = startNast(["train", ...args], { stdio: "ignore" });
     let sent = false;
     const timer = setInterval(() => {
       if (!sent && ready()) {
