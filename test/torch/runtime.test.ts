@@ -14,7 +14,6 @@ import {
   tidy,
   torchVersion,
 } from "../../src/torch/index.ts";
-import { TEST_DEVICE } from "./helpers.ts";
 
 test("thread count can be set and read back", () => {
   const before = numThreads();
@@ -44,12 +43,22 @@ test("CUDA queries agree with each other; synchronize and TF32 are safe on any d
   assert.match(torchVersion(), /^\d+\.\d+/);
 });
 
-test("autocast runs CUDA matmuls in bfloat16 and leaves CPU ops in float32", () =>
+test("autocast leaves CPU ops in float32, and is off again after its callback, also after a throw", () =>
   tidy(() => {
-    const a = randn([4, 4]);
-    const b = randn([4, 4]);
-    const inside = autocast(() => a.matmul(b));
-    assert.equal(inside.dtype, TEST_DEVICE.startsWith("cuda") ? "bfloat16" : "float32");
+    const a = randn([4, 4], { device: "cpu" });
+    const b = randn([4, 4], { device: "cpu" });
+    assert.equal(autocast(() => a.matmul(b)).dtype, "float32", "bf16 autocast is CUDA's only");
+    assert.equal(a.matmul(b).dtype, "float32");
+    assert.throws(() => autocast(() => { throw new Error("inner"); }), /inner/);
+    assert.equal(a.matmul(b).dtype, "float32");
+  }));
+
+// On a machine without CUDA this is reported as skipped, with the reason, rather than passing trivially.
+test("autocast runs CUDA matmuls in bfloat16", { skip: cudaAvailable() ? false : "needs a CUDA device (NAST_TEST_DEVICE=cuda on a GPU host, docs/gpu.md)" }, () =>
+  tidy(() => {
+    const a = randn([4, 4], { device: "cuda" });
+    const b = randn([4, 4], { device: "cuda" });
+    assert.equal(autocast(() => a.matmul(b)).dtype, "bfloat16");
     assert.equal(a.matmul(b).dtype, "float32", "autocast is switched off again");
     assert.throws(() => autocast(() => { throw new Error("inner"); }), /inner/);
     assert.equal(a.matmul(b).dtype, "float32", "and also after a throw");
