@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The big synthetic corpus (issue 7: >= 40,000 distinct sentences, >= 40 h, several TTS engines) made on
+# The big synthetic corpus (>= 40,000 distinct sentences, >= 40 h, several TTS engines) made on
 # a machine without Debian's TTS packages, ffmpeg, Node modules or a package registry (the GPU host;
 # kernels/README.md), from a kit built here:
 #

@@ -112,7 +112,7 @@ setup() {
     tail -n 4 "$W/build.log"
   fi
   if [ "$DEVICE" = cuda ] && [ "${CUDA_TESTS:-1}" = 1 ] && [ -d .carry/torch-tests ] && [ ! -f "$W/torch-cuda.log" ]; then
-    # The op and gradient tests on CUDA (issue 2), while the corpus is being synthesized on the CPUs.
+    # The op and gradient tests on CUDA (docs/gpu.md), while the corpus is being synthesized on the CPUs.
     NAST_TEST_DEVICE=cuda node --test --test-concurrency=1 $(ls .carry/torch-tests/*.test.js | grep -v native) > "$W/torch-cuda.log" 2>&1 || true
     grep -E '^# (tests|pass|fail)' "$W/torch-cuda.log" || true
     node dist/cli.js bench kernels --device cuda --json > "$W/bench-kernels-cuda.json" 2>&1 || true
