@@ -204,7 +204,7 @@ init_source() { if [ -e "$W/init" ]; then echo "$W/init"; else echo "${INIT:-}";
 
 # The runs: NAME GPU CONFIG [FLAGS...], one line each. `main` has every component on; SHIP names the run
 # whose averaged weights come back (main by default). With ABLATIONS=1 (and the GPUs for it: nvidia-h200-x4)
-# the issue-7 ablations train beside it on the same data and settings, two to a GPU where the step is
+# the ablations of the papers' components train beside it on the same data and settings, two to a GPU where the step is
 # host-bound (one run leaves most of an H200 idle at 40k frames). `lisa-retrofit` starts once `no-lisa` has a
 # checkpoint: LiSA retro-fitted onto that model, to compare with `main` (LiSA from scratch) at the same total
 # number of updates.

@@ -1,6 +1,6 @@
 // `nast features`: the 80-bin Kaldi fbank (no CMVN) of audio files as float32 .npy [frames, 80].
 // Several inputs go to a directory, one .npy each; a bad input is reported and the others go on.
-// `--bench` measures the fbank speed on one core (the figure the issue asks for; never asserted).
+// `--bench` measures the fbank speed on one core (a measurement for the README; never asserted).
 import { mkdir, stat, writeFile } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
 import { decodeAudio } from "../audio/decode.ts";
