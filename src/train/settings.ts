@@ -57,7 +57,7 @@ export interface Setting<K extends SettingKey> {
 export const SETTINGS: { readonly [K in SettingKey]: Setting<K> } = {
   maxSteps: { flag: "max-steps", kind: "intOrNull", default: null, min: 1, help: "stop after N updates" },
   maxEpochs: { flag: "max-epochs", kind: "intOrNull", default: 100, min: 1, help: "stop after N epochs (the reference's max-epoch)" },
-  // 2e-3 diverged on small in the first GPU runs (docs/gpu.md).
+  // 2e-3 diverged on small in the first GPU runs (docs/model.md §5.4).
   lr: { flag: "lr", kind: "num", default: 1e-3, min: 0, help: "peak learning rate of the inverse-sqrt schedule" },
   warmup: { flag: "warmup", kind: "int", default: 10000, min: 0, help: "linear warm-up updates from --init-lr to --lr" },
   initLr: { flag: "init-lr", kind: "num", default: 1e-7, min: 0, help: "learning rate of the first update" },
@@ -102,7 +102,7 @@ export const DEFAULT_SETTINGS = Object.fromEntries(Object.entries(SETTINGS).map(
  * The settings a model's config records (the "train" object of its checkpoints and package, src/export): how
  * the model was trained, so that `nast train --init` from it trains the same way unless flags say otherwise.
  */
-export const RECORDED_SETTINGS = ["curriculum", "curriculumRatio", "curriculumOnlyMistakes", "curriculumSmoothing", "curriculumDecay"] as const;
+const RECORDED_SETTINGS = ["curriculum", "curriculumRatio", "curriculumOnlyMistakes", "curriculumSmoothing", "curriculumDecay"] as const;
 
 /** What a value of `s` must be, for error messages: as written in a config file, or as a flag (`cli`). */
 function expected(s: Setting<SettingKey>, cli: boolean): string {
