@@ -1,7 +1,7 @@
 // `nast train`: train a CTC-NAST (+LiSA) model on a prepared data directory (src/train/trainer.ts).
 import { parseFlags } from "./args.ts";
 import { UsageError } from "../util/errors.ts";
-import type { TrainSettings } from "../train/settings.ts";
+import { settingFlags, settingOptions, settingUsage } from "./train-setting-flags.ts";
 
 const USAGE = `usage: nast train -c CONFIG|PRESET -d DATA_DIR -o EXP_DIR [options]
 
@@ -19,27 +19,10 @@ const USAGE = `usage: nast train -c CONFIG|PRESET -d DATA_DIR -o EXP_DIR [option
                          (a -c that differs is ignored, with a warning); where EXP_DIR holds no checkpoint
                          yet (missing, empty, or a run stopped before its first one) start it from -c/--init;
                          any other EXP_DIR without checkpoints/latest.json is an error (a mistyped -o?)
-  --max-steps N          stop after N updates
   --max-seconds N        stop cleanly (validate, checkpoint) after N seconds of this invocation; not saved
                          with the run. A planned stop: exit status 0, and --resume continues the run.
                          SIGINT/SIGTERM also stop after the current update with a checkpoint, then exit
                          130/143 (the run is not finished; a second signal stops at once)
-  --max-epochs N         stop after N epochs (default 100)
-  --lr X                 peak learning rate (default 1e-3)
-  --warmup N             warm-up updates (default 10000)
-  --max-frames N         frames per micro-batch, padding included (default 40000)
-  --accum N              micro-batches per update (default 1)
-  --seed N               seed of every random stream (default 1)
-  --valid-every N        validate and checkpoint every N updates (default 1000)
-  --valid-max N          validate on the first N utterances only
-  --valid-split S        the split of DATA_DIR to validate on (default dev)
-  --also-validate LIST   more splits of DATA_DIR validated each time and logged as "valid_extra"
-                         (comma-separated, e.g. dev-real,tst-AST): curves only, never used to rank
-  --log-every N          a JSON log line every N updates (default 1)
-  --keep-last N          checkpoints kept: the last N (default 5) ...
-  --keep-best N          ... and the best N by dev BLEU (default 10)
-  --no-curriculum        switch the ground-truth mixing off for this run
-  --no-specaugment       switch SpecAugment off
   --threads N            CPU threads of libtorch
   --init SOURCE          start from the weights of a trained model with a fresh optimizer and schedule
                          (fine-tuning, or continuing a run whose checkpoints are gone): a checkpoint, a
@@ -49,10 +32,11 @@ const USAGE = `usage: nast train -c CONFIG|PRESET -d DATA_DIR -o EXP_DIR [option
                          LiSA layers), train only the LiSA parameters with the task loss + λ·KL
   --kl-weight X          λ of the retro-fit attention KL (default 1)
   --unfreeze-after N     retro-fit: train every parameter from update N on
-  --max-bad-steps N      stop after N consecutive non-finite updates (default 20)
   --no-progress          no progress line even on a terminal
   --no-prefetch          collate batches on the main thread, not ahead in a worker (same results)
-`;
+
+  Training settings (the same keys in the config's "train" object, e.g. "maxSteps": 1000, "curriculum": false):
+${settingUsage()}`;
 
 function int(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -79,23 +63,8 @@ export async function run(argv: string[]): Promise<number> {
       device: { type: "string", default: "cpu" },
       precision: { type: "string", default: "bf16" },
       resume: { type: "boolean" },
-      "max-steps": { type: "string" },
+      ...settingOptions(),
       "max-seconds": { type: "string" },
-      "max-epochs": { type: "string" },
-      lr: { type: "string" },
-      warmup: { type: "string" },
-      "max-frames": { type: "string" },
-      accum: { type: "string" },
-      seed: { type: "string" },
-      "valid-every": { type: "string" },
-      "valid-max": { type: "string" },
-      "valid-split": { type: "string" },
-      "also-validate": { type: "string" },
-      "log-every": { type: "string" },
-      "keep-last": { type: "string" },
-      "keep-best": { type: "string" },
-      "no-curriculum": { type: "boolean" },
-      "no-specaugment": { type: "boolean" },
       threads: { type: "string" },
       "retrofit-lisa": { type: "string" },
       init: { type: "string" },
@@ -103,7 +72,6 @@ export async function run(argv: string[]): Promise<number> {
       "unfreeze-after": { type: "string" },
       "no-progress": { type: "boolean" },
       "no-prefetch": { type: "boolean" },
-      "max-bad-steps": { type: "string" },
     },
   }, USAGE);
   if (!parsed) return 0;
@@ -126,25 +94,7 @@ export async function run(argv: string[]): Promise<number> {
     throw new UsageError("--kl-weight and --unfreeze-after go with --retrofit-lisa CKPT");
   }
 
-  const flags: Partial<Record<keyof TrainSettings, unknown>> = {
-    maxSteps: int("max-steps", values["max-steps"]),
-    maxEpochs: int("max-epochs", values["max-epochs"]),
-    lr: num("lr", values.lr),
-    warmup: int("warmup", values.warmup),
-    maxFrames: int("max-frames", values["max-frames"]),
-    accum: int("accum", values.accum),
-    seed: int("seed", values.seed),
-    validEvery: int("valid-every", values["valid-every"]),
-    validMax: int("valid-max", values["valid-max"]),
-    validSplit: values["valid-split"],
-    alsoValidate: values["also-validate"]?.split(",").map((x) => x.trim()).filter((x) => x !== ""),
-    logEvery: int("log-every", values["log-every"]),
-    keepLast: int("keep-last", values["keep-last"]),
-    keepBest: int("keep-best", values["keep-best"]),
-    curriculum: values["no-curriculum"] ? false : undefined,
-    specAugment: values["no-specaugment"] ? false : undefined,
-    maxBadSteps: int("max-bad-steps", values["max-bad-steps"]),
-  };
+  const flags = settingFlags(values);
   // Loaded here, not at the top: the kernels are needed only once training really starts.
   const { train } = await import("../train/trainer.ts");
   const summary = await train({

@@ -10,9 +10,8 @@
 import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { packageRoot } from "../util/package-root.ts";
-import { validateConfig, type NastConfig } from "../model/config.ts";
+import { embeddedConfig, validateConfig, type NastConfig } from "../model/config.ts";
 import { SentencePiece } from "../text/sentencepiece.ts";
-import { parseConfigMetadata } from "./nast-metadata.ts";
 import { readOnnxInfo } from "./onnx-info.ts";
 
 export class ModelPackageError extends Error {
@@ -135,16 +134,18 @@ export function loadModelPackage(dirArg: string | undefined): ModelPackage {
   } catch (err) {
     throw new ModelPackageError(`${onnxPath}: not a readable ONNX model: ${(err as Error).message}; ${reexport}`);
   }
-  let embeddedCfg: unknown;
+  let embeddedCfg: NastConfig | null;
   try {
-    embeddedCfg = parseConfigMetadata(info.metadata, onnxPath);
+    // Validated as config.json is, so that both read an older config's form the same way (its "curriculum"
+    // object as training settings, src/model/config.ts).
+    embeddedCfg = embeddedConfig(info.metadata, onnxPath);
   } catch (err) {
     throw new ModelPackageError(`${(err as Error).message}; ${reexport}`);
   }
-  if (embeddedCfg === undefined) throw new ModelPackageError(`${onnxPath}: holds no "nast.config" metadata (not written by nast export, or truncated); ${reexport}`);
+  if (embeddedCfg === null) throw new ModelPackageError(`${onnxPath}: holds no "nast.config" metadata (not written by nast export, or truncated); ${reexport}`);
   if (canonical(embeddedCfg) !== canonical(cfg)) {
-    const diff = Object.keys({ ...(embeddedCfg as object), ...cfg }).filter(
-      (k) => canonical((embeddedCfg as Record<string, unknown>)[k]) !== canonical((cfg as unknown as Record<string, unknown>)[k]),
+    const diff = Object.keys({ ...embeddedCfg, ...cfg }).filter(
+      (k) => canonical((embeddedCfg as unknown as Record<string, unknown>)[k]) !== canonical((cfg as unknown as Record<string, unknown>)[k]),
     );
     throw new ModelPackageError(
       `${configPath}: disagrees with the config the weights in model.onnx were exported with (differs in: ${diff.join(", ")}); ` +

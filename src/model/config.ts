@@ -76,17 +76,11 @@ export interface NastConfig {
       dropNet: number;
     };
   };
-  /** GLAT-style ground-truth mixing into the target PAE (docs/model.md §5.2); the trainer computes the oracle. */
-  curriculum: {
-    enabled: boolean;
-    ratio: number;
-    onlyMistakes: boolean;
-    smoothing: number;
-    /** Optional linear decay of the ratio from `startStep` to `endStep`, reaching `endRatio`. */
-    decay: { startStep: number; endStep: number; endRatio: number } | null;
-  };
   lisa: LisaConfig;
-  /** Training settings, read and validated by src/train (kept here so one JSON describes a run). */
+  /**
+   * Training settings, read and validated by src/train/settings.ts (kept here so one JSON describes a run; a
+   * checkpoint's or package's config records there how its model was trained, e.g. the curriculum).
+   */
   train?: Record<string, unknown>;
 }
 
@@ -279,6 +273,25 @@ export function embeddedConfig(metadata: Record<string, string>, path: string): 
   return parsed === undefined ? null : validateConfig(parsed, `${path} (nast.config)`);
 }
 
+/**
+ * The "train" object of a config that carries the curriculum as a model config object (the presets, and the
+ * configs, checkpoints and packages written before the curriculum was a training setting, such as
+ * models/default): its values are the defaults of the curriculum's training settings,
+ * and `enabled: false` keeps the curriculum off whatever train.curriculum says, as it did then. The values
+ * are checked with the other settings (src/train/settings.ts).
+ */
+function withLegacyCurriculum(cu: Reader, train: Record<string, unknown>): Record<string, unknown> {
+  const legacy = {
+    curriculumRatio: cu.raw("ratio"),
+    curriculumOnlyMistakes: cu.raw("onlyMistakes"),
+    curriculumSmoothing: cu.raw("smoothing"),
+    curriculumDecay: cu.raw("decay"),
+  };
+  const enabled = cu.bool("enabled");
+  cu.done();
+  return { ...legacy, ...train, curriculum: enabled ? (train.curriculum ?? true) : false };
+}
+
 /** Validates a raw config object; every error names the file and key. */
 export function validateConfig(raw: unknown, file = "config"): NastConfig {
   if (!isObject(raw)) throw new ConfigError(`${file}: the config must be a JSON object`);
@@ -336,30 +349,6 @@ export function validateConfig(raw: unknown, file = "config"): NastConfig {
   t.done();
   const textual = { layers: tLayers, ffnDim: tf, interCtcLayers: tInter, pae: tPae, cla };
 
-  const cu = r.sub("curriculum");
-  const curriculum = {
-    enabled: cu.bool("enabled"),
-    ratio: cu.num("ratio", { min: 0, max: 1 }),
-    onlyMistakes: cu.bool("onlyMistakes"),
-    smoothing: cu.num("smoothing", { min: 0, max: 1 }),
-    decay: null as NastConfig["curriculum"]["decay"],
-  };
-  if (cu.raw("decay") !== null) {
-    const d = cu.sub("decay");
-    const decay = {
-      startStep: d.num("startStep", { int: true, min: 0 }),
-      endStep: d.num("endStep", { int: true, min: 0 }),
-      endRatio: d.num("endRatio", { min: 0, max: 1 }),
-    };
-    if (decay.endStep <= decay.startStep) d.fail("endStep", `${decay.endStep} must be after startStep ${decay.startStep}`);
-    d.done();
-    curriculum.decay = decay;
-  }
-  if (curriculum.enabled && !(tPae && tInter.length > 0)) {
-    cu.fail("enabled", "the curriculum mixes into the target PAE: it needs textual.pae and textual.interCtcLayers");
-  }
-  cu.done();
-
   const l = r.sub("lisa");
   const lisaAcoustic = l.layers("acoustic", aLayers);
   const lisaTextual = l.layers("textual", tLayers);
@@ -389,6 +378,7 @@ export function validateConfig(raw: unknown, file = "config"): NastConfig {
     if (!isObject(v)) r.fail("train", "expected an object of training settings");
     train = v;
   }
+  if (r.has("curriculum")) train = withLegacyCurriculum(r.sub("curriculum"), train ?? {});
   r.done();
 
   return {
@@ -404,7 +394,6 @@ export function validateConfig(raw: unknown, file = "config"): NastConfig {
     acoustic,
     adapter,
     textual,
-    curriculum,
     lisa,
     ...(train ? { train } : {}),
   };

@@ -30,6 +30,7 @@ export interface BenchOptions {
   uttFrames: number;
   steps: number;
   warmup: number;
+  /** False: time updates without the curriculum; true: with it where the preset's training settings have it. */
   curriculum: boolean;
   /** Vocabulary size (default: the preset's). */
   vocab: number | null;
@@ -146,7 +147,7 @@ export async function benchPreset(preset: string, o: BenchOptions): Promise<Pres
   const bf16 = cuda && o.precision === "bf16";
   const batch = syntheticBatch(cfg, o.maxFrames, o.uttFrames, 1);
   // The preset's own training settings, so that the update timed is the one `nast train` runs.
-  const settings = resolveSettings(cfg, { curriculum: o.curriculum }, preset);
+  const settings = resolveSettings(cfg, o.curriculum ? {} : { curriculum: false }, preset);
   const trainee = buildTrainee(cfg, initParams(cfg, { seed: 1, device: o.device }), settings, null, 0);
   const normalizer = Math.max(1, batch.tgtTargets.reduce((n, t) => n + t.length, 0));
   const times: number[] = [];

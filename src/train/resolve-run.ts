@@ -105,7 +105,10 @@ export function resolveRun(opts: TrainOptions, log: JsonLogger, spm: SentencePie
   if (resumed) {
     cfg = validateConfig(resumed.config, `${opts.expDir} (checkpoint config)`);
     const saved = resumed.state.options as unknown as PersistedOptions;
-    settings = resolveSettings({ ...cfg, train: { ...saved.settings } }, opts.flags, `${opts.expDir} (resumed settings)`);
+    // A checkpoint of before the curriculum was a training setting records its curriculum values in the
+    // config (read as train settings by validateConfig) and curriculum off in either place; off is off.
+    const train = { ...cfg.train, ...saved.settings, curriculum: saved.settings.curriculum && cfg.train?.curriculum !== false };
+    settings = resolveSettings({ ...cfg, train }, opts.flags, `${opts.expDir} (resumed settings)`);
     retrofit = saved.retrofit;
     adamStep = saved.adamStep;
     state = resumed.state;

@@ -28,7 +28,7 @@ import { CollateFeed, specAugmentKey } from "./prefetch.ts";
 import { pruneCheckpoints, saveCheckpoint, type TrainerState } from "./checkpoint.ts";
 import { fromHost, toHostMap } from "./host-tensors.ts";
 import { resolveRun, type PersistedOptions, type ResolvedRun } from "./resolve-run.ts";
-import type { TrainSettings } from "./settings.ts";
+import { trainedConfig, type TrainSettings } from "./settings.ts";
 import { completeWeights, readStartWeights } from "./start-weights.ts";
 import type { RetrofitOptions, TrainOptions, TrainSummary } from "./train-options.ts";
 import { buildTrainee, type Trainee } from "./trainee.ts";
@@ -188,7 +188,7 @@ function checkpoint(r: TrainRun, v: ValidationResult | null): void {
   const path = saveCheckpoint(opts.expDir, {
     model: toHostMap(trainee.params),
     optimizer: toHostMap(trainee.opt.stateDict().tensors),
-    config: r.cfg,
+    config: trainedConfig(r.cfg, settings),
     state,
     devBleu: v?.bleu ?? null,
   });

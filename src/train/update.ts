@@ -43,13 +43,14 @@ export interface UpdateResult {
 export async function update(t: Trainee, settings: TrainSettings, u: UpdateInput): Promise<UpdateResult> {
   setTrainable(t, u.step - 1);
   t.opt.lr = inverseSqrtLr(u.step, settings.lr, settings.warmup, settings.initLr);
-  const cur = t.cfg.curriculum;
   const ctx: StepContext = {
     cfg: t.cfg,
     params: t.params,
     device: u.device,
     bf16: u.bf16,
-    curriculum: settings.curriculum && cur.enabled ? { ratio: curriculumRatio(u.step, cur.ratio, cur.decay), onlyMistakes: cur.onlyMistakes, smoothing: cur.smoothing } : null,
+    curriculum: settings.curriculum
+      ? { ratio: curriculumRatio(u.step, settings.curriculumRatio, settings.curriculumDecay), onlyMistakes: settings.curriculumOnlyMistakes, smoothing: settings.curriculumSmoothing }
+      : null,
     klWeight: u.klWeight,
   };
   const sums: MicroResult = { src: 0, srcInter: 0, tgt: 0, tgtInter: 0, kl: 0, replaced: 0, validFrames: 0, mistakes: 0 };

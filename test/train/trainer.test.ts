@@ -253,3 +253,21 @@ test("--init starts a new run from a checkpoint or a model package's weights, fr
   const both = nast(["train", "--init", src, "--retrofit-lisa", src, "-d", d.data, "-o", join(d.dir, "exp-init-both")], { allowFail: true });
   assert.equal(both.status, 2);
 });
+
+test("a model trained with --no-curriculum says so in its package; --init from it trains without it unless asked", () => {
+  const src = join(d.dir, "exp-no-curriculum");
+  const oneStep = ["--max-steps", "1", "--valid-every", "1000", "--valid-max", "1", "--threads", "1", "--no-progress"];
+  nast(["train", "-c", "tiny", "-d", d.data, "-o", src, "--no-curriculum", ...oneStep]);
+  const pkg = join(d.dir, "pkg-no-curriculum");
+  nast(["export", src, "-o", pkg, "--spm", join(d.data, "spm.model")]);
+  const packaged = JSON.parse(readFileSync(join(pkg, "config.json"), "utf8")) as { train: Record<string, unknown>; curriculum?: unknown };
+  assert.equal(packaged.train.curriculum, false);
+  assert.equal(packaged.curriculum, undefined, "the curriculum is a training setting, not the model's");
+  const curriculumOf = (exp: string) => (readLog(exp).find((r) => r.event === "start")!.settings as { curriculum: boolean }).curriculum;
+  const again = join(d.dir, "exp-init-no-curriculum");
+  nast(["train", "--init", pkg, "-d", d.data, "-o", again, ...oneStep]);
+  assert.equal(curriculumOf(again), false);
+  const asked = join(d.dir, "exp-init-curriculum");
+  nast(["train", "--init", pkg, "-d", d.data, "-o", asked, "--curriculum", ...oneStep]);
+  assert.equal(curriculumOf(asked), true);
+});
