@@ -1,10 +1,11 @@
-// `nast bench kernels|infer|train [--json]`: each benchmark lives in its own module.
+// `nast bench kernels|infer|train|lisa [--json]`: each benchmark lives in its own module.
 import { UsageError } from "../util/errors.ts";
 
 const benches: Record<string, () => Promise<{ run: (argv: string[]) => Promise<number> }>> = {
   kernels: () => import("./bench-kernels.ts"),
   infer: () => import("./bench-infer.ts"),
   train: () => import("./bench-train.ts"),
+  lisa: () => import("./bench-lisa.ts"),
 };
 
 export async function run(argv: string[]): Promise<number> {

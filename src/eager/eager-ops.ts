@@ -112,6 +112,9 @@ export class EagerOps implements Ops<Tensor> {
     const dims = shape.includes(0) ? shape.map((d, i) => (d === 0 ? x.size(i) : d)) : shape;
     return x.reshape(dims);
   }
+  reshapeLike(x: Tensor, like: Tensor): Tensor {
+    return x.reshape(like.shape);
+  }
   /** ONNX Transpose: output axis i is input axis perm[i]. */
   transpose(x: Tensor, perm: number[]): Tensor {
     return x.permute(perm);

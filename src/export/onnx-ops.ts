@@ -162,6 +162,9 @@ export class OnnxOps implements Ops<Value> {
   reshape(x: Value, shape: number[]): Value {
     return this.g.op("Reshape", [x, this.g.ints(shape)], {}, x.dtype);
   }
+  reshapeLike(x: Value, like: Value): Value {
+    return this.g.op("Reshape", [x, this.g.op("Shape", [like], {}, "int64")], {}, x.dtype);
+  }
   transpose(x: Value, perm: number[]): Value {
     return this.g.op("Transpose", [x], { perm }, x.dtype);
   }

