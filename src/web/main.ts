@@ -149,7 +149,12 @@ async function main(): Promise<void> {
     if (file !== undefined) await run(new Uint8Array(await file.arrayBuffer()), file.name);
   };
   input.disabled = false;
-  input.addEventListener("change", () => void onFile(input.files?.[0]));
+  input.addEventListener("change", () => {
+    const file = input.files?.[0];
+    // Emptied, so that picking the same file again is a change too.
+    input.value = "";
+    void onFile(file);
+  });
   const drop = $("drop");
   drop.addEventListener("dragover", (e) => {
     e.preventDefault();
