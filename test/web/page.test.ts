@@ -1,5 +1,5 @@
 // The page of `nast serve` in a real browser (Debian's chromium, headless): example.wav fed through its
-// file input, a file that is not audio, and what the page requests (nothing outside its loopback origin).
+// file input, the same talk as Opus, a file that is not audio, and what the page requests (nothing outside its loopback origin).
 // The page's result (its json download) is compared with the CLI's code run on the same kernels
 // (onnxruntime-web's wasm, in Node): byte for byte. Against `nast translate` (onnxruntime-node's native
 // kernels) the segments are the same but a token may differ: the int8 model quantizes its activations on
@@ -9,7 +9,9 @@
 // across rounding steps, and the log-probabilities move by up to 0.4 (the same size as between two
 // graph optimization levels of onnxruntime-node itself): docs/web.md has the numbers.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { after, before, test } from "node:test";
 import { join } from "node:path";
 import * as ort from "onnxruntime-web";
@@ -76,6 +78,21 @@ test("example.wav on the page: the CLI's result on the same kernels, byte for by
     native.segments.map((s) => [s.start, s.end]),
     reference.segments.map((s) => [s.start, s.end]),
   );
+  assert.deepEqual(open.blocked, []);
+});
+
+test("another format (Opus in Ogg) through the browser's decoder and our resampler: translated", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "nast-page-"));
+  try {
+    const ogg = join(dir, "example.ogg");
+    execFileSync("ffmpeg", ["-v", "error", "-i", EXAMPLE, "-ac", "2", "-ar", "48000", "-c:a", "libopus", ogg]);
+    const run = await translateOnPage(open.page, ogg);
+    assert.equal(run.state, "done", run.error);
+    assert.ok(Math.abs(run.duration - 15.6) < 0.1, `duration ${run.duration}`);
+    assert.match(run.translation, /problemas/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   assert.deepEqual(open.blocked, []);
 });
 
