@@ -1,4 +1,6 @@
-// Audio → segments → features → batched network → CTC decoding → text with times (docs/design.md
+// `nast translate`'s translator: the work is ./segment-translator.ts's (no node:* imports, shared with the
+// browser page, src/web); this module adds audio files of any format (src/audio/decode.ts) and the progress
+// bar. Audio → segments → features → batched network → CTC decoding → text with times (docs/design.md
 // §4.1). Long audio is cut at pauses (≤ ~20 s per segment) by a segmenter (./vad.ts: Silero VAD,
 // or the energy segmenter of src/audio/segment.ts, the default here). An input is read twice, as a
 // stream both times: a first pass measures its length and levels (what the segmenters need of the whole
@@ -19,7 +21,7 @@ import { Progress } from "../util/progress.ts";
 import type { FileResult, ResultSink, SegmentResult } from "./writers.ts";
 import { SegmentTranslator, type ProgressSink } from "./segment-translator.ts";
 
-export { noSpeechMessage, SegmentTranslator, type Decoded, type Timings, type TranslatorOptions } from "./segment-translator.ts";
+export type { Decoded } from "./segment-translator.ts";
 
 /** SegmentTranslator on audio files of any format (src/audio/decode.ts), with a progress bar on stderr. */
 export class Translator extends SegmentTranslator {
