@@ -50,8 +50,11 @@ export interface OpenPage {
 
 /** The page at `origin` + `search`, once its model is loaded (or it failed to load). */
 export async function openPage(origin: string, search = ""): Promise<OpenPage> {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
-  const page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
+  // The microphone is chromium's fake device (a beep), allowed without asking.
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"] });
+  const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+  await context.grantPermissions(["microphone"], { origin });
+  const page = await context.newPage();
   const blocked: string[] = [];
   await page.route("**/*", (route) => {
     const url = route.request().url();

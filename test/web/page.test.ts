@@ -1,5 +1,5 @@
 // The page of `nast serve` in a real browser (Debian's chromium, headless): example.wav fed through its
-// file input, the same talk as Opus, a file that is not audio, and what the page requests (nothing outside its loopback origin).
+// file input, the same talk as Opus, a microphone recording, a file that is not audio, and what the page requests (nothing outside its loopback origin).
 // The page's result (its json download) is compared with the CLI's code run on the same kernels
 // (onnxruntime-web's wasm, in Node): byte for byte. Against `nast translate` (onnxruntime-node's native
 // kernels) the segments are the same but a token may differ: the int8 model quantizes its activations on
@@ -93,6 +93,19 @@ test("another format (Opus in Ogg) through the browser's decoder and our resampl
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  assert.deepEqual(open.blocked, []);
+});
+
+test("a recording from the microphone (chromium's fake device, a beep): recorded, decoded, no speech found", async () => {
+  const { page } = open;
+  await page.evaluate(() => (document.body.dataset.state = "ready"));
+  await page.click("#record");
+  await page.waitForSelector("#record:text('Stop and translate')");
+  await page.waitForTimeout(1500);
+  await page.click("#record");
+  await page.waitForSelector("body[data-state=done], body[data-state=error]", { timeout: 60_000 });
+  assert.equal(await page.getAttribute("body", "data-state"), "done", (await page.textContent("#error")) ?? "");
+  assert.match((await page.textContent("#run-status")) ?? "", /recording\.webm: no speech found by the silero segmenter/);
   assert.deepEqual(open.blocked, []);
 });
 
