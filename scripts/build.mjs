@@ -1,9 +1,11 @@
-// Bundles the `nast` command into dist/cli.js with esbuild (no type checking here: `npm run typecheck` does that).
+// Bundles the `nast` command into dist/cli.js with esbuild (no type checking here: `npm run typecheck` does that),
+// and the page of `nast serve` into dist/web (./web-bundle.mjs).
 // Native and heavy packages stay external: onnxruntime-node is loaded only on the translate path,
 // and the libtorch binding is found at run time under kernels/build.
 import { build } from "esbuild";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
+import { buildWebPage } from "./web-bundle.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 await build({
@@ -24,3 +26,4 @@ await build({
   banner: { js: "import { createRequire as __nastCreateRequire } from 'node:module'; const require = __nastCreateRequire(import.meta.url);" },
   logLevel: "warning",
 });
+await buildWebPage(root);

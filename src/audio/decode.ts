@@ -12,8 +12,8 @@ import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { InputError } from "../util/errors.ts";
 import { ffmpegMonoBlocks } from "./ffmpeg.ts";
-import { Resampler } from "./resample.ts";
-import { type ByteSource, type WavInfo, UnsupportedWavCodec, isWavSignature, readWavInfo, wavMonoBlocks } from "./wav.ts";
+import { type ByteSource, isWavSignature } from "./wav.ts";
+import { bufferSource, openedWav, wavOrFallback, type OpenedAudio } from "./wav-source.ts";
 
 export const FEATURE_SAMPLE_RATE = 16000;
 
@@ -36,36 +36,10 @@ export interface DecodedAudio {
 
 const DEFAULT_MAX_SECONDS = 12 * 3600;
 
-interface OpenedAudio {
-  name: string;
-  /** Exact number of output samples when the header tells it (WAV), else undefined. */
-  expectedLength?: number;
-  blocks: AsyncGenerator<Float32Array>;
-  close: () => Promise<void>;
-}
-
-function bufferSource(bytes: Uint8Array): ByteSource {
-  return { size: bytes.length, read: async (offset, length) => bytes.subarray(offset, Math.min(bytes.length, offset + length)) };
-}
-
 async function readStdin(): Promise<Uint8Array> {
   const parts: Buffer[] = [];
   for await (const chunk of process.stdin as AsyncIterable<Buffer>) parts.push(chunk);
   return Buffer.concat(parts);
-}
-
-async function* resampled(blocks: AsyncGenerator<Float32Array>, inRate: number, outRate: number): AsyncGenerator<Float32Array> {
-  if (inRate === outRate) {
-    yield* blocks;
-    return;
-  }
-  const resampler = new Resampler(inRate, outRate);
-  for await (const block of blocks) {
-    const out = resampler.push(block);
-    if (out.length > 0) yield out;
-  }
-  const tail = resampler.flush();
-  if (tail.length > 0) yield tail;
 }
 
 async function openAudio(input: string | Uint8Array, opts: DecodeOptions, pathName?: string): Promise<OpenedAudio> {
@@ -122,26 +96,6 @@ async function openAudio(input: string | Uint8Array, opts: DecodeOptions, pathNa
   await handle.close();
   const blocks = ffmpegMonoBlocks({ path: input }, name, ffmpegOpts);
   return { name, blocks: unsupportedTag === null ? blocks : withCodecContext(blocks, name, unsupportedTag), close: async () => {} };
-}
-
-/** A WAV whose codec we decode ourselves: its blocks, resampled to `rate`, with the exact output length. */
-function openedWav(source: ByteSource, wav: WavInfo, name: string, rate: number, close: () => Promise<void>): OpenedAudio {
-  return {
-    name,
-    expectedLength: Resampler.outputLength(wav.frames, wav.sampleRate, rate),
-    blocks: resampled(wavMonoBlocks(source, wav, name), wav.sampleRate, rate),
-    close,
-  };
-}
-
-/** WAV header info, or the format tag of a codec that ffmpeg should decode (ADPCM, GSM, ...). */
-async function wavOrFallback(source: ByteSource, name: string): Promise<WavInfo | number> {
-  try {
-    return await readWavInfo(source, name);
-  } catch (err) {
-    if (err instanceof UnsupportedWavCodec) return err.formatTag;
-    throw err;
-  }
 }
 
 /** ffmpeg's errors for a WAV codec we hand over say which format tag it was. */

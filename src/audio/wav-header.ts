@@ -15,21 +15,25 @@ export interface WavFormat {
 
 export const PCM16_MONO = (sampleRate: number): WavFormat => ({ formatTag: 1, channels: 1, sampleRate, bits: 16 });
 
-/** The header of a file whose data chunk holds `dataBytes` bytes. */
-export function wavHeader(format: WavFormat, dataBytes: number): Buffer {
+/** The header of a file whose data chunk holds `dataBytes` bytes (no Buffer: the browser page decodes WAV too). */
+export function wavHeader(format: WavFormat, dataBytes: number): Uint8Array {
   const blockAlign = format.blockAlign ?? (format.channels * format.bits) / 8;
-  const h = Buffer.alloc(44);
-  h.write("RIFF", 0, "ascii");
-  h.writeUInt32LE(36 + dataBytes, 4);
-  h.write("WAVEfmt ", 8, "ascii");
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(format.formatTag, 20);
-  h.writeUInt16LE(format.channels, 22);
-  h.writeUInt32LE(format.sampleRate, 24);
-  h.writeUInt32LE(format.sampleRate * blockAlign, 28);
-  h.writeUInt16LE(blockAlign, 32);
-  h.writeUInt16LE(format.bits, 34);
-  h.write("data", 36, "ascii");
-  h.writeUInt32LE(dataBytes, 40);
+  const h = new Uint8Array(44);
+  const v = new DataView(h.buffer);
+  const ascii = (text: string, at: number): void => {
+    for (let i = 0; i < text.length; i++) h[at + i] = text.charCodeAt(i);
+  };
+  ascii("RIFF", 0);
+  v.setUint32(4, 36 + dataBytes, true);
+  ascii("WAVEfmt ", 8);
+  v.setUint32(16, 16, true);
+  v.setUint16(20, format.formatTag, true);
+  v.setUint16(22, format.channels, true);
+  v.setUint32(24, format.sampleRate, true);
+  v.setUint32(28, format.sampleRate * blockAlign, true);
+  v.setUint16(32, blockAlign, true);
+  v.setUint16(34, format.bits, true);
+  ascii("data", 36);
+  v.setUint32(40, dataBytes, true);
   return h;
 }

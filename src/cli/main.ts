@@ -9,6 +9,7 @@ interface Command {
 
 const commands: Record<string, Command> = {
   translate: { summary: "translate audio files (any format, any length) to text with timestamps", load: () => import("./translate.ts") },
+  serve: { summary: "serve the page that translates in the browser (onnxruntime-web), on 127.0.0.1", load: () => import("./serve.ts") },
   features: { summary: "write the 80-bin Kaldi fbank of an audio file as .npy", load: () => import("./features.ts") },
   corpus: { summary: "corpus tools: `nast corpus synth` builds a synthetic corpus in MuST-C layout", load: () => import("./corpus.ts") },
   prep: { summary: "prepare a MuST-C-layout corpus: feature stores, SentencePiece, tokenized targets", load: () => import("./prep.ts") },

@@ -285,7 +285,7 @@ export function renderTalk(talk: AstTalk, audio: ReadonlyMap<string, Int16Array>
   });
   const samples = pos + Math.round(talk.tail * sampleRate);
   const wav = Buffer.alloc(44 + 2 * samples);
-  wavHeader(PCM16_MONO(sampleRate), 2 * samples).copy(wav, 0);
+  wav.set(wavHeader(PCM16_MONO(sampleRate), 2 * samples), 0);
   talk.prompts.forEach((p, i) => {
     const a = audio.get(p)!;
     const at = 44 + 2 * segments[i]!.start;

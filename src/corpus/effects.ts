@@ -44,7 +44,7 @@ export function limitPeak(x: Float32Array, peak = 0.97): void {
 /** 16-bit PCM mono WAV (RIFF, 44-byte header) of float samples in [-1, 1]. */
 export function wavBytes(x: Float32Array, rate = sampleRate): Buffer {
   const buf = Buffer.alloc(44 + x.length * 2);
-  wavHeader(PCM16_MONO(rate), x.length * 2).copy(buf, 0);
+  buf.set(wavHeader(PCM16_MONO(rate), x.length * 2), 0);
   // Buffer.alloc gives a fresh, aligned ArrayBuffer, so the samples can be written through a view.
   const pcm = new Int16Array(buf.buffer, buf.byteOffset + 44, x.length);
   for (let i = 0; i < x.length; i++) pcm[i] = Math.round(Math.max(-1, Math.min(1, x[i]!)) * 32767);

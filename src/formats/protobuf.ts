@@ -220,7 +220,15 @@ export class ProtoWriter {
     return this.chunks.slice();
   }
 
-  toBuffer(): Buffer {
-    return Buffer.concat(this.finish());
+  /** The serialized message in one array. */
+  toBuffer(): Uint8Array {
+    const chunks = this.finish();
+    const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of chunks) {
+      out.set(c, at);
+      at += c.length;
+    }
+    return out;
   }
 }

@@ -1,0 +1,117 @@
+// The page of `nast serve` in a real browser (Debian's chromium, headless): example.wav fed through its
+// file input, the same talk as Opus, a microphone recording, a file that is not audio, and what the page requests (nothing outside its loopback origin).
+// The page's result (its json download) is compared with the CLI's code run on the same kernels
+// (onnxruntime-web's wasm, in Node): byte for byte. Against `nast translate` (onnxruntime-node's native
+// kernels) the segments are the same but a token may differ: the int8 model quantizes its activations on
+// the fly (DynamicQuantizeLinear: scale and zero point from each tensor's min and max, values rounded to
+// uint8; onnx.ai/onnx/operators/onnx__DynamicQuantizeLinear.html), so the last-bit differences between
+// MLAS's x86 kernels (AVX2/FMA) and its WebAssembly SIMD128 ones (no fused multiply-add) move values
+// across rounding steps, and the log-probabilities move by up to 0.4 (the same size as between two
+// graph optimization levels of onnxruntime-node itself): docs/web.md has the numbers.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { after, before, test } from "node:test";
+import { join } from "node:path";
+import * as ort from "onnxruntime-web";
+import { buildWebPage } from "../../scripts/web-bundle.mjs";
+import { loadModelPackage } from "../../src/formats/model-package.ts";
+import { OrtBatchRunner } from "../../src/infer/ort-runner.ts";
+import { Translator } from "../../src/infer/translator.ts";
+import { SileroSegmenter, sileroModelPath } from "../../src/infer/vad.ts";
+import { render, type FileResult } from "../../src/infer/writers.ts";
+import { REPO_ROOT, runNast } from "../helpers/cli.ts";
+import { openPage, startServe, translateOnPage, type OpenPage, type Served } from "../helpers/web-page.ts";
+
+const EXAMPLE = join(REPO_ROOT, "models/default/example.wav");
+let served: Served;
+let open: OpenPage;
+
+before(async () => {
+  await buildWebPage(REPO_ROOT);
+  served = await startServe();
+  open = await openPage(served.origin);
+});
+
+after(async () => {
+  await open?.browser.close();
+  await served?.stop();
+});
+
+/** example.wav through the CLI's Translator on onnxruntime-web in Node, with the page's session options. */
+async function wasmReference(): Promise<FileResult> {
+  ort.env.wasm.numThreads = 1;
+  const pkg = loadModelPackage(undefined);
+  const options = { executionProviders: ["wasm"], graphOptimizationLevel: "all", executionMode: "sequential", interOpNumThreads: 1 } as const;
+  const session = await ort.InferenceSession.create(pkg.onnx, options);
+  const vad = await ort.InferenceSession.create(readFileSync(sileroModelPath()), { ...options, intraOpNumThreads: 1 });
+  const runner = new OrtBatchRunner(ort, session, pkg.cfg.inputDim, pkg.cfg.vocabSize);
+  const translator = new Translator(pkg, runner, { segmenter: new SileroSegmenter(ort, vad, "silero_vad.onnx"), progress: false });
+  const result = await translator.translateFile(EXAMPLE, "model");
+  await runner.release();
+  await vad.release();
+  return { ...result, file: "example.wav" };
+}
+
+test("example.wav on the page: the CLI's result on the same kernels, byte for byte; nothing fetched from elsewhere", async () => {
+  const { page } = open;
+  assert.equal(await page.getAttribute("body", "data-state"), "ready", (await page.textContent("#model-status")) ?? "");
+  assert.equal(await page.evaluate(() => globalThis.crossOriginIsolated), true, "the page is cross-origin isolated (threads)");
+  assert.match((await page.textContent("#backend")) ?? "", /wasm \(SIMD, \d+ threads?\)/);
+  const run = await translateOnPage(page, EXAMPLE);
+  assert.equal(run.state, "done", run.error);
+  assert.equal(await page.locator("#downloads a").count(), 4, "txt, json, srt and vtt downloads");
+  const download = (format: string): Promise<string> =>
+    page.evaluate(async (f) => (await fetch(document.querySelector<HTMLAnchorElement>(`#downloads a[download$=".${f}"]`)!.href)).text(), format);
+  const reference = await wasmReference();
+  for (const format of ["json", "srt"] as const) assert.equal(await download(format), render(format, reference), format);
+  assert.equal(run.translation, reference.translation);
+  assert.equal(await page.locator("#segments tbody tr").count(), reference.segments.length);
+  await page.screenshot({ path: join(REPO_ROOT, "docs/web-page.png"), fullPage: true });
+
+  // `nast translate` (native kernels): the same segments and transcripts' times.
+  const cli = runNast(["translate", "-f", "json", EXAMPLE]);
+  assert.equal(cli.code, 0, cli.stderr);
+  const native = JSON.parse(cli.stdout) as FileResult;
+  assert.deepEqual(
+    native.segments.map((s) => [s.start, s.end]),
+    reference.segments.map((s) => [s.start, s.end]),
+  );
+  assert.deepEqual(open.blocked, []);
+});
+
+test("another format (Opus in Ogg) through the browser's decoder and our resampler: translated", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "nast-page-"));
+  try {
+    const ogg = join(dir, "example.ogg");
+    execFileSync("ffmpeg", ["-v", "error", "-i", EXAMPLE, "-ac", "2", "-ar", "48000", "-c:a", "libopus", ogg]);
+    const run = await translateOnPage(open.page, ogg);
+    assert.equal(run.state, "done", run.error);
+    assert.ok(Math.abs(run.duration - 15.6) < 0.1, `duration ${run.duration}`);
+    assert.match(run.translation, /problemas/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.deepEqual(open.blocked, []);
+});
+
+test("a recording from the microphone (chromium's fake device, a beep): recorded, decoded, no speech found", async () => {
+  const { page } = open;
+  await page.evaluate(() => (document.body.dataset.state = "ready"));
+  await page.click("#record");
+  await page.waitForSelector("#record:text('Stop and translate')");
+  await page.waitForTimeout(1500);
+  await page.click("#record");
+  await page.waitForSelector("body[data-state=done], body[data-state=error]", { timeout: 60_000 });
+  assert.equal(await page.getAttribute("body", "data-state"), "done", (await page.textContent("#error")) ?? "");
+  assert.match((await page.textContent("#run-status")) ?? "", /recording\.webm: no speech found by the silero segmenter/);
+  assert.deepEqual(open.blocked, []);
+});
+
+test("a file that is not audio: a clear message on the page", async () => {
+  const run = await translateOnPage(open.page, { name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("not audio at all\n") });
+  assert.equal(run.state, "error");
+  assert.match(run.error, /^notes\.txt: is not an audio or video file this browser can decode/);
+  assert.deepEqual(open.blocked, []);
+});
