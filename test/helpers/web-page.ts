@@ -2,10 +2,9 @@
 // browser: playwright.dev/docs/api/class-browsertype#browser-type-launch, executablePath), for the page's
 // test (test/web/page.test.ts) and its benchmark (scripts/bench-web.ts). Every request that is not to the
 // server's own loopback origin is blocked and recorded.
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { join } from "node:path";
-import { REPO_ROOT } from "./cli.ts";
+import { startNast } from "./cli.ts";
 
 export const CHROMIUM = "/usr/bin/chromium";
 
@@ -16,7 +15,7 @@ export interface Served {
 
 /** `nast serve --port 0` from the source tree; resolves once it has printed its address. */
 export async function startServe(args: string[] = []): Promise<Served> {
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "src/cli/main.ts"), "serve", "--port", "0", ...args], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const child: ChildProcess = startNast(["serve", "--port", "0", ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
