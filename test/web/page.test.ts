@@ -22,6 +22,8 @@ import { Translator } from "../../src/infer/translator.ts";
 import { SileroSegmenter, sileroModelPath } from "../../src/infer/vad.ts";
 import { render, type FileResult } from "../../src/infer/writers.ts";
 import { REPO_ROOT, runNast } from "../helpers/cli.ts";
+import { loadConfig, withVocabSize } from "../../src/model/config.ts";
+import { trainSpm, writeRandomCheckpoint } from "../infer/fixtures.ts";
 import { openPage, startServe, translateOnPage, type OpenPage, type Served } from "../helpers/web-page.ts";
 
 const EXAMPLE = join(REPO_ROOT, "models/default/example.wav");
@@ -120,4 +122,36 @@ test("a file that is not audio: a clear message on the page", async () => {
   assert.equal(run.state, "error");
   assert.match(run.error, /^notes\.txt: is not an audio or video file this browser can decode/);
   assert.deepEqual(open.blocked, []);
+});
+
+test("a float16 package: the page's translation equals `nast translate`'s exactly (the int8 default differs only by its activation rounding)", async () => {
+  // A small random-weight model exported with float weights: in float, onnxruntime-web's wasm kernels and
+  // onnxruntime-node's native ones agree to the last output token (scripts/wasm-vs-native.ts shows the same
+  // for the float16 export of the shipped weights), so here the page must reproduce `nast translate` as is.
+  const dir = mkdtempSync(join(tmpdir(), "nast-page-fp16-"));
+  let server: Served | undefined;
+  let other: OpenPage | undefined;
+  try {
+    const cfg = withVocabSize(loadConfig("tiny"), 64);
+    const spm = trainSpm(join(dir, "data"), 64);
+    const ckpt = join(dir, "ckpt.safetensors");
+    writeRandomCheckpoint(ckpt, cfg, 7);
+    const pkg = join(dir, "pkg");
+    const exported = runNast(["export", ckpt, "-o", pkg, "--fp16", "--spm", spm]);
+    assert.equal(exported.code, 0, exported.stderr);
+    server = await startServe(["-m", pkg]);
+    other = await openPage(server.origin);
+    const run = await translateOnPage(other.page, EXAMPLE);
+    assert.equal(run.state, "done", run.error);
+    const cli = runNast(["translate", "-f", "json", "-m", pkg, EXAMPLE]);
+    assert.equal(cli.code, 0, cli.stderr);
+    const native = JSON.parse(cli.stdout) as FileResult;
+    assert.ok(native.translation.length > 0, "the random model says something");
+    assert.equal(run.translation, native.translation);
+    assert.deepEqual(other.blocked, []);
+  } finally {
+    await other?.browser.close();
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
