@@ -68,21 +68,10 @@ export function readOnnxWeights(path: string): OnnxWeights {
   try {
     return readingOnnx(() => {
       const { metadata } = readOnnxInfo(buf);
-      const r = new ProtoReader(buf, 0, buf.length);
-      while (!r.done) {
-        const [f, w] = r.key();
-        if (f !== 7 || w !== 2) {
-          r.skip(w);
-          continue;
-        }
-        const g = r.message();
-        while (!g.done) {
-          const [gf, gw] = g.key();
-          if (gf !== 5 || gw !== 2) {
-            g.skip(gw);
-            continue;
-          }
-          const { name, t } = initializer(g.message());
+      // ModelProto.graph (7) → GraphProto.initializer (5).
+      for (const graph of new ProtoReader(buf, 0, buf.length).messages(7)) {
+        for (const init of graph.messages(5)) {
+          const { name, t } = initializer(init);
           if (name.endsWith(".fp16") && t.dtype === "float16") {
             const n = t.shape.reduce((a, b) => a * b, 1);
             const wide = new Float32Array(n);

@@ -33,28 +33,10 @@ function valueInfo(r: ProtoReader): { name: string; dims: (number | string)[] } 
     const [f, w] = r.key();
     if (f === 1 && w === 2) name = r.string();
     else if (f === 2 && w === 2) {
-      const type = r.message();
-      while (!type.done) {
-        const [tf, tw] = type.key();
-        if (tf !== 1 || tw !== 2) {
-          type.skip(tw);
-          continue;
-        }
-        const tensor = type.message();
-        while (!tensor.done) {
-          const [xf, xw] = tensor.key();
-          if (xf !== 2 || xw !== 2) {
-            tensor.skip(xw);
-            continue;
-          }
-          const shape = tensor.message();
-          while (!shape.done) {
-            const [sf, sw] = shape.key();
-            if (sf !== 1 || sw !== 2) {
-              shape.skip(sw);
-              continue;
-            }
-            const dim = shape.message();
+      // ValueInfoProto.type → TypeProto.tensor_type (1) → shape (2) → TensorShapeProto.dim (1).
+      for (const tensor of r.message().messages(1)) {
+        for (const shape of tensor.messages(2)) {
+          for (const dim of shape.messages(1)) {
             let value: number | string = "?";
             while (!dim.done) {
               const [df, dw] = dim.key();
@@ -139,11 +121,7 @@ function checkAttribute(r: ProtoReader, depth: number): void {
 }
 
 function checkNode(r: ProtoReader, depth: number): void {
-  while (!r.done) {
-    const [f, w] = r.key();
-    if (f === 5 && w === 2) checkAttribute(r.message(), depth);
-    else r.skip(w);
-  }
+  for (const attribute of r.messages(5)) checkAttribute(attribute, depth);
 }
 
 function checkGraph(r: ProtoReader, depth: number): void {

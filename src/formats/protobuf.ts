@@ -97,6 +97,15 @@ export class ProtoReader {
     return new ProtoReader(this.buf, start, end);
   }
 
+  /** Each length-delimited field `field` in the rest of this message, as a reader of its bytes; every other field is skipped. */
+  *messages(field: number): Generator<ProtoReader> {
+    while (!this.done) {
+      const [f, w] = this.key();
+      if (f === field && w === WIRE_LENGTH) yield this.message();
+      else this.skip(w);
+    }
+  }
+
   skip(wire: number): void {
     switch (wire) {
       case WIRE_VARINT:

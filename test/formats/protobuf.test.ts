@@ -57,6 +57,19 @@ test("the reader reads int64 varints exactly, int32 ones by proto2's low 32 bits
   assert.throws(() => new ProtoReader(new Uint8Array(11).fill(0xff)).varint(), /longer than 10 bytes/);
 });
 
+test("messages(field) yields each length-delimited field of that number in order and skips every other field", () => {
+  const inner = (n: number) => new ProtoWriter().int(1, n);
+  const bytes = new ProtoWriter().message(3, inner(7)).int(3, 99).string(2, "other").message(3, inner(8)).float(5, 1.5).message(4, inner(9)).toBuffer();
+  const seen = [...new ProtoReader(bytes).messages(3)].map((m) => {
+    const [f, w] = m.key();
+    assert.deepEqual([f, w], [1, 0]);
+    return m.varint();
+  });
+  assert.deepEqual(seen, [7, 8], "field 3 as a varint (wire 0) is not a message and is skipped");
+  const cut = new ProtoWriter().message(3, inner(7)).message(3, inner(300)).toBuffer();
+  assert.throws(() => [...new ProtoReader(cut, 0, cut.length - 1).messages(3)], ProtoError);
+});
+
 test("readOnnxInfo reads back metadata, inputs and output shapes; truncation is detected", () => {
   const g = new GraphBuilder();
   const x = g.input("feats", "float32", ["B", "T", 80]);
