@@ -5,14 +5,13 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import * as ort from "onnxruntime-node";
 import { loadConfig, withVocabSize } from "../../src/model/config.ts";
 import { randomStateDict } from "../../src/export/random-state.ts";
 import { readCheckpoint, toHostTensors } from "../../src/export/checkpoint.ts";
 import { resolveSafetensorsPath } from "../../src/formats/checkpoint-path.ts";
 import { encodeSafetensors } from "../../src/formats/safetensors.ts";
 import { readOnnxInfo } from "../../src/formats/onnx-info.ts";
-import { trainSpm, writeRandomCheckpoint } from "../infer/fixtures.ts";
+import { exportFixture, logProbs } from "./helpers.ts";
 import { runNast as nast } from "../helpers/cli.ts";
 
 const work = mkdtempSync(join(tmpdir(), "nast-export-"));
@@ -20,22 +19,9 @@ const cfg = withVocabSize(loadConfig("tiny"), 64);
 let spm = "";
 let ckpt = "";
 
-before(() => {
-  spm = trainSpm(join(work, "data"), 64);
-  ckpt = join(work, "data", "exp", "ckpt.safetensors");
-  mkdirSync(join(work, "data", "exp"), { recursive: true });
-  writeRandomCheckpoint(ckpt, cfg, 3);
-});
+before(() => ({ spm, ckpt } = exportFixture(work, cfg, 3)));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-async function logProbs(modelPath: string): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(modelPath);
-  const T = 120;
-  const feats = Float32Array.from({ length: T * 80 }, (_, i) => Math.sin(i * 0.11) + Math.cos(i * 0.017));
-  const out = await session.run({ feats: new ort.Tensor("float32", feats, [1, T, 80]), lengths: new ort.Tensor("int64", BigInt64Array.from([BigInt(T)]), [1]) });
-  await session.release();
-  return out.tgt_log_probs!.data as Float32Array;
-}
 
 test("export writes model.onnx, spm.model, config.json and MODEL_CARD.md; the config is embedded", () => {
   const out = join(work, "model");

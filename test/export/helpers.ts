@@ -4,6 +4,10 @@ import { GraphBuilder, type Value } from "../../src/export/graph.ts";
 import { OnnxOps } from "../../src/export/onnx-ops.ts";
 import { modelProto, type DType } from "../../src/formats/onnx-proto.ts";
 import type { StoredTensor } from "../../src/export/checkpoint.ts";
+import type { NastConfig } from "../../src/model/config.ts";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { trainSpm, writeRandomCheckpoint } from "../infer/fixtures.ts";
 
 export interface Feed {
   dtype: DType;
@@ -80,4 +84,26 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
     }
   }
   if (!(worst <= tol)) throw new Error(`${what}: max |diff| ${worst} at ${at} (got ${actual[at]}, want ${expected[at]}) > ${tol}`);
+}
+
+/**
+ * What `nast export` needs, under `work`: DATA_DIR/spm.model of `vocab` pieces and a random-weight checkpoint of
+ * `cfg` at DATA_DIR/exp/ckpt.safetensors (export finds the spm.model two directories above it).
+ */
+export function exportFixture(work: string, cfg: NastConfig, seed: number): { spm: string; ckpt: string } {
+  const spm = trainSpm(join(work, "data"), cfg.vocabSize);
+  mkdirSync(join(work, "data", "exp"), { recursive: true });
+  const ckpt = join(work, "data", "exp", "ckpt.safetensors");
+  writeRandomCheckpoint(ckpt, cfg, seed);
+  return { spm, ckpt };
+}
+
+/** The target log-probabilities of a model package's model.onnx for one fixed 120-frame input. */
+export async function logProbs(modelPath: string): Promise<Float32Array> {
+  const session = await ort.InferenceSession.create(modelPath);
+  const T = 120;
+  const feats = Float32Array.from({ length: T * 80 }, (_, i) => Math.sin(i * 0.11) + Math.cos(i * 0.017));
+  const out = await session.run({ feats: new ort.Tensor("float32", feats, [1, T, 80]), lengths: new ort.Tensor("int64", BigInt64Array.from([BigInt(T)]), [1]) });
+  await session.release();
+  return out.tgt_log_probs!.data as Float32Array;
 }

@@ -3,7 +3,7 @@
 // the float copies of quantized weights gone from the file).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
@@ -16,8 +16,7 @@ import { readCheckpoint } from "../../src/export/checkpoint.ts";
 import { loadConfig, withVocabSize } from "../../src/model/config.ts";
 import { readOnnxInfo } from "../../src/formats/onnx-info.ts";
 import { Rng } from "../../src/util/rng.ts";
-import { floatTensor } from "./helpers.ts";
-import { trainSpm, writeRandomCheckpoint } from "../infer/fixtures.ts";
+import { exportFixture, floatTensor, logProbs } from "./helpers.ts";
 import { runNast as nast } from "../helpers/cli.ts";
 
 test("quantizeColumns: symmetric int8 per output channel, stored transposed; an all-zero channel keeps scale 1", () => {
@@ -87,22 +86,9 @@ const work = mkdtempSync(join(tmpdir(), "nast-int8-"));
 const cfg = withVocabSize(loadConfig("tiny"), 64);
 let spm = "";
 let ckpt = "";
-before(() => {
-  spm = trainSpm(join(work, "data"), 64);
-  ckpt = join(work, "data", "exp", "ckpt.safetensors");
-  mkdirSync(join(work, "data", "exp"), { recursive: true });
-  writeRandomCheckpoint(ckpt, cfg, 4);
-});
+before(() => ({ spm, ckpt } = exportFixture(work, cfg, 4)));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-async function logProbs(modelPath: string): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(modelPath);
-  const T = 120;
-  const feats = Float32Array.from({ length: T * 80 }, (_, i) => Math.sin(i * 0.11) + Math.cos(i * 0.017));
-  const out = await session.run({ feats: new ort.Tensor("float32", feats, [1, T, 80]), lengths: new ort.Tensor("int64", BigInt64Array.from([BigInt(T)]), [1]) });
-  await session.release();
-  return out.tgt_log_probs!.data as Float32Array;
-}
 
 test("nast export --int8 [--fp16]: a smaller package, labelled, with log-probabilities close to float32", async () => {
   const paths: Record<string, string> = {};

@@ -23,7 +23,7 @@ import { SileroSegmenter, sileroModelPath } from "../../src/infer/vad.ts";
 import { render, type FileResult } from "../../src/infer/writers.ts";
 import { REPO_ROOT, runNast } from "../helpers/cli.ts";
 import { loadConfig, withVocabSize } from "../../src/model/config.ts";
-import { trainSpm, writeRandomCheckpoint } from "../infer/fixtures.ts";
+import { exportFixture } from "../export/helpers.ts";
 import { openPage, startServe, translateOnPage, type OpenPage, type Served } from "../helpers/web-page.ts";
 
 const EXAMPLE = join(REPO_ROOT, "models/default/example.wav");
@@ -132,10 +132,7 @@ test("a float16 package: the page's translation equals `nast translate`'s exactl
   let server: Served | undefined;
   let other: OpenPage | undefined;
   try {
-    const cfg = withVocabSize(loadConfig("tiny"), 64);
-    const spm = trainSpm(join(dir, "data"), 64);
-    const ckpt = join(dir, "ckpt.safetensors");
-    writeRandomCheckpoint(ckpt, cfg, 7);
+    const { spm, ckpt } = exportFixture(dir, withVocabSize(loadConfig("tiny"), 64), 7);
     const pkg = join(dir, "pkg");
     const exported = runNast(["export", ckpt, "-o", pkg, "--fp16", "--spm", spm]);
     assert.equal(exported.code, 0, exported.stderr);
