@@ -19,8 +19,10 @@ import { readMustcSplit, type Segment, type Talk } from "../../src/data/mustc.ts
 import type { SpeechSegment } from "../../src/audio/segment.ts";
 import { loadModelPackage } from "../../src/formats/model-package.ts";
 import { NastSession } from "../../src/infer/session.ts";
-import { Translator, type Decoded } from "../../src/infer/translator.ts";
-import { loadSegmenter, SEGMENTERS, type Segmenter, type SegmenterName } from "../../src/infer/vad.ts";
+import { Translator } from "../../src/infer/translator.ts";
+import { type Decoded } from "../../src/infer/segment-translator.ts";
+import { loadSegmenter } from "../../src/infer/vad.ts";
+import { SEGMENTERS, type Segmenter, type SegmenterName } from "../../src/infer/segmenters.ts";
 import { Progress } from "../../src/util/progress.ts";
 import { errorMessage } from "../../src/util/errors.ts";
 import { corpusBleu, corpusChrf, corpusTer, wer, type Score } from "../metrics/index.ts";

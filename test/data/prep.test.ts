@@ -10,7 +10,8 @@ import { fbank } from "../../src/audio/fbank.ts";
 import { openFeatureStore, STORE_MARKER } from "../../src/data/feature-store.ts";
 import { halfTable, toHalfBits } from "../../src/formats/float16.ts";
 import { readMustcSplit } from "../../src/data/mustc.ts";
-import { BLANK_ID, SentencePiece } from "../../src/text/sentencepiece.ts";
+import { SentencePiece } from "../../src/text/sentencepiece.ts";
+import { BLANK_ID } from "../../src/text/sentencepiece-codec.ts";
 import { makeTinyMustc, TINY_TALKS, type TinySegment } from "./tiny-mustc.ts";
 import { runNast, startNast, type CliRun } from "../helpers/cli.ts";
 

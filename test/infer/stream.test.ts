@@ -13,9 +13,10 @@ import { decodeAudio } from "../../src/audio/decode.ts";
 import { AudioMeter, segmentSpeech, type SpeechSegment } from "../../src/audio/segment.ts";
 import { PCM16_MONO, wavHeader } from "../../src/audio/wav-header.ts";
 import type { ModelPackage } from "../../src/formats/model-package.ts";
-import type { BatchRunner, Features } from "../../src/infer/session.ts";
+import type { BatchRunner, Features } from "../../src/infer/batch-runner.ts";
 import { Translator } from "../../src/infer/translator.ts";
-import { energySegmenter, SileroVad } from "../../src/infer/vad.ts";
+import { SileroVad } from "../../src/infer/vad.ts";
+import { energySegmenter } from "../../src/infer/segmenters.ts";
 import { Rng } from "../../src/util/rng.ts";
 
 const RATE = 16000;

@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { checkOutputDir, OutputFile, render, resultWriter, FORMATS, NODE_FS, type FileResult, type OutputFs } from "../../src/infer/writers.ts";
+import { checkOutputDir, OutputFile, NODE_FS, type OutputFs } from "../../src/infer/writers.ts";
+import { render, resultWriter, FORMATS, type FileResult } from "../../src/infer/result-formats.ts";
 
 let dir = "";
 before(() => (dir = fs.mkdtempSync(join(tmpdir(), "nast-writers-"))));

@@ -2,7 +2,7 @@
 // out-of-range segments, empty translations, text that would break the cue syntax).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { render, timestamp, toJson, toSrt, toTxt, toVtt, joinTranslations, type FileResult } from "../../src/infer/writers.ts";
+import { render, timestamp, toJson, toSrt, toTxt, toVtt, joinTranslations, type FileResult } from "../../src/infer/result-formats.ts";
 import { tokensToWords } from "../../src/infer/words.ts";
 import { parseSrt, parseVtt } from "./subtitles.ts";
 

@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { BLANK_ID, SentencePiece } from "../../src/text/sentencepiece.ts";
+import { SentencePiece } from "../../src/text/sentencepiece.ts";
+import { BLANK_ID } from "../../src/text/sentencepiece-codec.ts";
 import { trainSentencePiece } from "../../src/text/train.ts";
 import { mulberry32 } from "../../src/util/rng.ts";
 
