@@ -10,9 +10,6 @@ import { enginePackages, type Speaker } from "./voices.ts";
 import { type Augmentation, voiceEffects } from "./augment.ts";
 import type { Tools } from "./tools.ts";
 
-export type { Augmentation } from "./augment.ts";
-export { type NoiseColor, addNoise, power } from "./noise.ts";
-
 export const sampleRate = 16000;
 
 /** The sox effect chain for one segment; sox resamples with its high-quality ("-v") band-limited filter. */
