@@ -12,7 +12,8 @@ import { OnnxOps } from "../export/onnx-ops.ts";
 import { randomStateDict } from "../export/random-state.ts";
 import { modelProto } from "../formats/onnx-proto.ts";
 import { selfAttention } from "../model/attention.ts";
-import { loadConfig } from "../model/config.ts";
+import { loadConfig, type NastConfig } from "../model/config.ts";
+import type { StoredTensor } from "../export/checkpoint.ts";
 import type { ModelContext } from "../model/context.ts";
 import type { Value } from "../export/graph.ts";
 import { UsageError } from "../util/errors.ts";
@@ -43,9 +44,7 @@ interface Row {
 }
 
 /** The ONNX graph of one textual self-attention layer: inputs x (1, T, d), previous (1, H, T, T); output (1, T, d). */
-function layerGraph(lisa: boolean): Uint8Array {
-  const cfg = loadConfig("small");
-  const state = randomStateDict(cfg, 1);
+function layerGraph(cfg: NastConfig, state: ReadonlyMap<string, StoredTensor>, lisa: boolean): Uint8Array {
   const g = new GraphBuilder();
   const ops = new OnnxOps(g, state);
   const c: ModelContext<Value> = { ops, cfg, random: Math.random, record: false, teacher: false, records: [] };
@@ -83,11 +82,12 @@ export async function run(argv: string[]): Promise<number> {
   if ([...lengths, threads, repeat].some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError(`bad --lengths, --threads or --repeat\n\n${USAGE}`);
   const ort = await import("onnxruntime-node");
   const cfg = loadConfig("small");
+  const state = randomStateDict(cfg, 1);
   const work = mkdtempSync(join(tmpdir(), "nast-bench-lisa-"));
   const rows: Row[] = [];
   try {
     for (const layer of ["full", "lisa"] as const) {
-      const graph = layerGraph(layer === "lisa");
+      const graph = layerGraph(cfg, state, layer === "lisa");
       for (const T of lengths) {
         const options: InferenceSession.SessionOptions = { graphOptimizationLevel: "all", intraOpNumThreads: threads, interOpNumThreads: 1 };
         if (v.profile) Object.assign(options, { enableProfiling: true, profileFilePrefix: join(work, `${layer}-${T}`) });
