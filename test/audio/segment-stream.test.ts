@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { AudioMeter, EnergyStream, energyLevels, FrameSegmenter, peakDbfs, segmentFrames, segmentSpeech, type SegmentOptions, type SpeechSegment } from "../../src/audio/segment.ts";
 import { Rng } from "../../src/util/rng.ts";
+import { randomBlocks } from "../helpers/blocks.ts";
 
 const QUIET_WINDOW_SECONDS = 0.05;
 
@@ -187,14 +188,7 @@ function randomRecording(rng: Rng, seconds: number, rate: number): Float32Array 
 }
 
 /** `samples` in blocks of random sizes (1 sample up to 3 s). */
-function* blocks(rng: Rng, samples: Float32Array): Generator<Float32Array> {
-  let i = 0;
-  while (i < samples.length) {
-    const n = 1 + Math.floor(rng.uniform() * (rng.uniform() < 0.2 ? 200 : 48000));
-    yield samples.subarray(i, Math.min(samples.length, i + n));
-    i += n;
-  }
-}
+const blocks = (rng: Rng, samples: Float32Array) => randomBlocks(rng, samples, 200, 48000);
 
 test("AudioMeter and EnergyStream over random blocks: the levels, peak and segments of the whole recording", () => {
   const rng = new Rng(13);

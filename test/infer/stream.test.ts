@@ -18,6 +18,7 @@ import { Translator } from "../../src/infer/translator.ts";
 import { SileroVad } from "../../src/infer/vad.ts";
 import { energySegmenter } from "../../src/infer/segmenters.ts";
 import { Rng } from "../../src/util/rng.ts";
+import { randomBlocks } from "../helpers/blocks.ts";
 
 const RATE = 16000;
 const EXAMPLE = new URL("../../models/default/example.wav", import.meta.url).pathname;
@@ -26,14 +27,7 @@ before(() => (work = mkdtempSync(join(tmpdir(), "nast-stream-"))));
 after(() => rmSync(work, { recursive: true, force: true }));
 
 /** `samples` in blocks of random sizes (1 sample up to 2 s). */
-function* blocks(rng: Rng, samples: Float32Array): Generator<Float32Array> {
-  let i = 0;
-  while (i < samples.length) {
-    const n = 1 + Math.floor(rng.uniform() * (rng.uniform() < 0.2 ? 700 : 32000));
-    yield samples.subarray(i, Math.min(samples.length, i + n));
-    i += n;
-  }
-}
+const blocks = (rng: Rng, samples: Float32Array) => randomBlocks(rng, samples, 700, 32000);
 
 test("Silero VAD on a stream: the segments of the whole recording (full level, and quiet so that it is amplified)", async () => {
   const vad = await SileroVad.load();
