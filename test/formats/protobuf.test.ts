@@ -110,6 +110,14 @@ test("readOnnxWeights reads initializers back (float16 ones widened under their 
     const bad = join(dir, "bad.onnx");
     writeFileSync(bad, Buffer.from("not a protobuf at all, just text\n"));
     assert.throws(() => readOnnxWeights(bad), (e: Error) => e instanceof OnnxFormatError && e.message.startsWith(`${bad}: not a model written by nast export`));
+
+    // An int8 weight without its scale (a package not written by nast export --int8) is refused by name.
+    const h = new GraphBuilder();
+    const q = h.initializer("fc.weight.int8", "int8", [3, 2], new Uint8Array(6));
+    h.output(h.op("Cast", [q], { to: 1 }, "float32"), "y", [3, 2]);
+    const noScale = join(dir, "no-scale.onnx");
+    writeFileSync(noScale, Buffer.concat(modelProto(h.model({ graphName: "g", metadata: { "nast.config": "{}" }, producerVersion: "t" }))));
+    assert.throws(() => readOnnxWeights(noScale), (e: Error) => e instanceof OnnxFormatError && /no-scale\.onnx: .*'fc\.weight\.int8' is not an int8 weight with its 'fc\.weight\.scale'/.test(e.message));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
