@@ -28,7 +28,7 @@ const PAGE_FILES: Record<string, string> = {
 /** dist/web, or an error that says how to build it. */
 export function pageDir(): string {
   const dir = join(packageRoot(), "dist", "web");
-  if (!existsSync(join(dir, "index.html"))) throw new Error(`${dir}: the page is not built; run \`npm run build\` (npm ci runs it for you)`);
+  if (!existsSync(join(dir, "index.html"))) throw new Error(`${dir}: the page is not built; run \`npm run build\` after \`npm ci\``);
   return dir;
 }
 
