@@ -195,6 +195,15 @@ need() {
   while [ ! -f "$W/ready-$1" ]; do sleep 2; done
 }
 ready() { touch "$W/ready-${1:?ready NAME}"; echo "ready: $1"; }
+# Real speech in parts (.carry/speech-a, -b, ...: the 93 MB of clips fit no single call beside the rest): every
+# call that brings a part runs `gather`, which copies what has come into $SPEECH (set SPEECH outside .carry,
+# e.g. $W/speech); the call with the last part then says `ready speech`.
+gather() {
+  mkdir -p "$SPEECH"
+  local d
+  for d in .carry/speech-?; do [ ! -d "$d" ] || cp -rf "$d/." "$SPEECH/"; done
+  echo "gather: $(find "$SPEECH" -name '*.opus' | wc -l) clips in $SPEECH"
+}
 WITH_SPEECH=""
 case " ${WAIT_FOR:-} " in *" speech "*) WITH_SPEECH=1 ;; esac
 [ -f "$SPEECH/speech.tsv" ] && WITH_SPEECH=1
@@ -213,6 +222,11 @@ runs() {
   init=$(init_source)
   [ -z "$WITH_SPEECH" ] || real="--valid-split dev-real --also-validate dev$([ -f "$DATA/tst-AST/COMPLETE" ] && echo ,tst-AST)"
   echo "main 0 $PRESET${init:+ --init $init} $real ${MAIN_FLAGS:-}"
+  # EXTRA_RUNS: more runs beside main, "NAME GPU CONFIG FLAGS..." separated by ';' (e.g. the AR counterpart
+  # and a NAST from scratch with the same budget, sharing main's GPU: one small run leaves most of an H200 idle).
+  local extra
+  IFS=';' read -ra extra <<< "${EXTRA_RUNS:-}"
+  for line in "${extra[@]}"; do [ -z "${line// }" ] || echo "$line"; done
   [ "${ABLATIONS:-1}" = 1 ] || return 0
   echo "no-pae 1 models/configs/ablations/no-pae.json"
   echo "no-cla 1 models/configs/ablations/no-cla.json"
@@ -313,11 +327,14 @@ train() {
   for name in $(runs | cut -d' ' -f1); do
     [ ! -f "$W/exp-$name/train.log.jsonl" ] || echo "$name: $(grep '"valid"' "$W/exp-$name/train.log.jsonl" | tail -n 1 | cut -c1-160)"
   done
-  node dist/cli.js average "$W/exp-${SHIP:-main}" --best "${KEEP_BEST:-5}" -o "$W/avg.safetensors" ||
-    { tail -n 20 "$W/train-${SHIP:-main}.out"; exit 1; }
-  python3 recipes/synthetic/st_precision.py --half "$W/avg.safetensors" "$W/avg-fp16.safetensors"
-  rm -f "$W"/ret/avg-fp16.part*
-  split -b 15M -d "$W/avg-fp16.safetensors" "$W/ret/avg-fp16.part"
+  local ship
+  for ship in ${SHIP:-main}; do
+    node dist/cli.js average "$W/exp-$ship" --best "${KEEP_BEST:-5}" -o "$W/avg-$ship.safetensors" ||
+      { tail -n 20 "$W/train-$ship.out"; exit 1; }
+    python3 recipes/synthetic/st_precision.py --half "$W/avg-$ship.safetensors" "$W/avg-$ship-fp16.safetensors"
+    rm -f "$W/ret/avg-$ship-fp16.part"*
+    split -b 15M -d "$W/avg-$ship-fp16.safetensors" "$W/ret/avg-$ship-fp16.part"
+  done
   touch "$W/done"
 }
 
@@ -328,7 +345,9 @@ collect() { # [SECONDS]: wait at most this long (default 540) for training to en
   while [ -n "$pid" ] && [ ! -f "$W/done" ] && kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $until ]; do sleep 5; done
   [ -f "$W/done" ] || { echo "training is not done yet (or failed: $W/launch.log)"; tail -n 5 "$W/launch.log" 2>/dev/null; exit 1; }
   mkdir -p "$out"
-  cp "$W"/ret/* "$out/"
+  # COLLECT: which runs' parts come back in this call (default all; a call brings back at most 8 files).
+  local ship
+  for ship in ${COLLECT:-${SHIP:-main}}; do cp "$W/ret/avg-$ship-fp16.part"* "$out/"; done
   # xz may be missing on the host: gzip then.
   local z=J ext=xz
   command -v xz >/dev/null || { z=z; ext=gz; }
@@ -339,6 +358,6 @@ collect() { # [SECONDS]: wait at most this long (default 540) for training to en
   ls -la "$out"
 }
 
-cmd=${1:?usage: gpu-train.sh all|start|ready NAME|launch|watch SECONDS|collect [SECONDS]|setup|train}
+cmd=${1:?usage: gpu-train.sh all|start|ready NAME|gather|launch|watch SECONDS|collect [SECONDS]|setup|train}
 shift
 "$cmd" "$@"
