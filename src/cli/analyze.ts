@@ -12,6 +12,7 @@ import { renderSimilarityHeatmap } from "../eager/analysis/heatmap.ts";
 import { SimilarityAccumulator, headSimilaritySums, type SimilarityMetric } from "../eager/analysis/similarity.ts";
 import { EagerOps } from "../eager/eager-ops.ts";
 import { loadModel } from "../eager/load.ts";
+import { nastOnly } from "../model/config.ts";
 import { forward } from "../model/nast.ts";
 import { isLisaLayer } from "../model/params.ts";
 import { noGrad, setNumThreads, tensor, tidy } from "../torch/index.ts";
@@ -113,7 +114,7 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const model = loadModel(values.checkpoint, values.device);
-  const { cfg } = model;
+  const cfg = nastOnly(model.cfg, model.path, "nast analyze attention");
   const { utterances, failed } = await readUtterances({ data: values.data, split: values.split, n, audio, maxSeconds });
   if (utterances.length === 0) {
     process.stderr.write("nast analyze: no utterance to analyse\n");

@@ -12,8 +12,9 @@ import {
   Tensor,
   where,
   call,
+  tensor,
 } from "../torch/index.ts";
-import type { ConvOptions, Ops } from "../model/ops.ts";
+import { sinusoidFrequencies, type ConvOptions, type Ops } from "../model/ops.ts";
 
 export class EagerOps implements Ops<Tensor> {
   constructor(
@@ -220,6 +221,30 @@ export class EagerOps implements Ops<Tensor> {
     const back = dropped.reshape([b, h, t, 2 * t - 1]);
     const out = back.slice(3, 0, t);
     for (const tmp of [padded, tall, dropped, back]) tmp.dispose();
+    return out;
+  }
+
+  range(x: Tensor, axis: number): Tensor {
+    return arange(0, x.size(axis), 1, { dtype: "int64", device: x.device });
+  }
+
+  causalMask(x: Tensor, axis: number): Tensor {
+    const steps = this.range(x, axis);
+    const keys = steps.unsqueeze(0);
+    const queries = steps.unsqueeze(1);
+    const mask = keys.gt(queries);
+    for (const tmp of [steps, keys, queries]) tmp.dispose();
+    return mask;
+  }
+
+  sinusoid(positions: Tensor, d: number): Tensor {
+    const freqs = tensor(sinusoidFrequencies(d), { shape: [d / 2], dtype: "float32", device: positions.device });
+    const p = positions.to("float32").unsqueeze(-1);
+    const angles = p.mul(freqs);
+    const sin = angles.sin();
+    const cos = angles.cos();
+    const out = cat([sin, cos], -1);
+    for (const tmp of [freqs, p, angles, sin, cos]) tmp.dispose();
     return out;
   }
 }

@@ -1,7 +1,7 @@
 // Creates the model's parameters and buffers with libtorch, as paramSpecs describes them, and checks a loaded
 // state dict against the specs. Values are drawn on the CPU generator (seeded) and then moved, so a seed gives
 // the same initial model on every device.
-import type { NastConfig } from "../model/config.ts";
+import type { ModelConfig } from "../model/config.ts";
 import { paramSpecs, type InitSpec, type ParamSpecOptions } from "../model/params.ts";
 import { keep, manualSeed, noGrad, ones, rand, randn, tidy, zeros, type Device, type Tensor } from "../torch/index.ts";
 
@@ -30,7 +30,7 @@ function draw(init: InitSpec, shape: number[]): Tensor {
  * gradients; buffers (batch-norm running statistics) do not. The tensors are kept out of any tidy scope:
  * the caller owns them.
  */
-export function initParams(cfg: NastConfig, opts: InitOptions): Map<string, Tensor> {
+export function initParams(cfg: ModelConfig, opts: InitOptions): Map<string, Tensor> {
   manualSeed(opts.seed);
   const out = new Map<string, Tensor>();
   noGrad(() => {

@@ -2,12 +2,12 @@
 // src/train/checkpoint.ts) as libtorch tensors ready for EagerOps.
 import { resolveSafetensorsPath } from "../formats/checkpoint-path.ts";
 import { loadSafetensors, noGrad, type Device, type Tensor } from "../torch/index.ts";
-import { embeddedConfig, type NastConfig } from "../model/config.ts";
+import { embeddedModelConfig, type ModelConfig } from "../model/config.ts";
 import { checkParams, paramSpecs } from "../model/params.ts";
 
 export interface LoadedModel {
   path: string;
-  cfg: NastConfig;
+  cfg: ModelConfig;
   /** float32 parameters and buffers by state-dict name (frozen: no gradients). */
   params: Map<string, Tensor>;
   metadata: Record<string, string>;
@@ -16,7 +16,7 @@ export interface LoadedModel {
 export function loadModel(checkpoint: string, device: Device = "cpu"): LoadedModel {
   const path = resolveSafetensorsPath(checkpoint);
   const { tensors, metadata } = loadSafetensors(path, device);
-  const cfg = embeddedConfig(metadata, path);
+  const cfg = embeddedModelConfig(metadata, path);
   if (cfg === null) throw new Error(`${path}: the checkpoint has no "nast.config" metadata (was it written by nast train or nast average?)`);
   // A LiSA retro-fit checkpoint still holds the full layers' Q/K (the KL teacher); accept those too.
   const plain = paramSpecs(cfg);

@@ -2,7 +2,7 @@
 // or a few ONNX opset-17 nodes; batch (B) and time (T) stay symbolic because sizes are read with
 // Shape nodes at run time, never as numbers here. Semantics are those of src/model/ops.ts, which
 // follows ONNX; the parity tests (test/export) hold this against hand-computed values and eager libtorch.
-import type { ConvOptions, Ops } from "../model/ops.ts";
+import { sinusoidFrequencies, type ConvOptions, type Ops } from "../model/ops.ts";
 import { encodeHalf } from "../formats/float16.ts";
 import { GraphBuilder, type Value } from "./graph.ts";
 import type { DType } from "../formats/onnx-proto.ts";
@@ -255,5 +255,20 @@ export class OnnxOps implements Ops<Value> {
     const dropped = this.slice(rows, 2, 1, INT64_END);
     const back = this.g.op("Reshape", [dropped, this.cat([this.g.ints([0, 0]), t, this.g.ints([-1])], 0)], {}, x.dtype);
     return this.g.op("Slice", [back, this.g.ints([0]), t, this.g.ints([3])], {}, x.dtype);
+  }
+
+  range(x: Value, axis: number): Value {
+    return this.g.op("Range", [this.g.scalar("int64", 0), this.scalarDim(x, axis), this.g.scalar("int64", 1)], {}, "int64");
+  }
+
+  causalMask(x: Value, axis: number): Value {
+    const steps = this.range(x, axis);
+    return this.g.op("Greater", [this.unsqueeze(steps, 0), this.unsqueeze(steps, 1)], {}, "bool");
+  }
+
+  sinusoid(positions: Value, d: number): Value {
+    const p = this.unsqueeze(this.g.op("Cast", [positions], { to: 1 }, "float32"), -1);
+    const angles = this.g.op("Mul", [p, this.g.constant("float32", [d / 2], [...sinusoidFrequencies(d)])], {}, "float32");
+    return this.cat([this.unary("Sin", angles), this.unary("Cos", angles)], -1);
   }
 }

@@ -3,6 +3,7 @@
 // (docs/model.md §3.2, §4.2-§4.3, §7.2, §7.4). Every self-attention layer returns what it shares with the next
 // one: its pre-softmax logits before masking (shareSpace "logits") or its attention weights ("probs").
 // Shapes: B batch, T positions, d model width, H heads, dh = d/H, r LiSA rank, rh = r/H.
+import type { EncoderConfig } from "./config.ts";
 import { MASK_VALUE, type ModelContext } from "./context.ts";
 
 export interface SelfAttentionArgs<T> {
@@ -31,13 +32,13 @@ export interface SelfAttentionResult<T> {
 }
 
 /** (B, T, d) → (B, H, T, dh). */
-function splitHeads<T>(c: ModelContext<T>, x: T, width: number): T {
+export function splitHeads<T>(c: ModelContext<T, EncoderConfig>, x: T, width: number): T {
   const { ops } = c;
   return ops.transpose(ops.reshape(x, [0, 0, c.cfg.heads, width]), [0, 2, 1, 3]);
 }
 
 /** (B, H, T, dh) → (B, T, d). */
-function mergeHeads<T>(c: ModelContext<T>, x: T): T {
+export function mergeHeads<T>(c: ModelContext<T, EncoderConfig>, x: T): T {
   const { ops } = c;
   return ops.reshape(ops.transpose(x, [0, 2, 1, 3]), [0, 0, c.cfg.dModel]);
 }
@@ -46,7 +47,7 @@ function mergeHeads<T>(c: ModelContext<T>, x: T): T {
  * Full self-attention logits (B, H, T, T) before masking. Conformer (ESPnet rel-pos, Transformer-XL):
  * ((q+u)·kᵀ + rel_shift((q+v)·pᵀ)) / √dh. Textual (fairseq): (q/√dh)·kᵀ.
  */
-function fullLogits<T>(c: ModelContext<T>, prefix: string, x: T, pos: T | undefined): T {
+function fullLogits<T>(c: ModelContext<T, EncoderConfig>, prefix: string, x: T, pos: T | undefined): T {
   const { ops, cfg } = c;
   const dh = cfg.dModel / cfg.heads;
   const P = (n: string) => ops.param(`${prefix}.${n}`);
@@ -72,7 +73,7 @@ function fullLogits<T>(c: ModelContext<T>, prefix: string, x: T, pos: T | undefi
  * than heads-last linears and than 1×1 convolutions at T' = 125-500, with the same sums in the same order
  * (bit-identical outputs); `nast bench lisa` times the layer.
  */
-function alignHeads<T>(c: ModelContext<T>, prefix: string, s: T): T {
+function alignHeads<T>(c: ModelContext<T, EncoderConfig>, prefix: string, s: T): T {
   const { ops, cfg } = c;
   const P = (n: string) => ops.param(`${prefix}.${n}`);
   const flat = ops.reshape(s, [0, cfg.heads, -1]); // (B,H,T·T)
@@ -83,7 +84,7 @@ function alignHeads<T>(c: ModelContext<T>, prefix: string, s: T): T {
 }
 
 /** LiSA low-rank difference (§7.2 b): Δ = (Q' + u)·K'ᵀ / √rh with Q' = X·W_Q^LR, K' = X·W_K^LR. */
-function lowRankDelta<T>(c: ModelContext<T>, prefix: string, x: T): T {
+function lowRankDelta<T>(c: ModelContext<T, EncoderConfig>, prefix: string, x: T): T {
   const { ops, cfg } = c;
   const rh = cfg.lisa.rank / cfg.heads;
   const P = (n: string) => ops.param(`${prefix}.${n}`);
@@ -93,11 +94,11 @@ function lowRankDelta<T>(c: ModelContext<T>, prefix: string, x: T): T {
   return ops.mul(ops.matmul(qu, k), rh ** -0.5);
 }
 
-function maskedSoftmax<T>(c: ModelContext<T>, logits: T, keyMask: T): T {
+function maskedSoftmax<T>(c: ModelContext<T, EncoderConfig>, logits: T, keyMask: T): T {
   return c.ops.softmax(c.ops.maskedFill(logits, keyMask, MASK_VALUE), 3);
 }
 
-function maskedLogSoftmax<T>(c: ModelContext<T>, logits: T, keyMask: T): T {
+function maskedLogSoftmax<T>(c: ModelContext<T, EncoderConfig>, logits: T, keyMask: T): T {
   return c.ops.logSoftmax(c.ops.maskedFill(logits, keyMask, MASK_VALUE), 3);
 }
 
@@ -105,7 +106,7 @@ function maskedLogSoftmax<T>(c: ModelContext<T>, logits: T, keyMask: T): T {
  * A self-attention layer, full or LiSA. LiSA layers keep their own V and output projections (§7.2 d) and,
  * in the Conformer, no position terms of their own: the shared logits already hold the previous layer's (§7.4).
  */
-export function selfAttention<T>(c: ModelContext<T>, a: SelfAttentionArgs<T>): SelfAttentionResult<T> {
+export function selfAttention<T>(c: ModelContext<T, EncoderConfig>, a: SelfAttentionArgs<T>): SelfAttentionResult<T> {
   const { ops, cfg } = c;
   const dh = cfg.dModel / cfg.heads;
   const share = cfg.lisa.shareSpace;
@@ -147,7 +148,7 @@ export function selfAttention<T>(c: ModelContext<T>, a: SelfAttentionArgs<T>): S
 }
 
 /** CLA cross-attention (§4.3): queries from the layer input, keys and values from the memory M. */
-export function crossAttention<T>(c: ModelContext<T>, prefix: string, x: T, memory: T, keyMask: T): T {
+export function crossAttention<T>(c: ModelContext<T, EncoderConfig>, prefix: string, x: T, memory: T, keyMask: T): T {
   const { ops, cfg } = c;
   const dh = cfg.dModel / cfg.heads;
   const P = (n: string) => ops.param(`${prefix}.${n}`);

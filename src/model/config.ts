@@ -9,6 +9,8 @@ import repro from "../../models/configs/repro.json" with { type: "json" };
 import base from "../../models/configs/base.json" with { type: "json" };
 import small from "../../models/configs/small.json" with { type: "json" };
 import tiny from "../../models/configs/tiny.json" with { type: "json" };
+import arSmall from "../../models/configs/ar-small.json" with { type: "json" };
+import arTiny from "../../models/configs/ar-tiny.json" with { type: "json" };
 
 export type ShareSpace = "logits" | "probs";
 export type Activation = "relu" | "swish" | "gelu";
@@ -28,7 +30,8 @@ export interface LisaConfig {
   shareSpace: ShareSpace;
 }
 
-export interface NastConfig {
+/** What CTC-NAST and its autoregressive counterpart share: the front end and the acoustic encoder with its source CTC. */
+export interface EncoderConfig {
   /** Free text shown in model cards and logs. */
   description: string;
   /** Output vocabulary size V (SentencePiece pieces; id 0 is the CTC blank). Set from spm.model at training time. */
@@ -61,6 +64,17 @@ export interface NastConfig {
     /** Prediction-aware encoding at the InterCTC layers: x ← LN(x) + softmax(z)·E_pae_src. */
     pae: boolean;
   };
+  /** LiSA layers (in the autoregressive model only acoustic ones: `textual` is empty). */
+  lisa: LisaConfig;
+  /**
+   * Training settings, read and validated by src/train/settings.ts (kept here so one JSON describes a run; a
+   * checkpoint's or package's config records there how its model was trained, e.g. the curriculum).
+   */
+  train?: Record<string, unknown>;
+}
+
+/** CTC-NAST: the acoustic encoder, the adapter and the textual encoder with the target CTC. */
+export interface NastConfig extends EncoderConfig {
   /** The "inter_league" adapter between the encoders: h + softmax(z_src)·E_adapter (docs/model.md §4.1). */
   adapter: boolean;
   textual: {
@@ -76,16 +90,43 @@ export interface NastConfig {
       dropNet: number;
     };
   };
-  lisa: LisaConfig;
-  /**
-   * Training settings, read and validated by src/train/settings.ts (kept here so one JSON describes a run; a
-   * checkpoint's or package's config records there how its model was trained, e.g. the curriculum).
-   */
-  train?: Record<string, unknown>;
+}
+
+/**
+ * The autoregressive counterpart (docs/model.md §10): the same acoustic encoder with its source CTC as an
+ * auxiliary loss, and a pre-LN Transformer decoder with cross-attention (the AR model of the reference's
+ * reproduction_ctc_aug recipe, without its textual encoder, so that the comparison is of decoders only).
+ */
+export interface ArConfig extends EncoderConfig {
+  arch: "ar";
+  decoder: {
+    layers: number;
+    ffnDim: number;
+    /** ε of the label-smoothed cross-entropy (fairseq label_smoothed_cross_entropy; the reference: 0.1). */
+    labelSmoothing: number;
+    /** λ of the auxiliary source CTC: loss = CE_ε + λ·(C_src + mean_ℓ C_src^ℓ). */
+    ctcWeight: number;
+  };
+}
+
+/** Any model nast trains: CTC-NAST, or (with "arch": "ar") its autoregressive counterpart. */
+export type ModelConfig = NastConfig | ArConfig;
+
+export function isArConfig(cfg: ModelConfig): cfg is ArConfig {
+  return (cfg as Partial<ArConfig>).arch === "ar";
+}
+
+/** The config as a CTC-NAST one, or an error naming `where` and what to do with an autoregressive model. */
+export function nastOnly(cfg: ModelConfig, where: string, what: string): NastConfig {
+  if (isArConfig(cfg)) throw new ConfigError(`${where}: is an autoregressive model ("arch": "ar"); ${what} needs a CTC-NAST model`);
+  return cfg;
 }
 
 export const PRESETS = { repro, base, small, tiny } as const satisfies Record<string, unknown>;
 export type PresetName = keyof typeof PRESETS;
+/** The autoregressive counterparts of the presets: the same front end and acoustic encoder, a decoder instead of the textual encoder. */
+export const AR_PRESETS = { "ar-small": arSmall, "ar-tiny": arTiny } as const satisfies Record<string, unknown>;
+const ALL_PRESETS: Record<string, unknown> = { ...PRESETS, ...AR_PRESETS };
 
 /** A config error: names the file (if any) and the key, and says what is allowed. */
 export class ConfigError extends Error {
@@ -97,23 +138,28 @@ export class ConfigError extends Error {
  * name wins over a file of that name; a relative path in "extends" is relative to the folder of the config
  * file that holds it (not to the current directory).
  */
+export function loadModelConfig(source: string): ModelConfig {
+  return validateModelConfig(readRaw(source, new Set()), source);
+}
+
+/** loadModelConfig for a CTC-NAST config: an autoregressive one is a ConfigError naming `source`. */
 export function loadConfig(source: string): NastConfig {
-  return validateConfig(readRaw(source, new Set()), source);
+  return nastOnly(loadModelConfig(source), source, "this command");
 }
 
 function readRaw(source: string, seen: Set<string>): Record<string, unknown> {
-  const key = Object.hasOwn(PRESETS, source) ? source : resolve(source);
+  const key = Object.hasOwn(ALL_PRESETS, source) ? source : resolve(source);
   if (seen.has(key)) throw new ConfigError(`${source}: "extends" forms a cycle`);
   seen.add(key);
   let raw: unknown;
-  if (Object.hasOwn(PRESETS, source)) {
-    raw = structuredClone(PRESETS[source as PresetName]);
+  if (Object.hasOwn(ALL_PRESETS, source)) {
+    raw = structuredClone(ALL_PRESETS[source]);
   } else {
     let text: string;
     try {
       text = readFileSync(source, "utf8");
     } catch (err) {
-      const presets = Object.keys(PRESETS).join(", ");
+      const presets = Object.keys(ALL_PRESETS).join(", ");
       throw new ConfigError(`${source}: cannot read the config (${(err as Error).message}); give a JSON file or one of the presets ${presets}`);
     }
     try {
@@ -127,7 +173,7 @@ function readRaw(source: string, seen: Set<string>): Record<string, unknown> {
   if (parent === undefined) return rest;
   if (typeof parent !== "string") throw new ConfigError(`${source}: "extends" must be a preset name or a file path`);
   // A preset extending a preset has no folder; a file's relative parent is taken from the file's own folder.
-  const from = Object.hasOwn(PRESETS, parent) || Object.hasOwn(PRESETS, source) ? parent : resolve(dirname(source), parent);
+  const from = Object.hasOwn(ALL_PRESETS, parent) || Object.hasOwn(ALL_PRESETS, source) ? parent : resolve(dirname(source), parent);
   return deepMerge(readRaw(from, seen), rest);
 }
 
@@ -145,7 +191,7 @@ function isObject(x: unknown): x is Record<string, unknown> {
 }
 
 /** The config with the vocabulary size of the SentencePiece model a run trains with. */
-export function withVocabSize(cfg: NastConfig, vocabSize: number): NastConfig {
+export function withVocabSize<C extends ModelConfig>(cfg: C, vocabSize: number): C {
   if (!Number.isInteger(vocabSize) || vocabSize < 2) throw new ConfigError(`vocabSize: ${vocabSize} is not a vocabulary size (need an integer >= 2)`);
   return { ...cfg, vocabSize };
 }
@@ -268,9 +314,15 @@ class Reader {
  * The config a checkpoint or exported model carries in its "nast.config" metadata (written by nast train,
  * nast average and nast export); null when the file has none.
  */
-export function embeddedConfig(metadata: Record<string, string>, path: string): NastConfig | null {
+export function embeddedModelConfig(metadata: Record<string, string>, path: string): ModelConfig | null {
   const parsed = parseConfigMetadata(metadata, path);
-  return parsed === undefined ? null : validateConfig(parsed, `${path} (nast.config)`);
+  return parsed === undefined ? null : validateModelConfig(parsed, `${path} (nast.config)`);
+}
+
+/** embeddedModelConfig of a CTC-NAST model: an autoregressive one is a ConfigError naming `path`. */
+export function embeddedConfig(metadata: Record<string, string>, path: string): NastConfig | null {
+  const cfg = embeddedModelConfig(metadata, path);
+  return cfg === null ? null : nastOnly(cfg, path, "this command");
 }
 
 /**
@@ -292,10 +344,65 @@ function withLegacyCurriculum(cu: Reader, train: Record<string, unknown>): Recor
   return { ...legacy, ...train, curriculum: enabled ? (train.curriculum ?? true) : false };
 }
 
-/** Validates a raw config object; every error names the file and key. */
-export function validateConfig(raw: unknown, file = "config"): NastConfig {
+/** Validates a raw config object (CTC-NAST, or autoregressive with "arch": "ar"); every error names the file and key. */
+export function validateModelConfig(raw: unknown, file = "config"): ModelConfig {
   if (!isObject(raw)) throw new ConfigError(`${file}: the config must be a JSON object`);
   const r: Reader = new Reader(raw, "", file);
+  if (r.has("arch") && r.oneOf("arch", ["nast", "ar"] as const) === "ar") return validateAr(r);
+  const encoder = readEncoder(r);
+  const adapter = r.bool("adapter");
+
+  const t = r.sub("textual");
+  const tLayers = t.num("layers", { int: true, min: 1 });
+  const tf = t.num("ffnDim", { int: true, min: 1 });
+  const tInter = t.layers("interCtcLayers", tLayers);
+  const tPae = t.bool("pae");
+  const c = t.sub("cla");
+  const cla = {
+    enabled: c.bool("enabled"),
+    memoryLayer: c.num("memoryLayer", { int: true, min: 1 }),
+    dropNet: c.num("dropNet", { min: 0, below: 1 }),
+  };
+  if (cla.enabled && cla.memoryLayer >= tLayers) {
+    c.fail("memoryLayer", `${cla.memoryLayer} leaves no layer above it for cross-attention (textual.layers = ${tLayers})`);
+  }
+  c.done();
+  t.done();
+  const textual = { layers: tLayers, ffnDim: tf, interCtcLayers: tInter, pae: tPae, cla };
+
+  const lisa = readLisa(r.sub("lisa"), encoder, tLayers);
+  let train = readTrain(r);
+  if (r.has("curriculum")) train = withLegacyCurriculum(r.sub("curriculum"), train ?? {});
+  r.done();
+
+  const { description, vocabSize, inputDim, dModel, heads, dropout, attentionDropout, activationDropout, subsampler, acoustic } = encoder;
+  return {
+    description,
+    vocabSize,
+    inputDim,
+    dModel,
+    heads,
+    dropout,
+    attentionDropout,
+    activationDropout,
+    subsampler,
+    acoustic,
+    adapter,
+    textual,
+    lisa,
+    ...(train ? { train } : {}),
+  };
+}
+
+/** validateModelConfig for a CTC-NAST config: an autoregressive one is a ConfigError naming `file`. */
+export function validateConfig(raw: unknown, file = "config"): NastConfig {
+  return nastOnly(validateModelConfig(raw, file), file, "this command");
+}
+
+type EncoderFields = Omit<EncoderConfig, "lisa" | "train">;
+
+/** The front end and acoustic encoder, read in the order the keys are documented (and listed in errors). */
+function readEncoder(r: Reader): EncoderFields {
   const description = r.has("description") ? r.str("description") : "";
   const vocabSize = r.num("vocabSize", { int: true, min: 2 });
   const inputDim = r.num("inputDim", { int: true, min: 1 });
@@ -328,30 +435,16 @@ export function validateConfig(raw: unknown, file = "config"): NastConfig {
   };
   if (acoustic.convKernel % 2 !== 1) a.fail("convKernel", `${acoustic.convKernel} must be odd (same-length depthwise conv)`);
   a.done();
+  return { description, vocabSize, inputDim, dModel, heads, dropout, attentionDropout, activationDropout, subsampler, acoustic };
+}
 
-  const adapter = r.bool("adapter");
-
-  const t = r.sub("textual");
-  const tLayers = t.num("layers", { int: true, min: 1 });
-  const tf = t.num("ffnDim", { int: true, min: 1 });
-  const tInter = t.layers("interCtcLayers", tLayers);
-  const tPae = t.bool("pae");
-  const c = t.sub("cla");
-  const cla = {
-    enabled: c.bool("enabled"),
-    memoryLayer: c.num("memoryLayer", { int: true, min: 1 }),
-    dropNet: c.num("dropNet", { min: 0, below: 1 }),
-  };
-  if (cla.enabled && cla.memoryLayer >= tLayers) {
-    c.fail("memoryLayer", `${cla.memoryLayer} leaves no layer above it for cross-attention (textual.layers = ${tLayers})`);
-  }
-  c.done();
-  t.done();
-  const textual = { layers: tLayers, ffnDim: tf, interCtcLayers: tInter, pae: tPae, cla };
-
-  const l = r.sub("lisa");
-  const lisaAcoustic = l.layers("acoustic", aLayers);
-  const lisaTextual = l.layers("textual", tLayers);
+/** The "lisa" object; `textualLayers` null for a model without a textual encoder (its "textual" must be empty if given). */
+function readLisa(l: Reader, encoder: EncoderFields, textualLayers: number | null): LisaConfig {
+  const { dModel, heads } = encoder;
+  const lisaAcoustic = l.layers("acoustic", encoder.acoustic.layers);
+  let lisaTextual: number[] = [];
+  if (textualLayers !== null) lisaTextual = l.layers("textual", textualLayers);
+  else if (l.has("textual") && parseLayerSet(l.raw("textual"), "lisa.textual").length > 0) l.fail("textual", "an autoregressive model has no textual encoder: leave it out");
   if (lisaAcoustic.includes(1)) l.fail("acoustic", "layer 1 has no previous layer to share attention with");
   if (lisaTextual.includes(1)) l.fail("textual", "layer 1 has no previous layer to share attention with");
   const rankRaw = l.raw("rank");
@@ -371,36 +464,35 @@ export function validateConfig(raw: unknown, file = "config"): NastConfig {
     shareSpace: l.oneOf("shareSpace", ["logits", "probs"] as const),
   };
   l.done();
+  return lisa;
+}
 
-  let train: Record<string, unknown> | undefined;
-  if (r.has("train")) {
-    const v = r.raw("train");
-    if (!isObject(v)) r.fail("train", "expected an object of training settings");
-    train = v;
-  }
-  if (r.has("curriculum")) train = withLegacyCurriculum(r.sub("curriculum"), train ?? {});
-  r.done();
+function readTrain(r: Reader): Record<string, unknown> | undefined {
+  if (!r.has("train")) return undefined;
+  const v = r.raw("train");
+  if (!isObject(v)) r.fail("train", "expected an object of training settings");
+  return v;
+}
 
-  return {
-    description,
-    vocabSize,
-    inputDim,
-    dModel,
-    heads,
-    dropout,
-    attentionDropout,
-    activationDropout,
-    subsampler,
-    acoustic,
-    adapter,
-    textual,
-    lisa,
-    ...(train ? { train } : {}),
+/** The autoregressive config: the encoder keys, "lisa" (acoustic layers only), "decoder" and "train". */
+function validateAr(r: Reader): ArConfig {
+  const encoder = readEncoder(r);
+  const lisa = readLisa(r.sub("lisa"), encoder, null);
+  const d = r.sub("decoder");
+  const decoder = {
+    layers: d.num("layers", { int: true, min: 1 }),
+    ffnDim: d.num("ffnDim", { int: true, min: 1 }),
+    labelSmoothing: d.num("labelSmoothing", { min: 0, below: 1 }),
+    ctcWeight: d.num("ctcWeight", { min: 0 }),
   };
+  d.done();
+  const train = readTrain(r);
+  r.done();
+  return { arch: "ar", ...encoder, lisa, decoder, ...(train ? { train } : {}) };
 }
 
 /** The subsampled length T' of an input of `frames` frames (docs/model.md §2.3): f applied `layers` times. */
-export function subsampledLength(cfg: Pick<NastConfig, "subsampler">, frames: number): number {
+export function subsampledLength(cfg: Pick<EncoderConfig, "subsampler">, frames: number): number {
   const { layers, kernel } = cfg.subsampler;
   const pad = (kernel - 1) / 2;
   let n = frames;

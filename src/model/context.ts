@@ -1,6 +1,6 @@
 // What every block of the forward shares: the ops, the config, the training switches and the optional
 // attention recording (for `nast analyze attention` and the LiSA retro-fit KL term).
-import type { NastConfig } from "./config.ts";
+import type { EncoderConfig, NastConfig } from "./config.ts";
 import type { Ops } from "./ops.ts";
 
 /** Large negative instead of −∞ at padded keys: exp() still gives exactly 0, and 0·(masked log-prob) stays 0 in KL. */
@@ -21,9 +21,10 @@ export interface AttentionRecord<T> {
   teacherLogProbs?: T;
 }
 
-export interface ModelContext<T> {
+/** `C`: the config the block reads (the encoder's blocks read only what both models share). */
+export interface ModelContext<T, C extends EncoderConfig = NastConfig> {
   ops: Ops<T>;
-  cfg: NastConfig;
+  cfg: C;
   /** Uniform [0, 1) draws for drop-net (training only); seeded by the trainer so that resume is exact. */
   random: () => number;
   /** Collect an AttentionRecord per self-attention layer (with `teacher` alone: only LiSA layers'). */

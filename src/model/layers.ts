@@ -2,6 +2,7 @@
 // Transformer layer of the textual encoder, with CLA cross-attention and drop-net above the memory layer (§4.2-§4.3).
 // x is (B, T, d) throughout; `mask` (B, T) is true at padded positions, `keyMask` is it as (B, 1, 1, T).
 import { crossAttention, selfAttention } from "./attention.ts";
+import type { EncoderConfig } from "./config.ts";
 import type { ModelContext } from "./context.ts";
 import { isClaLayer, isLisaLayer } from "./params.ts";
 
@@ -9,16 +10,16 @@ const LN_EPS = 1e-5;
 const BN_EPS = 1e-5;
 const BN_MOMENTUM = 0.1;
 
-export function layerNorm<T>(c: ModelContext<T>, x: T, prefix: string): T {
+export function layerNorm<T>(c: ModelContext<T, EncoderConfig>, x: T, prefix: string): T {
   return c.ops.layerNorm(x, c.ops.param(`${prefix}.weight`), c.ops.param(`${prefix}.bias`), LN_EPS);
 }
 
-function linear<T>(c: ModelContext<T>, x: T, prefix: string): T {
+function linear<T>(c: ModelContext<T, EncoderConfig>, x: T, prefix: string): T {
   return c.ops.linear(x, c.ops.param(`${prefix}.weight`), c.ops.param(`${prefix}.bias`));
 }
 
-/** Position-wise FFN: fc1 → act → dropout → fc2 → dropout (Swish in the Conformer, ReLU in the textual encoder). */
-function feedForward<T>(c: ModelContext<T>, x: T, prefix: string, act: "swish" | "relu"): T {
+/** Position-wise FFN: fc1 → act → dropout → fc2 → dropout (Swish in the Conformer, ReLU in the textual encoder and the decoder). */
+export function feedForward<T>(c: ModelContext<T, EncoderConfig>, x: T, prefix: string, act: "swish" | "relu"): T {
   const { ops, cfg } = c;
   const h = linear(c, x, `${prefix}.fc1`);
   const a = act === "swish" ? ops.silu(h) : ops.relu(h);
@@ -30,7 +31,7 @@ function feedForward<T>(c: ModelContext<T>, x: T, prefix: string, act: "swish" |
  * (k, groups d) → BatchNorm → activation (ReLU in the reference, §3.3) → pointwise → zero padding → dropout.
  * Zeroing the padding before the depthwise conv keeps valid frames independent of how much padding follows.
  */
-function convModule<T>(c: ModelContext<T>, x: T, prefix: string, mask: T): T {
+function convModule<T>(c: ModelContext<T, EncoderConfig>, x: T, prefix: string, mask: T): T {
   const { ops, cfg } = c;
   const P = (n: string) => ops.param(`${prefix}.${n}`);
   const timeMask = ops.unsqueeze(mask, 2); // (B,T,1)
@@ -52,7 +53,7 @@ export interface LayerIO<T> {
 }
 
 /** One Conformer layer (macaron, pre-LN; s2t_transformer_layer.py L229-L322). i is 0-based. */
-export function conformerLayer<T>(c: ModelContext<T>, i: number, x: T, pos: T, mask: T, keyMask: T, previous: T | undefined): LayerIO<T> {
+export function conformerLayer<T>(c: ModelContext<T, EncoderConfig>, i: number, x: T, pos: T, mask: T, keyMask: T, previous: T | undefined): LayerIO<T> {
   const { ops, cfg } = c;
   const p = `acoustic.layers.${i}`;
   x = ops.add(x, ops.mul(feedForward(c, layerNorm(c, x, `${p}.ffn_macaron.norm`), `${p}.ffn_macaron`, "swish"), 0.5));

@@ -96,4 +96,23 @@ export interface Ops<T> {
    * out[b, h, i, j] = x[b, h, i, T−1−i+j].
    */
   relShift(x: T): T;
+
+  // The autoregressive decoder (src/model/decoder.ts).
+  /** int64 0, 1, …, n−1 with n the size of x along `axis`: shape (n). */
+  range(x: T, axis: number): T;
+  /** (T, T) bool with T the size of x along `axis`: true at key j > query i (the future a causal decoder must not see). */
+  causalMask(x: T, axis: number): T;
+  /**
+   * Sinusoidal absolute positions (Vaswani et al. 2017) in fairseq's SinusoidalPositionalEmbedding layout: for int64
+   * `positions` of any shape, shape + (d) float32 with sin(p·ω_i) in channel i and cos(p·ω_i) in channel d/2 + i,
+   * ω_i = 10000^(−i/(d/2 − 1)).
+   */
+  sinusoid(positions: T, d: number): T;
+}
+
+/** ω_i of Ops.sinusoid as float32, computed once in JS so that both engines use the same values. */
+export function sinusoidFrequencies(d: number): Float32Array {
+  if (d % 2 !== 0 || d < 4) throw new Error(`sinusoid: the model dimension ${d} must be even and at least 4`);
+  const half = d / 2;
+  return Float32Array.from({ length: half }, (_, i) => Math.exp((-Math.log(10000) * i) / (half - 1)));
 }

@@ -3,7 +3,7 @@
 // and checkParams (no libtorch, so that nast export uses it too) checks a checkpoint's state dict against them.
 // Initialisations follow the reference (docs/model.md §4.5, fairseq/ESPnet modules) where it is known, torch's
 // defaults otherwise, and LiSA's identity-at-start scheme (§7.3).
-import type { NastConfig } from "./config.ts";
+import { isArConfig, type ArConfig, type EncoderConfig, type ModelConfig, type NastConfig } from "./config.ts";
 
 export type InitSpec =
   | { kind: "zeros" }
@@ -57,7 +57,7 @@ class SpecList {
 }
 
 /** Where LiSA layers are (0-based layer index sets), for the forward and the specs alike. */
-export function isLisaLayer(cfg: NastConfig, encoder: "acoustic" | "textual", index0: number): boolean {
+export function isLisaLayer(cfg: EncoderConfig, encoder: "acoustic" | "textual", index0: number): boolean {
   return cfg.lisa[encoder].includes(index0 + 1);
 }
 
@@ -66,13 +66,16 @@ export function isClaLayer(cfg: NastConfig, index0: number): boolean {
   return cfg.textual.cla.enabled && index0 + 1 > cfg.textual.cla.memoryLayer;
 }
 
-export function paramSpecs(cfg: NastConfig, opts: ParamSpecOptions = {}): ParamSpec[] {
+/** The parameters of either model, in a fixed order (initialisation draws them in it). */
+export function paramSpecs(cfg: ModelConfig, opts: ParamSpecOptions = {}): ParamSpec[] {
+  return isArConfig(cfg) ? arParamSpecs(cfg, opts) : nastParamSpecs(cfg, opts);
+}
+
+/** The front end and the acoustic encoder, shared by both models (docs/model.md §2-§3). */
+function encoderSpecs(s: SpecList, cfg: EncoderConfig, opts: ParamSpecOptions): void {
   const d = cfg.dModel;
   const H = cfg.heads;
   const dh = d / H;
-  const V = cfg.vocabSize;
-  const s = new SpecList();
-
   // Subsampler (§2.2): Conv1d(k, stride 2) + GLU per layer; the last outputs 2d channels → d.
   const { layers: nSub, channels, kernel } = cfg.subsampler;
   for (let i = 0; i < nSub; i++) {
@@ -112,6 +115,13 @@ export function paramSpecs(cfg: NastConfig, opts: ParamSpecOptions = {}): ParamS
     if (cfg.acoustic.interCtcLayers.includes(i + 1)) s.layerNorm(`${p}.inter_norm`, d);
   }
   s.layerNorm("acoustic.final_norm", d);
+}
+
+function nastParamSpecs(cfg: NastConfig, opts: ParamSpecOptions): ParamSpec[] {
+  const d = cfg.dModel;
+  const V = cfg.vocabSize;
+  const s = new SpecList();
+  encoderSpecs(s, cfg, opts);
 
   // One CTC projection for both heads = fairseq embed_tokens, N(0, d^-0.5); biases per head, zero (§4.5).
   s.add("ctc.weight", [V, d], { kind: "normal", std: d ** -0.5 });
@@ -150,6 +160,37 @@ export function paramSpecs(cfg: NastConfig, opts: ParamSpecOptions = {}): ParamS
   return s.specs;
 }
 
+/**
+ * The autoregressive counterpart (docs/model.md §10): the encoder and its source CTC head (the same names as in
+ * CTC-NAST), and a pre-LN Transformer decoder whose target embedding is also its output projection (fairseq
+ * share_decoder_input_output_embed; Embedding init N(0, d^-0.5), MultiheadAttention and FFN init as in the
+ * textual encoder).
+ */
+function arParamSpecs(cfg: ArConfig, opts: ParamSpecOptions): ParamSpec[] {
+  const d = cfg.dModel;
+  const V = cfg.vocabSize;
+  const s = new SpecList();
+  encoderSpecs(s, cfg, opts);
+  s.add("ctc.weight", [V, d], { kind: "normal", std: d ** -0.5 });
+  s.add("ctc.src_bias", [V], zeros);
+  if (cfg.acoustic.pae && cfg.acoustic.interCtcLayers.length > 0) s.add("pae.src", [V, d], { kind: "normal", std: d ** -0.5 });
+  s.add("decoder.embed.weight", [V, d], { kind: "normal", std: d ** -0.5 });
+  const f = cfg.decoder.ffnDim;
+  for (let i = 0; i < cfg.decoder.layers; i++) {
+    const p = `decoder.layers.${i}`;
+    for (const block of ["self", "cross"]) {
+      s.layerNorm(`${p}.${block}_norm`, d);
+      for (const m of ["q", "k", "v"]) s.linear(`${p}.${block}.${m}`, d, d, { weight: xavier(d, d, Math.SQRT1_2) });
+      s.linear(`${p}.${block}.out`, d, d, { weight: xavier(d, d), biasInit: zeros });
+    }
+    s.layerNorm(`${p}.ffn.norm`, d);
+    s.linear(`${p}.ffn.fc1`, f, d, { weight: xavier(d, f), biasInit: zeros });
+    s.linear(`${p}.ffn.fc2`, d, f, { weight: xavier(f, d), biasInit: zeros });
+  }
+  s.layerNorm("decoder.final_norm", d);
+  return s.specs;
+}
+
 /** ESPnet RelPositionMultiHeadedAttention's Q, K and position parameters (docs/model.md §3.2). */
 function relPosQK(s: SpecList, p: string, d: number, H: number, dh: number): void {
   s.linear(`${p}.q`, d, d);
@@ -165,7 +206,7 @@ function relPosQK(s: SpecList, p: string, d: number, H: number, dh: number): voi
  * starts as the identity through its residual) and the low-rank Q'/K' (Q' and its bias u zero-init, so
  * the difference Δ starts at 0). At initialisation the layer attends exactly as the previous layer.
  */
-function lisaSpecs(s: SpecList, cfg: NastConfig, p: string): void {
+function lisaSpecs(s: SpecList, cfg: EncoderConfig, p: string): void {
   const { rank: r, ffnDim: hf } = cfg.lisa;
   const d = cfg.dModel;
   const H = cfg.heads;
@@ -177,7 +218,7 @@ function lisaSpecs(s: SpecList, cfg: NastConfig, p: string): void {
 }
 
 /** The parameters a LiSA retro-fit trains (the rest stays frozen): every LiSA module's parameters. */
-export function lisaParamNames(cfg: NastConfig): string[] {
+export function lisaParamNames(cfg: ModelConfig): string[] {
   return paramSpecs(cfg)
     .map((p) => p.name)
     .filter((n) => n.includes(".attn.lisa."));
@@ -195,7 +236,7 @@ export function countParams(specs: ParamSpec[]): number {
  * and the u/v biases; LiSA: W_Q^LR, W_K^LR, u and the head FFN), for the "Q/K compression" figure of
  * docs/model.md §7.7. V and output projections are left out: LiSA keeps them.
  */
-export function attentionScoringParams(cfg: NastConfig): number {
+export function attentionScoringParams(cfg: ModelConfig): number {
   const scoring = /\.attn\.(q|k|pos|pos_bias_u|pos_bias_v|lisa\.[a-z_0-9]+)(\.weight|\.bias)?$/;
   return countParams(paramSpecs(cfg).filter((p) => scoring.test(p.name)));
 }

@@ -3,7 +3,7 @@
 // experiment's last checkpoint with the config, settings, retro-fit and position it holds (flags still apply).
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { loadConfig, validateConfig, withVocabSize, type NastConfig } from "../model/config.ts";
+import { isArConfig, loadModelConfig, validateModelConfig, withVocabSize, type ModelConfig } from "../model/config.ts";
 import type { SentencePiece } from "../text/sentencepiece.ts";
 import { InputError, UsageError } from "../util/errors.ts";
 import type { JsonLogger } from "../util/log.ts";
@@ -13,7 +13,7 @@ import { checkSameSpm, readStartWeights, type StartWeights } from "./start-weigh
 import type { RetrofitOptions, TrainOptions } from "./train-options.ts";
 
 export interface ResolvedRun {
-  cfg: NastConfig;
+  cfg: ModelConfig;
   settings: TrainSettings;
   retrofit: RetrofitOptions | null;
   /** The position to continue from (update 0 for a fresh run). */
@@ -72,11 +72,11 @@ function canonicalJson(x: unknown): string {
 }
 
 /** A warning when the -c given with a real --resume is not the config the run continues with (null when it is). */
-function ignoredConfigWarning(source: string, cfg: NastConfig, expDir: string): string | null {
+function ignoredConfigWarning(source: string, cfg: ModelConfig, expDir: string): string | null {
   const why = `-c ${source} is ignored: --resume continues ${expDir} with the config its checkpoint holds`;
-  let given: NastConfig;
+  let given: ModelConfig;
   try {
-    given = withVocabSize(loadConfig(source), cfg.vocabSize);
+    given = withVocabSize(loadModelConfig(source), cfg.vocabSize);
   } catch (err) {
     return `${why} (${source} cannot be read: ${(err as Error).message})`;
   }
@@ -96,14 +96,14 @@ export function resolveRun(opts: TrainOptions, log: JsonLogger, spm: SentencePie
   if (!opts.resume && listCheckpoints(opts.expDir).length > 0) {
     throw new UsageError(`${opts.expDir} already holds checkpoints: pass --resume to continue that run, or choose another -o EXP_DIR`);
   }
-  let cfg: NastConfig;
+  let cfg: ModelConfig;
   let settings: TrainSettings;
   let retrofit = opts.retrofit;
   let state: TrainerState;
   let adamStep = 0;
   let start: StartWeights | null = null;
   if (resumed) {
-    cfg = validateConfig(resumed.config, `${opts.expDir} (checkpoint config)`);
+    cfg = validateModelConfig(resumed.config, `${opts.expDir} (checkpoint config)`);
     const saved = resumed.state.options as unknown as PersistedOptions;
     // A checkpoint of before the curriculum was a training setting records its curriculum values in the
     // config (read as train settings by validateConfig) and curriculum off in either place; off is off.
@@ -119,7 +119,7 @@ export function resolveRun(opts: TrainOptions, log: JsonLogger, spm: SentencePie
     }
   } else {
     start = opts.init ? readStartWeights(opts.init, opts.device) : null;
-    const base = opts.config ? loadConfig(opts.config) : start?.cfg;
+    const base = opts.config ? loadModelConfig(opts.config) : start?.cfg;
     if (!base) throw new UsageError(`--init ${opts.init}: ${start?.path} carries no model config ("nast.config" metadata); pass -c CONFIG`);
     if (start) {
       checkSameSpm(start, spmPath);
@@ -133,6 +133,9 @@ export function resolveRun(opts: TrainOptions, log: JsonLogger, spm: SentencePie
   }
   if (cfg.vocabSize !== spm.vocabSize) {
     throw new InputError(spmPath, `has ${spm.vocabSize} pieces but the model was trained with vocabSize ${cfg.vocabSize}: resume with the same DATA_DIR`);
+  }
+  if (retrofit !== null && isArConfig(cfg)) {
+    throw new UsageError(`--retrofit-lisa: ${opts.config || opts.init}: is an autoregressive model ("arch": "ar"); the LiSA retro-fit trains CTC-NAST models`);
   }
   return { cfg, settings, retrofit, state, adamStep, resumed, start };
 }

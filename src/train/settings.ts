@@ -1,7 +1,7 @@
 // Training settings: defaults (the reference recipe, docs/model.md §5.4) ← the config's "train" object ←
 // command-line flags. SETTINGS is their one table: the checks of every source, the flags and help text of
 // `nast train` (src/cli/train.ts) and the error labels are all read from it.
-import { ConfigError, type NastConfig } from "../model/config.ts";
+import { ConfigError, isArConfig, type ModelConfig } from "../model/config.ts";
 import { UsageError } from "../util/errors.ts";
 import type { RatioDecay } from "./schedule.ts";
 
@@ -186,7 +186,7 @@ export function checkFlag(key: SettingKey, value: unknown, given: unknown = valu
  * A bad key or value of the config is a ConfigError naming `configSource` and the key; a bad flag value a
  * UsageError naming the flag.
  */
-export function resolveSettings(cfg: NastConfig, flags: Partial<Record<SettingKey, unknown>>, configSource: string): TrainSettings {
+export function resolveSettings(cfg: ModelConfig, flags: Partial<Record<SettingKey, unknown>>, configSource: string): TrainSettings {
   const out: Record<string, unknown> = { ...DEFAULT_SETTINGS };
   for (const [k, v] of Object.entries(cfg.train ?? {})) {
     const s = settingOf(k);
@@ -196,7 +196,14 @@ export function resolveSettings(cfg: NastConfig, flags: Partial<Record<SettingKe
   }
   for (const [k, v] of Object.entries(flags)) if (v !== undefined) out[k] = checkFlag(k as SettingKey, v);
   const settings = out as unknown as TrainSettings;
-  if (settings.curriculum && !(cfg.textual.pae && cfg.textual.interCtcLayers.length > 0)) {
+  if (isArConfig(cfg)) {
+    // The curriculum mixes the ground truth into CTC-NAST's target PAE; the autoregressive decoder has none
+    // (teacher forcing already feeds it the ground truth), so it is off unless asked for, and then an error.
+    const msg = 'the curriculum mixes into the target PAE of CTC-NAST: an autoregressive model ("arch": "ar") has none';
+    if (flags.curriculum === true) throw new UsageError(`--curriculum: ${msg}`);
+    if (cfg.train?.curriculum === true) throw new ConfigError(`${configSource}: train.curriculum: ${msg} (leave it out)`);
+    settings.curriculum = false;
+  } else if (settings.curriculum && !(cfg.textual.pae && cfg.textual.interCtcLayers.length > 0)) {
     const msg = "the curriculum mixes into the target PAE: it needs textual.pae and textual.interCtcLayers";
     if (flags.curriculum === true) throw new UsageError(`--curriculum: ${msg}`);
     throw new ConfigError(`${configSource}: train.curriculum: ${msg} (set it false, or pass --no-curriculum)`);
@@ -205,6 +212,6 @@ export function resolveSettings(cfg: NastConfig, flags: Partial<Record<SettingKe
 }
 
 /** `cfg` with the RECORDED_SETTINGS of `settings` in its "train" object: the config a checkpoint carries. */
-export function trainedConfig(cfg: NastConfig, settings: TrainSettings): NastConfig {
+export function trainedConfig<C extends ModelConfig>(cfg: C, settings: TrainSettings): C {
   return { ...cfg, train: { ...cfg.train, ...Object.fromEntries(RECORDED_SETTINGS.map((k) => [k, settings[k]])) } };
 }

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { readOnnxWeights } from "../export/onnx-weights.ts";
-import { embeddedConfig, type NastConfig } from "../model/config.ts";
+import { embeddedModelConfig, type ModelConfig } from "../model/config.ts";
 import { initParams } from "../eager/init.ts";
 import { checkParams, type ParamSpec } from "../model/params.ts";
 import { loadSafetensors, type Tensor } from "../torch/index.ts";
@@ -19,7 +19,7 @@ export interface StartWeights {
   path: string;
   tensors: Map<string, Tensor>;
   /** The model's own config ("nast.config" metadata), when the file carries it. */
-  cfg: NastConfig | null;
+  cfg: ModelConfig | null;
   /** A model package's SentencePiece model: the data must be prepared with it. */
   spm: string | null;
 }
@@ -54,9 +54,9 @@ export function readStartWeights(source: string, device: string): StartWeights {
     }
     ({ tensors, metadata } = loadSafetensors(path, device));
   }
-  let cfg: NastConfig | null;
+  let cfg: ModelConfig | null;
   try {
-    cfg = embeddedConfig(metadata, path);
+    cfg = embeddedModelConfig(metadata, path);
   } catch (err) {
     for (const t of tensors.values()) t.dispose();
     throw err;
@@ -72,7 +72,7 @@ export function readStartWeights(source: string, device: string): StartWeights {
  * refused rather than silently completed with random values.
  */
 export function completeWeights(
-  cfg: NastConfig,
+  cfg: ModelConfig,
   specs: ParamSpec[],
   start: StartWeights,
   fresh: ReadonlySet<string>,

@@ -1,11 +1,14 @@
 // The loss of one micro-batch and its gradient (docs/model.md §5.1, §5.2, §7.6):
 //   curriculum pass 1 (no grad, train mode) → Viterbi oracle (curriculum.ts) → pass 2 with the oracle
 //   → nastLoss (src/eager/loss.ts), summed over the batch → divided by the caller's normalizer → backward.
+// The autoregressive counterpart (docs/model.md §10): one teacher-forced forward → arLoss (src/eager/ar-loss.ts).
 // The normalizer is the number of target tokens of the whole update, as fairseq's sample_size. On CUDA the
 // forward runs under bf16 autocast.
-import type { NastConfig } from "../model/config.ts";
+import { isArConfig, type ArConfig, type ModelConfig, type NastConfig } from "../model/config.ts";
 import { EagerOps } from "../eager/eager-ops.ts";
+import { arForward } from "../model/ar.ts";
 import { forward, type ForwardOptions, type NastOutput } from "../model/nast.ts";
+import { arLoss, decoderTargets } from "../eager/ar-loss.ts";
 import { nastLoss, targetTensors, type LossTargets } from "../eager/loss.ts";
 import { autocast, noGrad, tensor, tidy, type Tensor } from "../torch/index.ts";
 import type { Rng } from "../util/rng.ts";
@@ -13,7 +16,7 @@ import type { HostBatch } from "./batch.ts";
 import { buildOracle } from "./curriculum.ts";
 
 export interface StepContext {
-  cfg: NastConfig;
+  cfg: ModelConfig;
   params: Map<string, Tensor>;
   device: string;
   /** bf16 autocast for the forward (CUDA). */
@@ -24,7 +27,7 @@ export interface StepContext {
   klWeight: number | null;
 }
 
-/** Per-batch sums (not yet normalised) and curriculum counts of one micro-batch. */
+/** Per-batch sums (not yet normalised) and curriculum counts of one micro-batch (autoregressive: `tgt` is the label-smoothed CE). */
 export interface MicroResult {
   src: number;
   srcInter: number;
@@ -55,8 +58,8 @@ export function toDevice(batch: HostBatch, device: string): DeviceBatch {
   };
 }
 
-function runForward(ctx: StepContext, ops: EagerOps, b: DeviceBatch, rng: Rng, extra: ForwardOptions<Tensor>): NastOutput<Tensor> {
-  const run = () => forward(ops, ctx.cfg, b.feats, b.lengths, { random: () => rng.uniform(), ...extra });
+function runForward(ctx: StepContext, cfg: NastConfig, ops: EagerOps, b: DeviceBatch, rng: Rng, extra: ForwardOptions<Tensor>): NastOutput<Tensor> {
+  const run = () => forward(ops, cfg, b.feats, b.lengths, { random: () => rng.uniform(), ...extra });
   return ctx.bf16 ? autocast(run, "bfloat16") : run();
 }
 
@@ -64,11 +67,11 @@ function runForward(ctx: StepContext, ops: EagerOps, b: DeviceBatch, rng: Rng, e
  * Curriculum pass 1: the model's own target-CTC prediction without gradients, its Viterbi alignment to the
  * reference, and the mask of frames whose PAE input gets the ground truth (docs/model.md §5.2 steps 1-4).
  */
-function curriculumOracle(ctx: StepContext, ops: EagerOps, b: DeviceBatch, host: HostBatch, rng: Rng) {
+function curriculumOracle(ctx: StepContext, cfg: NastConfig, ops: EagerOps, b: DeviceBatch, host: HostBatch, rng: Rng) {
   const cur = ctx.curriculum!;
   const pass1 = noGrad(() =>
     tidy(() => {
-      const out = runForward(ctx, ops, b, rng, {});
+      const out = runForward(ctx, cfg, ops, b, rng, {});
       const logp = out.tgtLogits.to("float32").logSoftmax(2); // (B,T',V)
       const [B, Tp] = [logp.shape[0]!, logp.shape[1]!];
       // Gather [blank, y_1..y_U] per frame on the device: (B,T',U_max+1) leaves it instead of (B,T',V).
@@ -107,11 +110,13 @@ function curriculumOracle(ctx: StepContext, ops: EagerOps, b: DeviceBatch, host:
  * tokens of the whole update; the gradient accumulates into the parameters' .grad.
  */
 export function microBatchStep(ctx: StepContext, host: HostBatch, rng: Rng, normalizer: number): MicroResult {
+  const { cfg } = ctx;
+  if (isArConfig(cfg)) return arMicroBatchStep(ctx, cfg, host, rng, normalizer);
   return tidy(() => {
     const ops = new EagerOps(ctx.params, true);
     const b = toDevice(host, ctx.device);
-    const cur = ctx.curriculum ? curriculumOracle(ctx, ops, b, host, rng) : null;
-    const out = runForward(ctx, ops, b, rng, {
+    const cur = ctx.curriculum ? curriculumOracle(ctx, cfg, ops, b, host, rng) : null;
+    const out = runForward(ctx, cfg, ops, b, rng, {
       ...(cur ? { oracle: cur.tensors } : {}),
       ...(ctx.klWeight !== null ? { teacher: true } : {}),
     });
@@ -128,5 +133,19 @@ export function microBatchStep(ctx: StepContext, host: HostBatch, rng: Rng, norm
       validFrames: o?.validFrames ?? 0,
       mistakes: o?.mistakes ?? 0,
     };
+  });
+}
+
+/** The autoregressive model's micro-batch: teacher-forced forward, label-smoothed CE + λ·source CTC, backward. */
+function arMicroBatchStep(ctx: StepContext, cfg: ArConfig, host: HostBatch, rng: Rng, normalizer: number): MicroResult {
+  return tidy(() => {
+    const ops = new EagerOps(ctx.params, true);
+    const b = toDevice(host, ctx.device);
+    const { prev, next } = decoderTargets(host.tgtTargets, ctx.device);
+    const run = () => arForward(ops, cfg, b.feats, b.lengths, prev, () => rng.uniform());
+    const out = ctx.bf16 ? autocast(run, "bfloat16") : run();
+    const { loss, ce, src, srcInter } = arLoss(cfg, out, next, b.src, b.srcLengths);
+    loss.div(normalizer).backward();
+    return { src: src.item(), srcInter: srcInter?.item() ?? 0, tgt: ce.item(), tgtInter: 0, kl: 0, replaced: 0, validFrames: 0, mistakes: 0 };
   });
 }

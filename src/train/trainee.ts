@@ -1,7 +1,7 @@
 // The model under training and its optimizer: the parameters, the batch-norm buffers an update may have to
 // restore, which parameters train at a given update (a LiSA retro-fit trains LiSA's alone until
 // --unfreeze-after, docs/model.md §7.6), and Adam over every trainable parameter (docs/model.md §5.4).
-import type { NastConfig } from "../model/config.ts";
+import type { ModelConfig } from "../model/config.ts";
 import { lisaParamNames, paramSpecs } from "../model/params.ts";
 import { Adam, type Tensor } from "../torch/index.ts";
 import type { TrainSettings } from "./settings.ts";
@@ -13,7 +13,7 @@ export interface Freeze {
 }
 
 export interface Trainee {
-  cfg: NastConfig;
+  cfg: ModelConfig;
   params: Map<string, Tensor>;
   /** Batch-norm running statistics: they move in the forward, not by the optimizer. */
   buffers: Tensor[];
@@ -25,7 +25,7 @@ export interface Trainee {
   opt: Adam;
 }
 
-function trainableNames(cfg: NastConfig, freeze: Freeze | null, step: number): Set<string> {
+function trainableNames(cfg: ModelConfig, freeze: Freeze | null, step: number): Set<string> {
   if (freeze && (freeze.unfreezeAfter === null || step < freeze.unfreezeAfter)) return new Set(lisaParamNames(cfg));
   return new Set(paramSpecs(cfg).filter((s) => !s.buffer).map((s) => s.name));
 }
@@ -39,7 +39,7 @@ export function setTrainable(t: Trainee, step: number): void {
 }
 
 /** The model of `params` with Adam as the settings say, trainable as at update `step`. */
-export function buildTrainee(cfg: NastConfig, params: Map<string, Tensor>, settings: TrainSettings, freeze: Freeze | null, step: number): Trainee {
+export function buildTrainee(cfg: ModelConfig, params: Map<string, Tensor>, settings: TrainSettings, freeze: Freeze | null, step: number): Trainee {
   const specs = paramSpecs(cfg);
   const optimized = new Map(specs.filter((s) => !s.buffer).map((s) => [s.name, params.get(s.name)!]));
   const trainable = trainableNames(cfg, freeze, step);

@@ -11,7 +11,7 @@
 // on the CPU.
 import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import type { NastConfig } from "../model/config.ts";
+import type { ModelConfig } from "../model/config.ts";
 import { initParams } from "../eager/init.ts";
 import { checkParams, countParams, lisaParamNames, paramSpecs } from "../model/params.ts";
 import { openFeatureStore, type FeatureStore } from "../data/feature-store.ts";
@@ -64,7 +64,7 @@ interface TrainRun {
   spm: SentencePiece;
   cuda: boolean;
   bf16: boolean;
-  cfg: NastConfig;
+  cfg: ModelConfig;
   settings: TrainSettings;
   retrofit: RetrofitOptions | null;
   state: TrainerState;
@@ -104,7 +104,7 @@ function openData(dataDir: string, settings: TrainSettings): TrainData {
 }
 
 /** Model parameters for a LiSA retro-fit: the trained model's weights, LiSA modules freshly initialised. */
-function retrofitParams(cfg: NastConfig, from: string, seed: number, device: string): Map<string, Tensor> {
+function retrofitParams(cfg: ModelConfig, from: string, seed: number, device: string): Map<string, Tensor> {
   // Only the LiSA modules may be new; the full layers' Q/K stay as the KL teacher.
   const start = readStartWeights(from, device);
   return completeWeights(cfg, paramSpecs(cfg, { teacher: true }), start, new Set(lisaParamNames(cfg)), { seed, device, teacher: true });

@@ -2,7 +2,7 @@
 // schedules at this update (trainable parameters, inverse-sqrt learning rate, curriculum ratio), forward, loss
 // and backward of each micro-batch (step.ts) with the gradient accumulated, clip-norm, and Adam's step, or,
 // when the loss or the gradient norm is not finite, no step and the batch-norm statistics as they were before.
-import { subsampledLength } from "../model/config.ts";
+import { isArConfig, subsampledLength, type ModelConfig } from "../model/config.ts";
 import { clipGradNorm, keep, noGrad, synchronize } from "../torch/index.ts";
 import type { Rng } from "../util/rng.ts";
 import { ctcMinFrames, type HostBatch } from "./batch.ts";
@@ -40,6 +40,12 @@ export interface UpdateResult {
   infeasible: number;
 }
 
+/** The loss of the update before normalisation, from the micro-batches' terms (src/eager/loss.ts, src/eager/ar-loss.ts). */
+function lossSum(cfg: ModelConfig, sums: MicroResult, klWeight: number | null): number {
+  if (isArConfig(cfg)) return sums.tgt + cfg.decoder.ctcWeight * (sums.src + sums.srcInter);
+  return sums.src + sums.srcInter + sums.tgt + sums.tgtInter + (klWeight ?? 0) * sums.kl;
+}
+
 export async function update(t: Trainee, settings: TrainSettings, u: UpdateInput): Promise<UpdateResult> {
   setTrainable(t, u.step - 1);
   t.opt.lr = inverseSqrtLr(u.step, settings.lr, settings.warmup, settings.initLr);
@@ -64,12 +70,14 @@ export async function update(t: Trainee, settings: TrainSettings, u: UpdateInput
     host.lengths.forEach((len, k) => {
       frames += len;
       const outLen = subsampledLength(t.cfg, len);
-      if (outLen < ctcMinFrames(host.tgtTargets[k]!) || outLen < ctcMinFrames(host.srcTargets[k]!)) infeasible++;
+      // The autoregressive model has no target CTC: only its source CTC needs the frames.
+      const tgtInfeasible = !isArConfig(t.cfg) && outLen < ctcMinFrames(host.tgtTargets[k]!);
+      if (tgtInfeasible || outLen < ctcMinFrames(host.srcTargets[k]!)) infeasible++;
     });
     const r = microBatchStep(ctx, host, u.rng, u.normalizer);
     for (const k of Object.keys(sums) as (keyof MicroResult)[]) sums[k] += r[k];
   }
-  const loss = (sums.src + sums.srcInter + sums.tgt + sums.tgtInter + (u.klWeight ?? 0) * sums.kl) / u.normalizer;
+  const loss = lossSum(t.cfg, sums, u.klWeight) / u.normalizer;
   const gradNorm = clipGradNorm(new Map([...t.trainable].map((n) => [n, t.params.get(n)!])), settings.clipNorm);
   const applied = Number.isFinite(loss) && Number.isFinite(gradNorm);
   if (!applied) noGrad(() => t.buffers.forEach((b, k) => b.copyInPlace(savedBuffers[k]!)));

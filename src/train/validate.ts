@@ -1,12 +1,15 @@
-// Validation: greedy CTC decoding of the dev set (docs/model.md §6: argmax per frame, collapse repeats,
-// drop blank 0, SentencePiece decode; the decoder of nast translate, src/infer/ctc.ts) on the target head for BLEU and on the source head for WER, scored
+// Validation: greedy decoding of the dev set (the autoregressive model: greedy search, src/infer/ar-search.ts;
+// CTC-NAST: greedy CTC, docs/model.md §6: argmax per frame, collapse repeats,
+// drop blank 0, SentencePiece decode; the decoder of nast translate, src/infer/ctc.ts) for BLEU, greedy CTC on the source head for WER, scored
 // with eval/metrics (sacreBLEU-identical corpus BLEU).
 import { corpusBleu, wer } from "../../eval/metrics/index.ts";
 import type { FeatureStore } from "../data/feature-store.ts";
 import { batchesByFrames } from "../data/batching.ts";
 import { greedyDecode } from "../infer/ctc.ts";
-import type { NastConfig } from "../model/config.ts";
+import { isArConfig, type ModelConfig } from "../model/config.ts";
+import { EagerArStepper } from "../eager/ar-stepper.ts";
 import { EagerOps } from "../eager/eager-ops.ts";
+import { greedySearch } from "../infer/ar-search.ts";
 import { forward } from "../model/nast.ts";
 import type { SentencePiece } from "../text/sentencepiece.ts";
 import { autocast, noGrad, tidy, type Tensor } from "../torch/index.ts";
@@ -23,7 +26,7 @@ export interface ValidationResult {
 }
 
 export interface ValidateOptions {
-  cfg: NastConfig;
+  cfg: ModelConfig;
   params: Map<string, Tensor>;
   device: string;
   bf16: boolean;
@@ -54,7 +57,20 @@ export function validate(opts: ValidateOptions): ValidationResult {
       tidy(() => {
         const host = collate(opts.store, indices, null);
         const b = toDevice(host, opts.device);
-        const run = () => forward(ops, opts.cfg, b.feats, b.lengths);
+        const { cfg } = opts;
+        if (isArConfig(cfg)) {
+          // Greedy autoregressive decoding with a key/value cache, at most T' tokens (docs/model.md §10.3).
+          const stepper = EagerArStepper.encode(cfg, opts.params, b.feats, b.lengths, opts.device, opts.bf16);
+          try {
+            const lens = stepper.encoded.outLengths.to("cpu").toArray();
+            greedySearch(stepper, lens).forEach((h, k) => (hyps[indices[k]!] = opts.spm.decode(h.tokens)));
+            decodeBatch(stepper.encoded.srcLogits, lens, opts.spm).forEach((h, k) => (srcHyps[indices[k]!] = h));
+          } finally {
+            stepper.dispose();
+          }
+          return;
+        }
+        const run = () => forward(ops, cfg, b.feats, b.lengths);
         const out = opts.bf16 ? autocast(run, "bfloat16") : run();
         const lens = out.outLengths.to("cpu").toArray();
         decodeBatch(out.tgtLogits, lens, opts.spm).forEach((h, k) => (hyps[indices[k]!] = h));

@@ -1,6 +1,6 @@
 // Shared by the model tests: a tiny model with randomised parameters (so that no zero-initialised LiSA
 // output hides a broken path), batches of random features, and tensor comparisons.
-import { loadConfig, type NastConfig } from "../../src/model/config.ts";
+import { loadConfig, type ModelConfig, type NastConfig } from "../../src/model/config.ts";
 import { EagerOps } from "../../src/eager/eager-ops.ts";
 import { initParams } from "../../src/eager/init.ts";
 import { forward, type ForwardOptions, type NastOutput } from "../../src/model/nast.ts";
@@ -15,7 +15,7 @@ export function tinyConfig(overrides: Partial<NastConfig> = {}): NastConfig {
  * biases) would otherwise make whole paths vanish, and batch-norm running statistics off (0, 1) make the
  * eval path non-trivial.
  */
-export function randomisedParams(cfg: NastConfig, seed = 7): Map<string, Tensor> {
+export function randomisedParams(cfg: ModelConfig, seed = 7): Map<string, Tensor> {
   const params = initParams(cfg, { seed });
   noGrad(() => {
     for (const [name, t] of params) {
