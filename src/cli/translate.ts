@@ -4,7 +4,7 @@
 // files through temporary files renamed into place. Nothing here (or below) imports src/torch.
 import { basename, extname, join } from "node:path";
 import { loadModelPackage } from "../formats/model-package.ts";
-import { NastSession } from "../infer/session.ts";
+import { openSession } from "../infer/session.ts";
 import { Translator } from "../infer/translator.ts";
 import { loadSegmenter } from "../infer/vad.ts";
 import { SEGMENTERS, type SegmenterName } from "../infer/segmenters.ts";
@@ -177,7 +177,7 @@ export async function run(argv: string[]): Promise<number> {
 
   const pkg = loadModelPackage(values.model);
   const modelDir = values.model ?? pkg.dir;
-  const session = await NastSession.create(pkg, { threads });
+  const session = await openSession(pkg, { threads });
   const segmenter = await loadSegmenter(vad as SegmenterName, warn);
   const translator = new Translator(pkg, session, { beam, topK, batchSize, segmenter, warn });
 

@@ -10,7 +10,7 @@
 // (tokens + </s>)^α (α = 1, fairseq's lenpen); the first K others stay live. An utterance is done when K
 // hypotheses are finished, or at its maximum length, where </s> is the only continuation. The result is the
 // finished hypothesis of the best normalised score. At the first step an utterance has one live hypothesis.
-import { EOS_ID } from "../model/decoder.ts";
+import { EOS_ID } from "../model/token-ids.ts";
 
 /**
  * One decoder step for several rows: row n feeds `tokens[n]` at `position`, continues row `parent[n]` of the

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { loadModelConfig, withVocabSize, type ArConfig } from "../../src/model/config.ts";
 import { EagerOps } from "../../src/eager/eager-ops.ts";
 import { arForward } from "../../src/model/ar.ts";
-import { EOS_ID } from "../../src/model/decoder.ts";
+import { EOS_ID } from "../../src/model/token-ids.ts";
 import { decoderTargets } from "../../src/eager/ar-loss.ts";
 import { EagerArStepper } from "../../src/eager/ar-stepper.ts";
 import { beamSearch, greedySearch, type Hypothesis } from "../../src/infer/ar-search.ts";

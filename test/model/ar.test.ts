@@ -7,7 +7,7 @@ import { ConfigError, loadConfig, loadModelConfig, validateModelConfig, withVoca
 import { paramSpecs } from "../../src/model/params.ts";
 import { EagerOps } from "../../src/eager/eager-ops.ts";
 import { arForward } from "../../src/model/ar.ts";
-import { EOS_ID, PAD_ID } from "../../src/model/decoder.ts";
+import { EOS_ID, PAD_ID } from "../../src/model/token-ids.ts";
 import { decoderTargets, labelSmoothedCe } from "../../src/eager/ar-loss.ts";
 import { EagerArStepper } from "../../src/eager/ar-stepper.ts";
 import { noGrad, setNumThreads, tensor, tidy } from "../../src/torch/index.ts";
