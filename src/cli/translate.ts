@@ -27,7 +27,8 @@ options:
   -o, --output DIR    write <name>.<format> files into DIR (default: print to stdout)
       --force         replace output files that exist (default: keep them, see below)
       --threads N     onnxruntime threads (default: all cores)
-      --beam N        CTC prefix beam search with N beams (default 0: greedy, as the reference)
+      --beam N        CTC prefix beam search with N beams (default 0: greedy, as the reference);
+                      for an autoregressive model the decoder's beam search (length-normalised)
       --top-k K       tokens per frame the beam search considers (default 40)
       --batch N       segments per network batch (default 8)
       --vad V         how audio is cut into segments: silero (Silero VAD, a neural voice-activity
