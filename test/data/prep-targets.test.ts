@@ -23,7 +23,7 @@ test("the train split trains on the given translations; dev keeps its references
   assert.equal(runNast(["prep", "--mustc", root, "--pair", "en-es", "-o", base, "--vocab", "60", "--splits", "train", "--jobs", "1"]).code, 0);
   const segments = readMustcSplit(root, "en-es", "train").segments;
   // A teacher's translations; the fourth segment's reference is empty, the teacher's is not.
-  const teacher = segments.map((s, i) => `traducción ${i} de la gente`);
+  const teacher = segments.map((_, i) => `traducción ${i} de la gente`);
   const file = join(root, "hyp.es");
   writeFileSync(file, `${teacher.join("\n")}\n`);
   const kd = join(root, "kd");
