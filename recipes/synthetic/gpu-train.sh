@@ -64,7 +64,7 @@
 # validation, average and copy: TRAIN_SECONDS is what is left then), CALL_SECONDS (unset; for `all`: the
 # call's whole limit, TRAIN_SECONDS is what is left of it after setup), LR (1e-3), WARMUP (800),
 # VALID_EVERY (300), VALID_MAX (500 utterances), KEEP_BEST (5), THREADS (2: libtorch's CPU threads), SHIP
-# (main: the run whose averaged weights come back), ABLATIONS (1), UNFREEZE (300: the retro-fit trains only
+# (main: the run whose averaged weights come back), ABLATIONS (1), AR (0; 1: also train ar-$PRESET on GPU 0, PRESET small or tiny), UNFREEZE (300: the retro-fit trains only
 # the LiSA parameters for this many updates), INIT (unset: main starts from these weights, e.g.
 # models/default, instead of random ones), SPM (the SentencePiece model for prep: INIT's spm.model when INIT
 # is a package folder, else .carry/spm.model, else models/default/spm.model; a fresh run takes its
@@ -213,6 +213,8 @@ runs() {
   init=$(init_source)
   [ -z "$WITH_SPEECH" ] || real="--valid-split dev-real --also-validate dev$([ -f "$DATA/tst-AST/COMPLETE" ] && echo ,tst-AST)"
   echo "main 0 $PRESET${init:+ --init $init} $real ${MAIN_FLAGS:-}"
+  # AR=1: the autoregressive counterpart of the preset (docs/model.md §10) beside main on GPU 0, same data and settings.
+  if [ "${AR:-0}" = 1 ]; then echo "ar 0 ar-$PRESET $real"; fi
   [ "${ABLATIONS:-1}" = 1 ] || return 0
   echo "no-pae 1 models/configs/ablations/no-pae.json"
   echo "no-cla 1 models/configs/ablations/no-cla.json"
