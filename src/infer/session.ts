@@ -2,6 +2,7 @@
 // (./batch-runner.ts): CTC-NAST's one graph, or the autoregressive model's encoder and decoder-step graphs. onnxruntime-node is imported here only, lazily, so that commands that
 // never translate do not load its native library; the browser page runs ./ort-runner.ts on onnxruntime-web.
 import type { InferenceSession } from "onnxruntime-node";
+import type * as OrtNode from "onnxruntime-node";
 import { ModelPackageError, type ModelPackage } from "../formats/model-package.ts";
 import { isArConfig } from "../model/config.ts";
 import { OrtBatchRunner, checkNastSession } from "./ort-runner.ts";
@@ -12,7 +13,12 @@ export interface SessionOptions {
   threads?: number;
 }
 
-async function sessionOf(ort: typeof import("onnxruntime-node"), bytes: Uint8Array, path: string, opts: SessionOptions): Promise<InferenceSession> {
+/** onnxruntime-node, loaded on first use only. */
+function onnxruntime(): Promise<typeof OrtNode> {
+  return import("onnxruntime-node");
+}
+
+async function sessionOf(ort: typeof OrtNode, bytes: Uint8Array, path: string, opts: SessionOptions): Promise<InferenceSession> {
   const options: InferenceSession.SessionOptions = { graphOptimizationLevel: "all", executionMode: "sequential", interOpNumThreads: 1 };
   if (opts.threads !== undefined) options.intraOpNumThreads = opts.threads;
   try {
@@ -26,7 +32,7 @@ async function sessionOf(ort: typeof import("onnxruntime-node"), bytes: Uint8Arr
 export async function openSession(pkg: ModelPackage, opts: SessionOptions = {}): Promise<NastSession | OrtArRunner> {
   const { cfg } = pkg;
   if (!isArConfig(cfg)) return NastSession.create(pkg, opts);
-  const ort = await import("onnxruntime-node");
+  const ort = await onnxruntime();
   const encoder = await sessionOf(ort, pkg.onnx, `${pkg.dir}/model.onnx`, opts);
   const decoder = await sessionOf(ort, pkg.decoderOnnx!, `${pkg.dir}/decoder.onnx`, opts);
   try {
@@ -40,7 +46,7 @@ export async function openSession(pkg: ModelPackage, opts: SessionOptions = {}):
 /** onnxruntime-node's session of a CTC-NAST model package (./ort-runner.ts runs it). */
 export class NastSession extends OrtBatchRunner {
   static async create(pkg: ModelPackage, opts: SessionOptions = {}): Promise<NastSession> {
-    const ort = await import("onnxruntime-node");
+    const ort = await onnxruntime();
     const session = await sessionOf(ort, pkg.onnx, `${pkg.dir}/model.onnx`, opts);
     try {
       checkNastSession(session, `${pkg.dir}/model.onnx`);
