@@ -18,7 +18,7 @@ import { fbankFrameCount } from "../../src/audio/fbank.ts";
 import { readMustcSplit, type Segment, type Talk } from "../../src/data/mustc.ts";
 import type { SpeechSegment } from "../../src/audio/segment.ts";
 import { loadModelPackage } from "../../src/formats/model-package.ts";
-import { NastSession } from "../../src/infer/session.ts";
+import { openSession } from "../../src/infer/session.ts";
 import { Translator } from "../../src/infer/translator.ts";
 import { type Decoded } from "../../src/infer/segment-translator.ts";
 import { loadSegmenter } from "../../src/infer/vad.ts";
@@ -258,7 +258,7 @@ export async function evaluateMustc(opts: EvalOptions): Promise<EvalResult> {
   const method: Segmentation = opts.segment ?? "oracle";
   const split = readMustcSplit(opts.root, opts.pair, opts.split);
   const pkg = loadModelPackage(opts.modelDir);
-  const session = await NastSession.create(pkg, { threads: opts.threads });
+  const session = await openSession(pkg, { threads: opts.threads });
   const translator = new Translator(pkg, session, { beam: opts.beam, topK: opts.topK, batchSize: opts.batchSize });
   const warn = opts.warn ?? (() => {});
   const segmenter: Segmenter | null = method === "oracle" ? null : await loadSegmenter(method as SegmenterName, warn, opts.vadModel);

@@ -64,7 +64,7 @@
 # validation, average and copy: TRAIN_SECONDS is what is left then), CALL_SECONDS (unset; for `all`: the
 # call's whole limit, TRAIN_SECONDS is what is left of it after setup), LR (1e-3), WARMUP (800),
 # VALID_EVERY (300), VALID_MAX (500 utterances), KEEP_BEST (5), THREADS (2: libtorch's CPU threads), SHIP
-# (main: the run whose averaged weights come back), ABLATIONS (1), UNFREEZE (300: the retro-fit trains only
+# (main: the run whose averaged weights come back), ABLATIONS (1), AR (0; 1: also train ar-$PRESET on GPU 0, PRESET small or tiny), UNFREEZE (300: the retro-fit trains only
 # the LiSA parameters for this many updates), INIT (unset: main starts from these weights, e.g.
 # models/default, instead of random ones), SPM (the SentencePiece model for prep: INIT's spm.model when INIT
 # is a package folder, else .carry/spm.model, else models/default/spm.model; a fresh run takes its

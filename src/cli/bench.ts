@@ -1,4 +1,4 @@
-// `nast bench kernels|infer|train|lisa [--json]`: each benchmark lives in its own module.
+// `nast bench kernels|infer|train|lisa|speedup [--json]`: each benchmark lives in its own module.
 import { UsageError } from "../util/errors.ts";
 
 const benches: Record<string, () => Promise<{ run: (argv: string[]) => Promise<number> }>> = {
@@ -6,6 +6,7 @@ const benches: Record<string, () => Promise<{ run: (argv: string[]) => Promise<n
   infer: () => import("./bench-infer.ts"),
   train: () => import("./bench-train.ts"),
   lisa: () => import("./bench-lisa.ts"),
+  speedup: () => import("./bench-speedup.ts"),
 };
 
 export async function run(argv: string[]): Promise<number> {

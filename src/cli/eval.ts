@@ -29,7 +29,8 @@ options:
   -m, --model DIR      model package (default: models/default of this package)
   -o, --output DIR     where hyp.<tgt>, hyp.<src>, report.json and report.md go (default: nast-eval-<pair>-<split>)
       --json           print report.json instead of report.md
-      --beam N         CTC prefix beam search with N beams (default 0: greedy)
+      --beam N         CTC prefix beam search with N beams (default 0: greedy); for an
+                       autoregressive model the decoder's beam search
       --batch N        segments per network batch (default 8)
       --threads N      onnxruntime threads (default: all cores)
       --segment S      oracle (default: the YAML segments), silero or energy (see above)

@@ -2,7 +2,8 @@
 // run of the package in onnxruntime (loads, agrees with itself, gives finite outputs).
 import { exportModel, weightsLabel } from "../export/exporter.ts";
 import { loadModelPackage } from "../formats/model-package.ts";
-import { NastSession } from "../infer/session.ts";
+import { openSession } from "../infer/session.ts";
+import { isSearchRunner } from "../infer/batch-runner.ts";
 import { UsageError } from "../util/errors.ts";
 import { parseFlags } from "./args.ts";
 
@@ -10,7 +11,8 @@ const USAGE = `usage: nast export CKPT -o MODEL_DIR [--fp16] [--int8] [--spm SPM
 
 Exports a checkpoint (a .safetensors file written by nast train / nast average, or a directory holding
 one) to a model package: MODEL_DIR/model.onnx (opset 17, symbolic batch and time axes), spm.model,
-config.json (the resolved config, also embedded in model.onnx) and MODEL_CARD.md.
+config.json (the resolved config, also embedded in model.onnx) and MODEL_CARD.md. An autoregressive
+checkpoint ("arch": "ar") also gets decoder.onnx, its decoder step; model.onnx is then its encoder.
 
 options:
   -o, --output DIR    the model package directory (created; a package already there is kept
@@ -47,15 +49,16 @@ export async function run(argv: string[]): Promise<number> {
   const t0 = performance.now();
   const result = exportModel({ checkpoint: positionals[0]!, outDir: values.output, spm: values.spm, fp16: values.fp16, int8: values.int8, force: values.force });
 
-  // Smoke run: the package loads and a 2 s input of noise gives finite log-probabilities.
+  // Smoke run: the package loads and a 2 s input of noise gives finite log-probabilities (an autoregressive
+  // model: a finite greedy score).
   const pkg = loadModelPackage(values.output);
-  const session = await NastSession.create(pkg, {});
+  const session = await openSession(pkg, {});
   const frames = 200;
   const feats = new Float32Array(frames * pkg.cfg.inputDim);
   for (let i = 0; i < feats.length; i++) feats[i] = Math.sin(i * 0.37) * 0.8;
-  const out = await session.run([{ feats, frames }]);
+  const scores = isSearchRunner(session) ? (await session.search([{ feats, frames }], 1)).hypotheses.map((h) => h.score) : (await session.run([{ feats, frames }])).tgtScores;
   await session.release();
-  if (!out.tgtScores.every((v) => Number.isFinite(v))) throw new Error(`${result.modelPath}: the exported model gives non-finite outputs; the checkpoint may be corrupt`);
+  if (!scores.every((v) => Number.isFinite(v))) throw new Error(`${result.modelPath}: the exported model gives non-finite outputs; the checkpoint may be corrupt`);
 
   process.stdout.write(
     `${JSON.stringify({

@@ -21,6 +21,9 @@ options:
   -o, --out DATA_DIR  output directory
   --vocab N           SentencePiece vocabulary size (default 10000, as the reference recipe)
   --spm MODEL         use this SentencePiece model instead of training one
+  --targets FILE      translations replacing the train split's, one line per YAML segment in its order
+                      (sequence-level distillation: the hyp file of nast eval --split train -m AR_MODEL
+                      --beam 5); pass the --spm of the original DATA_DIR so that token ids stay the same
   --splits LIST       comma-separated splits (default train,dev,tst-COMMON)
   --fp16              store features as float16 (half the disk; default float32)
   --jobs N            worker threads (default: number of cores)
@@ -47,6 +50,7 @@ export async function run(argv: string[]): Promise<number> {
         out: { type: "string", short: "o" },
         vocab: { type: "string" },
         spm: { type: "string" },
+        targets: { type: "string" },
         splits: { type: "string" },
         fp16: { type: "boolean" },
         jobs: { type: "string" },
@@ -64,6 +68,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!values.mustc?.length || !values.pair || !values.out) throw new UsageError(`--mustc, --pair and -o are required\n\n${USAGE}`);
   const splits = (values.splits ?? "train,dev,tst-COMMON").split(",").map((s) => s.trim()).filter((s) => s.length > 0);
   if (splits.length === 0) throw new UsageError("--splits is empty");
+  if (values.targets !== undefined && !splits.includes("train")) throw new UsageError("--targets replaces the train split's translations: --splits must include train");
   const out = values.out;
   const log = new JsonLogger(values.log ?? join(out, "prep.log.jsonl"));
   const t0 = performance.now();
@@ -74,6 +79,7 @@ export async function run(argv: string[]): Promise<number> {
     splits,
     vocabSize: intFlag("vocab", values.vocab, 10000, 8),
     ...(values.spm !== undefined ? { spm: values.spm } : {}),
+    ...(values.targets !== undefined ? { targets: values.targets } : {}),
     dtype: values.fp16 ? "float16" : "float32",
     jobs: intFlag("jobs", values.jobs, availableParallelism(), 1),
     minFrames: intFlag("min-frames", values["min-frames"], 5, 0),

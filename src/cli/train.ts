@@ -10,7 +10,8 @@ const USAGE = `usage: nast train -c CONFIG|PRESET -d DATA_DIR -o EXP_DIR [option
   grad norm, frames/s, replaced-frame ratio, memory, infeasible count; dev BLEU) and EXP_DIR/config.json.
   Settings come from the defaults, then the config's "train" object, then these flags.
 
-  -c, --config C         preset (tiny, small, base, repro) or config JSON file
+  -c, --config C         preset (tiny, small, base, repro; ar-tiny, ar-small: the autoregressive
+                         counterparts, docs/model.md §10) or config JSON file
   -d, --data DIR         prepared data directory (spm.model, train/, dev/)
   -o, --out DIR          experiment directory
   --device D             cpu (default) or cuda[:N]

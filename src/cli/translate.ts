@@ -4,7 +4,7 @@
 // files through temporary files renamed into place. Nothing here (or below) imports src/torch.
 import { basename, extname, join } from "node:path";
 import { loadModelPackage } from "../formats/model-package.ts";
-import { NastSession } from "../infer/session.ts";
+import { openSession } from "../infer/session.ts";
 import { Translator } from "../infer/translator.ts";
 import { loadSegmenter } from "../infer/vad.ts";
 import { SEGMENTERS, type SegmenterName } from "../infer/segmenters.ts";
@@ -27,7 +27,8 @@ options:
   -o, --output DIR    write <name>.<format> files into DIR (default: print to stdout)
       --force         replace output files that exist (default: keep them, see below)
       --threads N     onnxruntime threads (default: all cores)
-      --beam N        CTC prefix beam search with N beams (default 0: greedy, as the reference)
+      --beam N        CTC prefix beam search with N beams (default 0: greedy, as the reference);
+                      for an autoregressive model the decoder's beam search (length-normalised)
       --top-k K       tokens per frame the beam search considers (default 40)
       --batch N       segments per network batch (default 8)
       --vad V         how audio is cut into segments: silero (Silero VAD, a neural voice-activity
@@ -177,7 +178,7 @@ export async function run(argv: string[]): Promise<number> {
 
   const pkg = loadModelPackage(values.model);
   const modelDir = values.model ?? pkg.dir;
-  const session = await NastSession.create(pkg, { threads });
+  const session = await openSession(pkg, { threads });
   const segmenter = await loadSegmenter(vad as SegmenterName, warn);
   const translator = new Translator(pkg, session, { beam, topK, batchSize, segmenter, warn });
 

@@ -157,6 +157,22 @@ export function readMustcSplits(roots: readonly string[], pair: string, split: s
 }
 
 /**
+ * The split with its translations replaced by the lines of `path`, line i for segment i in the order the split's
+ * YAML (or, for several roots, their YAMLs one after another) lists them: sequence-level knowledge distillation
+ * (Kim & Rush 2016) trains on a teacher's translations, e.g. the hyp.<tgt> of `nast eval --split train` with the
+ * autoregressive model (docs/model.md §10.6).
+ */
+export function withTargets(split: MustcSplit, path: string): MustcSplit {
+  const lines = readUtf8Lines(path);
+  if (lines.length !== split.segments.length) {
+    throw new InputError(path, `has ${lines.length} lines but the ${split.split} split has ${split.segments.length} segments (${split.yamlPath}); give one translation per YAML segment, in its order`);
+  }
+  let k = 0;
+  const talks = split.talks.map((t) => ({ ...t, segments: t.segments.map((s) => ({ ...s, tgt: lines[k++]!.trim() })) }));
+  return { ...split, tgtPath: path, talks, segments: talks.flatMap((t) => t.segments) };
+}
+
+/**
  * The samples of one segment from its talk's 16 kHz audio, as fairseq's soundfile read(start, frames):
  * a segment running past the end of the audio comes back short (possibly empty).
  */

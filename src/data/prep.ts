@@ -29,7 +29,7 @@ import {
   type StoreIndex,
   type StoreMarker,
 } from "./feature-store.ts";
-import { readMustcSplits, type MustcSplit } from "./mustc.ts";
+import { readMustcSplits, withTargets, type MustcSplit } from "./mustc.ts";
 import { prepareTalk, type TalkResult, type TalkTask } from "./prep-worker.ts";
 import { readShardMeta, shardPaths } from "./shards.ts";
 import { runPool } from "./worker-pool.ts";
@@ -45,6 +45,8 @@ export interface PrepOptions {
   jobs: number;
   /** Use this SentencePiece model instead of training one. */
   spm?: string;
+  /** Translations that replace the train split's (one line per YAML segment): sequence-level distillation. */
+  targets?: string;
   minFrames: number;
   /** Applied to the train split only, as in fairseq. */
   maxFrames: number;
@@ -87,9 +89,10 @@ export async function prepareMustc(opts: PrepOptions): Promise<PrepSummary> {
   const splits: MustcSplit[] = [];
   for (const name of opts.splits) {
     try {
-      const split = readMustcSplits(opts.mustc, opts.pair, name);
+      const read = readMustcSplits(opts.mustc, opts.pair, name);
+      const split = name === TRAIN_SPLIT && opts.targets !== undefined ? withTargets(read, opts.targets) : read;
       splits.push(split);
-      opts.log.log("split_read", { split: name, segments: split.segments.length, talks: split.talks.length });
+      opts.log.log("split_read", { split: name, segments: split.segments.length, talks: split.talks.length, ...(split !== read ? { targets: opts.targets } : {}) });
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
       errors.push(err.message);

@@ -7,7 +7,7 @@
 // by the target tokens of the update, as for CTC-NAST.
 import type { ArConfig } from "../model/config.ts";
 import type { ArOutput } from "../model/ar.ts";
-import { EOS_ID, PAD_ID } from "../model/decoder.ts";
+import { EOS_ID, PAD_ID } from "../model/token-ids.ts";
 import { tensor, type Tensor } from "../torch/index.ts";
 import { ctcSum } from "./loss.ts";
 

@@ -5,7 +5,7 @@
 import type { ArConfig } from "../model/config.ts";
 import { arEncode, arStep, type ArEncoded } from "../model/ar.ts";
 import type { KeysValues } from "../model/decoder.ts";
-import type { DecoderStepper } from "../infer/ar-search.ts";
+import type { DecoderStepper, StepRequest } from "../infer/ar-search.ts";
 import { autocast, disposeAll, keep, noGrad, Tensor, tensor, tidy, zeros } from "../torch/index.ts";
 import { EagerOps } from "./eager-ops.ts";
 
@@ -45,7 +45,7 @@ export class EagerArStepper implements DecoderStepper {
     return this.enc;
   }
 
-  step(tokens: Int32Array, parent: Int32Array, source: Int32Array, position: number): Float32Array {
+  step({ tokens, parent, source, position }: StepRequest): Float32Array {
     return noGrad(() => {
       if (this.kept.rows === null || !sameRows(this.kept.rows.source, source)) this.gatherRows(source);
       const rows = this.kept.rows!;

@@ -1,16 +1,18 @@
 // `nast export`: a checkpoint (safetensors state dict + "nast.config" metadata, src/train/checkpoint.ts)
 // becomes a model package MODEL_DIR/{model.onnx, spm.model, config.json, MODEL_CARD.md}. The ONNX graph is
 // the model's own forward (src/model/nast.ts) run by OnnxOps in eval mode ("one model definition, two
-// executions", docs/design.md §5.3), with symbolic batch (B) and time (T) axes.
+// executions", docs/design.md §5.3), with symbolic batch (B) and time (T) axes. An autoregressive checkpoint
+// ("arch": "ar") becomes model.onnx (its encoder) and decoder.onnx (one decoder step), ./ar-export.ts.
 import { existsSync, lstatSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { writeFileAtomic } from "../formats/atomic-file.ts";
 import { CONFIG_KEY } from "../formats/nast-metadata.ts";
 import { basename, dirname, join, resolve } from "node:path";
-import { embeddedConfig, type NastConfig } from "../model/config.ts";
+import { embeddedModelConfig, isArConfig, type EncoderConfig, type ModelConfig, type NastConfig } from "../model/config.ts";
 import { forward } from "../model/nast.ts";
 import { checkParams, paramSpecs } from "../model/params.ts";
 import { GraphBuilder } from "./graph.ts";
-import { modelCard } from "./model-card.ts";
+import { arModelCard, modelCard } from "./model-card.ts";
+import { buildArOnnxModels } from "./ar-export.ts";
 import { OnnxOps } from "./onnx-ops.ts";
 import { modelProto } from "../formats/onnx-proto.ts";
 import { readCheckpoint, type StoredTensor } from "./checkpoint.ts";
@@ -19,7 +21,7 @@ import { INPUTS, OUTPUTS } from "../infer/model-io.ts";
 export const PACKAGE_FORMAT = "1";
 
 /** Seconds per output frame: 10 ms fbank hop × 2 per subsampling layer (40 ms for 2 layers). */
-export function frameSeconds(cfg: NastConfig): number {
+export function frameSeconds(cfg: EncoderConfig): number {
   return 0.01 * 2 ** cfg.subsampler.layers;
 }
 
@@ -95,7 +97,7 @@ export interface ExportResult {
   bytes: number;
   nodes: number;
   parameters: number;
-  config: NastConfig;
+  config: ModelConfig;
   spm: string;
 }
 
@@ -162,7 +164,7 @@ function checkOutDir(dir: string, force: boolean): void {
 export function exportModel(opts: ExportOptions): ExportResult {
   checkOutDir(opts.outDir, opts.force === true);
   const ckpt = readCheckpoint(opts.checkpoint);
-  const cfg = embeddedConfig(ckpt.metadata, ckpt.path);
+  const cfg = embeddedModelConfig(ckpt.metadata, ckpt.path);
   if (cfg === null) {
     throw new Error(`${ckpt.path}: the checkpoint has no "nast.config" metadata (was it written by nast train or nast average?)`);
   }
@@ -171,7 +173,9 @@ export function exportModel(opts: ExportOptions): ExportResult {
 
   const metadata: Record<string, string> = { "nast.checkpoint": basename(ckpt.path) };
   for (const key of ["nast.step", "nast.dev_bleu"]) if (ckpt.metadata[key] !== undefined) metadata[key] = ckpt.metadata[key]!;
-  const built = buildOnnxModel(cfg, ckpt.tensors, { fp16: opts.fp16, int8: opts.int8, metadata });
+  const buildOpts = { fp16: opts.fp16, int8: opts.int8, metadata };
+  const ar = isArConfig(cfg) ? buildArOnnxModels(cfg, ckpt.tensors, buildOpts) : null;
+  const built = ar?.encoder ?? buildOnnxModel(cfg as NastConfig, ckpt.tensors, buildOpts);
 
   try {
     mkdirSync(opts.outDir, { recursive: true });
@@ -181,10 +185,14 @@ export function exportModel(opts: ExportOptions): ExportResult {
   }
   const modelPath = join(opts.outDir, "model.onnx");
   writeChunks(modelPath, built.chunks);
+  if (ar !== null) writeChunks(join(opts.outDir, "decoder.onnx"), ar.decoder.chunks);
   writeChunks(join(opts.outDir, "spm.model"), [readFileSync(spm)]);
   writeChunks(join(opts.outDir, "config.json"), [Buffer.from(`${JSON.stringify(cfg, null, 2)}\n`)]);
-  writeChunks(join(opts.outDir, "MODEL_CARD.md"), [
-    Buffer.from(modelCard({ cfg, checkpoint: ckpt.path, metadata: ckpt.metadata, parameters: built.parameters, bytes: built.bytes, weights: weightsLabel(opts) })),
-  ]);
-  return { modelPath, bytes: built.bytes, nodes: built.nodes, parameters: built.parameters, config: cfg, spm };
+  // The encoder's cross-attention projections are the decoder's parameters, so the two graphs share no weight.
+  const parameters = built.parameters + (ar?.decoder.parameters ?? 0);
+  const bytes = built.bytes + (ar?.decoder.bytes ?? 0);
+  const nodes = built.nodes + (ar?.decoder.nodes ?? 0);
+  const card = { checkpoint: ckpt.path, metadata: ckpt.metadata, parameters, bytes, weights: weightsLabel(opts) };
+  writeChunks(join(opts.outDir, "MODEL_CARD.md"), [Buffer.from(isArConfig(cfg) ? arModelCard({ ...card, cfg }) : modelCard({ ...card, cfg }))]);
+  return { modelPath, bytes, nodes, parameters, config: cfg, spm };
 }

@@ -1,10 +1,10 @@
 // MODEL_CARD.md of an exported model package: a generated skeleton (what the model is, how it was
 // made, how to run and evaluate it) that the person publishing the model completes.
 import { basename } from "node:path";
-import type { NastConfig } from "../model/config.ts";
+import type { ArConfig, NastConfig } from "../model/config.ts";
 
-export interface CardInput {
-  cfg: NastConfig;
+export interface CardInput<C = NastConfig> {
+  cfg: C;
   checkpoint: string;
   metadata: Record<string, string>;
   parameters: number;
@@ -64,5 +64,38 @@ _Run \`nast eval --mustc ROOT --pair en-es --split tst-COMMON -m <this directory
 ## Limitations
 
 _To be completed: languages, domains, audio conditions the model was trained on; known failure modes._
+`;
+}
+
+/** The model card of an autoregressive model package (docs/model.md §10). */
+export function arModelCard({ cfg, checkpoint, metadata, parameters, bytes, weights }: CardInput<ArConfig>): string {
+  const step = metadata["nast.step"];
+  const bleu = metadata["nast.dev_bleu"];
+  const dh = cfg.dModel / cfg.heads;
+  return `# Model card: ${basename(checkpoint)}
+
+${cfg.description}
+
+## Model
+
+- Architecture: the autoregressive counterpart of CTC-NAST (docs/model.md §10): the acoustic encoder with an auxiliary source CTC, and a Transformer decoder; for \`nast bench speedup\`.
+- Acoustic encoder: ${cfg.acoustic.layers} Conformer layers (d=${cfg.dModel}, ${cfg.heads} heads, FFN ${cfg.acoustic.ffnDim}, conv kernel ${cfg.acoustic.convKernel}); InterCTC + PAE after layers ${layers(cfg.acoustic.interCtcLayers)}; LiSA layers ${layers(cfg.lisa.acoustic)}.
+- Decoder: ${cfg.decoder.layers} pre-LN Transformer layers (FFN ${cfg.decoder.ffnDim}), cross-attention to the encoder, target embedding shared with the output projection; trained with label smoothing ${cfg.decoder.labelSmoothing} and ${cfg.decoder.ctcWeight} × source CTC.
+- Vocabulary: SentencePiece unigram, ${cfg.vocabSize} pieces (spm.model); </s> = id 2 starts and ends a translation.
+- Parameters: ${(parameters / 1e6).toFixed(2)} M; model.onnx + decoder.onnx ${(bytes / 2 ** 20).toFixed(1)} MiB, weights stored as ${WEIGHTS_TEXT[weights] ?? weights}.
+- Training: checkpoint \`${basename(checkpoint)}\`${step ? `, step ${step}` : ""}${bleu ? `, dev BLEU ${bleu} (greedy)` : ""}.
+
+## Inputs and outputs (opset 17)
+
+- model.onnx: \`feats\` (B, T, ${cfg.inputDim}) float32 and \`lengths\` (B) int64 in; \`src_ids\` (B, T') (source CTC argmax), \`out_lengths\` (B), and per decoder layer i \`cross_k_i\`, \`cross_v_i\` (B, ${cfg.heads}, T', ${dh}) out.
+- decoder.onnx: \`tokens\` (N, 1), \`position\` (1), \`parent\` (N) (the previous step's row each row continues), \`memory_lengths\` (N), \`cache_k_i\`, \`cache_v_i\` (N_prev, ${cfg.heads}, S, ${dh}) and \`cross_k_i\`, \`cross_v_i\` of each row's utterance in; \`log_probs\` (N, ${cfg.vocabSize}) and \`new_cache_k_i\`, \`new_cache_v_i\` (N, ${cfg.heads}, S+1, ${dh}) out.
+
+## Use
+
+\`\`\`
+nast translate talk.mp3 -m <this directory> [--beam 5] -f all -o out/
+\`\`\`
+
+Word times come from the source CTC: a translation's words share the stretch in which it hears speech.
 `;
 }

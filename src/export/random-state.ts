@@ -1,11 +1,11 @@
 // A state dict drawn from the model's own init specs (src/model/params.ts) in plain TypeScript, for
 // export tests and speed benchmarks that need a model of the right shape without libtorch or training.
-import type { NastConfig } from "../model/config.ts";
+import type { ModelConfig } from "../model/config.ts";
 import { paramSpecs } from "../model/params.ts";
 import { Rng } from "../util/rng.ts";
 import type { StoredTensor } from "./checkpoint.ts";
 
-export function randomStateDict(cfg: NastConfig, seed = 1): Map<string, StoredTensor> {
+export function randomStateDict(cfg: ModelConfig, seed = 1): Map<string, StoredTensor> {
   const rng = new Rng(seed);
   const out = new Map<string, StoredTensor>();
   for (const spec of paramSpecs(cfg)) {

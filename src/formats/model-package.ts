@@ -1,4 +1,5 @@
-// A model package written by `nast export`: MODEL_DIR/{model.onnx, spm.model, config.json, MODEL_CARD.md}.
+// A model package written by `nast export`: MODEL_DIR/{model.onnx, spm.model, config.json, MODEL_CARD.md}, and for
+// the autoregressive counterpart ("arch": "ar") decoder.onnx, the decoder-step graph (docs/model.md §10.4).
 // Loading checks that the three files agree before anything runs: config.json = the config embedded in
 // model.onnx, and the vocabulary sizes of config, graph and SentencePiece model are equal. Every problem
 // is an error that names the file and says what to do.
@@ -10,7 +11,7 @@
 import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { packageRoot } from "../util/package-root.ts";
-import { embeddedConfig, validateConfig, type NastConfig } from "../model/config.ts";
+import { embeddedModelConfig, isArConfig, validateModelConfig, type ModelConfig } from "../model/config.ts";
 import { SentencePiece } from "../text/sentencepiece.ts";
 import { readOnnxInfo } from "./onnx-info.ts";
 
@@ -20,17 +21,19 @@ export class ModelPackageError extends Error {
 
 export interface ModelPackage {
   dir: string;
-  cfg: NastConfig;
+  cfg: ModelConfig;
   sp: SentencePiece;
-  /** The bytes of model.onnx (onnxruntime loads the session from them). */
+  /** The bytes of model.onnx (onnxruntime loads the session from them): the whole model, or the AR encoder. */
   onnx: Uint8Array;
+  /** The bytes of decoder.onnx: the decoder step of an autoregressive model. */
+  decoderOnnx?: Uint8Array;
   /** Seconds per output frame of the CTC heads. */
   frameSeconds: number;
   metadata: Record<string, string>;
 }
 
 /** The largest file of each kind a package may hold: protobuf caps a message (model.onnx) at 2 GiB. */
-export const PACKAGE_FILE_LIMITS = { "model.onnx": 2 ** 31 - 1, "spm.model": 64 * 2 ** 20, "config.json": 4 * 2 ** 20 } as const;
+export const PACKAGE_FILE_LIMITS = { "model.onnx": 2 ** 31 - 1, "decoder.onnx": 2 ** 31 - 1, "spm.model": 64 * 2 ** 20, "config.json": 4 * 2 ** 20 } as const;
 
 function mib(bytes: number): string {
   return `${(bytes / 2 ** 20).toFixed(bytes < 2 ** 20 ? 3 : 0)} MiB`;
@@ -121,9 +124,9 @@ export function loadModelPackage(dirArg: string | undefined): ModelPackage {
   } catch (err) {
     throw new ModelPackageError(`${configPath}: not valid JSON (${(err as Error).message}); ${reexport}`);
   }
-  let cfg: NastConfig;
+  let cfg: ModelConfig;
   try {
-    cfg = validateConfig(rawConfig, configPath);
+    cfg = validateModelConfig(rawConfig, configPath);
   } catch (err) {
     throw new ModelPackageError(`${(err as Error).message}; ${reexport}`);
   }
@@ -134,11 +137,11 @@ export function loadModelPackage(dirArg: string | undefined): ModelPackage {
   } catch (err) {
     throw new ModelPackageError(`${onnxPath}: not a readable ONNX model: ${(err as Error).message}; ${reexport}`);
   }
-  let embeddedCfg: NastConfig | null;
+  let embeddedCfg: ModelConfig | null;
   try {
     // Validated as config.json is, so that both read an older config's form the same way (its "curriculum"
     // object as training settings, src/model/config.ts).
-    embeddedCfg = embeddedConfig(info.metadata, onnxPath);
+    embeddedCfg = embeddedModelConfig(info.metadata, onnxPath);
   } catch (err) {
     throw new ModelPackageError(`${(err as Error).message}; ${reexport}`);
   }
@@ -170,5 +173,17 @@ export function loadModelPackage(dirArg: string | undefined): ModelPackage {
     );
   }
   const frameSeconds = Number(info.metadata["nast.frame_seconds"] ?? 0.01 * 2 ** cfg.subsampler.layers);
-  return { dir, cfg, sp, onnx, frameSeconds, metadata: info.metadata };
+  if (!isArConfig(cfg)) return { dir, cfg, sp, onnx, frameSeconds, metadata: info.metadata };
+  const decoderPath = join(dir, "decoder.onnx");
+  const decoderOnnx = readPackageFile(decoderPath, PACKAGE_FILE_LIMITS["decoder.onnx"], reexport);
+  let decoderCfg: ModelConfig | null;
+  try {
+    decoderCfg = embeddedModelConfig(readOnnxInfo(decoderOnnx).metadata, decoderPath);
+  } catch (err) {
+    throw new ModelPackageError(`${decoderPath}: not a readable ONNX model of nast export: ${(err as Error).message}; ${reexport}`);
+  }
+  if (decoderCfg === null || canonical(decoderCfg) !== canonical(cfg)) {
+    throw new ModelPackageError(`${decoderPath}: was not exported with model.onnx (its "nast.config" differs); ${reexport}`);
+  }
+  return { dir, cfg, sp, onnx, decoderOnnx, frameSeconds, metadata: info.metadata };
 }

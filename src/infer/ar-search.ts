@@ -1,24 +1,62 @@
 // Greedy and beam search for the autoregressive counterpart (docs/model.md §10.3), independent of the engine:
-// a DecoderStepper (eager libtorch: src/eager/ar-stepper.ts; onnxruntime: src/infer/ar-session.ts) runs one
-// decoder step for many rows (hypotheses) at once, each continuing a row of the previous step, and returns their
-// next-token log-probabilities. Batched: the rows of every utterance still searching go into one step; an
-// utterance leaves the batch when it is done.
+// a stepper (eager libtorch: src/eager/ar-stepper.ts, synchronous; onnxruntime: src/infer/ar-runner.ts,
+// asynchronous) runs one decoder step for many rows (hypotheses) at once, each continuing a row of the previous
+// step, and returns their next-token log-probabilities. Each search is written once, as a generator that yields
+// the step it needs and receives its log-probabilities; search() and searchAsync() drive it. Batched: the rows of
+// every utterance still searching go into one step; an utterance leaves the batch when it is done.
 //
 // Beam search follows fairseq's SequenceGenerator: per utterance the top 2K continuations of its live
 // hypotheses; those ending in </s> among the first K are finished, with the score normalised by the length
 // (tokens + </s>)^α (α = 1, fairseq's lenpen); the first K others stay live. An utterance is done when K
 // hypotheses are finished, or at its maximum length, where </s> is the only continuation. The result is the
 // finished hypothesis of the best normalised score. At the first step an utterance has one live hypothesis.
-import { EOS_ID } from "../model/decoder.ts";
+import { EOS_ID } from "../model/token-ids.ts";
 
+/**
+ * One decoder step for several rows: row n feeds `tokens[n]` at `position`, continues row `parent[n]` of the
+ * previous step (its self-attention cache) and belongs to utterance `source[n]`. At position 0 `parent` is
+ * 0..rows−1 over an empty cache.
+ */
+export interface StepRequest {
+  tokens: Int32Array;
+  parent: Int32Array;
+  source: Int32Array;
+  position: number;
+}
+
+/** Log-probabilities (rows × V, row-major) of the next token of each row of a StepRequest. */
 export interface DecoderStepper {
   readonly vocabSize: number;
-  /**
-   * Log-probabilities (rows × V, row-major) of the next token: row n feeds `tokens[n]` at `position`, continues
-   * row `parent[n]` of the previous step (its self-attention cache) and belongs to utterance `source[n]`.
-   * At position 0 `parent` is 0..rows−1 over an empty cache.
-   */
-  step(tokens: Int32Array, parent: Int32Array, source: Int32Array, position: number): Float32Array;
+  step(request: StepRequest): Float32Array;
+}
+
+export interface AsyncDecoderStepper {
+  readonly vocabSize: number;
+  step(request: StepRequest): Promise<Float32Array>;
+}
+
+/** A search: yields the steps it needs, receives their log-probabilities, returns one hypothesis per utterance. */
+type Search = Generator<StepRequest, Hypothesis[], Float32Array>;
+
+function drive(run: Search, stepper: DecoderStepper): Hypothesis[] {
+  for (let r = run.next(); ; ) {
+    if (r.done) return r.value;
+    r = run.next(stepper.step(r.value));
+  }
+}
+
+/** Greedy search for beam ≤ 1, else beam search (module comment), on a synchronous stepper. */
+export function search(stepper: DecoderStepper, maxLengths: readonly number[], beam: number): Hypothesis[] {
+  return drive(beam <= 1 ? greedySteps(stepper.vocabSize, maxLengths) : beamSteps(stepper.vocabSize, maxLengths, beam, 1), stepper);
+}
+
+/** search() on an asynchronous stepper (onnxruntime). */
+export async function searchAsync(stepper: AsyncDecoderStepper, maxLengths: readonly number[], beam: number): Promise<Hypothesis[]> {
+  const run = beam <= 1 ? greedySteps(stepper.vocabSize, maxLengths) : beamSteps(stepper.vocabSize, maxLengths, beam, 1);
+  for (let r = run.next(); ; ) {
+    if (r.done) return r.value;
+    r = run.next(await stepper.step(r.value));
+  }
 }
 
 export interface Hypothesis {
@@ -32,12 +70,19 @@ export interface Hypothesis {
 
 /** Greedy search: the most likely token at each step until </s>, or </s> forced at maxLengths[b] tokens. */
 export function greedySearch(stepper: DecoderStepper, maxLengths: readonly number[]): Hypothesis[] {
-  const V = stepper.vocabSize;
+  return drive(greedySteps(stepper.vocabSize, maxLengths), stepper);
+}
+
+function* greedySteps(V: number, maxLengths: readonly number[]): Search {
   const results: Hypothesis[] = new Array(maxLengths.length);
   let active = maxLengths.map((_, b) => ({ source: b, row: b, tokens: [] as number[], score: 0 }));
-  let last = new Int32Array(active.length).fill(EOS_ID);
   for (let t = 0; active.length > 0; t++) {
-    const logp = stepper.step(last, Int32Array.from(active, (a) => a.row), Int32Array.from(active, (a) => a.source), t);
+    const logp: Float32Array = yield {
+      tokens: Int32Array.from(active, (a) => a.tokens.at(-1) ?? EOS_ID),
+      parent: Int32Array.from(active, (a) => a.row),
+      source: Int32Array.from(active, (a) => a.source),
+      position: t,
+    };
     const next: typeof active = [];
     active.forEach((a, n) => {
       let best = EOS_ID;
@@ -47,7 +92,6 @@ export function greedySearch(stepper: DecoderStepper, maxLengths: readonly numbe
       else next.push({ source: a.source, row: n, tokens: [...a.tokens, best], score });
     });
     active = next;
-    last = Int32Array.from(active, (a) => a.tokens.at(-1)!);
   }
   return results;
 }
@@ -81,8 +125,11 @@ function topContinuations(logp: Float32Array, V: number, rows: { row: number; sc
 
 /** Beam search of width `beam` (see the module comment); `lengthPenalty` is α. */
 export function beamSearch(stepper: DecoderStepper, maxLengths: readonly number[], beam: number, lengthPenalty = 1): Hypothesis[] {
+  return drive(beamSteps(stepper.vocabSize, maxLengths, beam, lengthPenalty), stepper);
+}
+
+function* beamSteps(V: number, maxLengths: readonly number[], beam: number, lengthPenalty: number): Search {
   if (!Number.isInteger(beam) || beam < 1) throw new Error(`beam search: the beam must be a positive integer, got ${beam}`);
-  const V = stepper.vocabSize;
   const results: Hypothesis[] = new Array(maxLengths.length);
   const finished: Hypothesis[][] = maxLengths.map(() => []);
   // Live hypotheses per utterance still searching; `row` is where each sits in the last step's rows.
@@ -90,12 +137,12 @@ export function beamSearch(stepper: DecoderStepper, maxLengths: readonly number[
   let active: { source: number; live: Live[] }[] = maxLengths.map((_, b) => ({ source: b, live: [{ row: b, tokens: [], score: 0 }] }));
   for (let t = 0; active.length > 0; t++) {
     const rows = active.flatMap((a) => a.live.map((h) => ({ source: a.source, h })));
-    const logp = stepper.step(
-      Int32Array.from(rows, (r) => r.h.tokens.at(-1) ?? EOS_ID),
-      Int32Array.from(rows, (r) => r.h.row),
-      Int32Array.from(rows, (r) => r.source),
-      t,
-    );
+    const logp: Float32Array = yield {
+      tokens: Int32Array.from(rows, (r) => r.h.tokens.at(-1) ?? EOS_ID),
+      parent: Int32Array.from(rows, (r) => r.h.row),
+      source: Int32Array.from(rows, (r) => r.source),
+      position: t,
+    };
     let offset = 0;
     const next: typeof active = [];
     for (const a of active) {

@@ -1,5 +1,7 @@
-// The translator's engine interface: padded batches of features in, the CTC outputs out. onnxruntime-node
-// (./session.ts), onnxruntime-web (src/web/engine.ts) and the tests' fakes implement it.
+// The translator's engine interfaces: padded batches of features in, the CTC outputs out (CTC-NAST: onnxruntime-node
+// ./session.ts, onnxruntime-web src/web/engine.ts and the tests' fakes implement it), or the decoder's search
+// results (the autoregressive counterpart: ./ar-runner.ts).
+import type { Hypothesis } from "./ar-search.ts";
 
 /** One utterance's features: row-major (frames × dim), CMVN applied. */
 export interface Features {
@@ -23,4 +25,24 @@ export interface BatchOutput {
 /** What the translator needs of an engine: one padded batch in, the CTC outputs out. */
 export interface BatchRunner {
   run(items: readonly Features[], wantLogProbs?: boolean): Promise<BatchOutput>;
+}
+
+/** The autoregressive counterpart's outputs for one padded batch. */
+export interface SearchOutput {
+  /** Valid encoder frames per utterance (the source CTC's and the hypotheses' bound). */
+  outLengths: number[];
+  /** Padded frames T' of srcIds. */
+  steps: number;
+  /** Per-frame argmax of the auxiliary source CTC (B × T'): the transcript and the timestamps. */
+  srcIds: BigInt64Array;
+  hypotheses: Hypothesis[];
+}
+
+/** An engine that searches (greedy for beam ≤ 1, else beam search) instead of handing CTC outputs back. */
+export interface SearchRunner {
+  search(items: readonly Features[], beam: number): Promise<SearchOutput>;
+}
+
+export function isSearchRunner(r: BatchRunner | SearchRunner): r is SearchRunner {
+  return "search" in r;
 }

@@ -1,6 +1,7 @@
 // The translation of one recording, without node:* imports (the CLI's ./translator.ts and the browser
 // page, src/web, both run it): samples → segments → features → batched network → CTC decoding → text
-// with times (docs/design.md §4.1). ./translator.ts says how a recording is read twice, windowed and
+// with times (docs/design.md §4.1). An autoregressive model's engine (./ar-runner.ts) searches instead: its
+// translation's word times come from its auxiliary source CTC (spreadOverSpeech). ./translator.ts says how a recording is read twice, windowed and
 // sorted into batches, and why quiet audio is not normalised.
 import { fbank, fbankFrameCount, FBANK_DIM } from "../audio/fbank.ts";
 import { utteranceCmvn } from "../audio/cmvn.ts";
@@ -8,7 +9,7 @@ import { AudioMeter, type AudioStats, type SpeechSegment } from "../audio/segmen
 import { InputError } from "../util/errors.ts";
 import { beamDecode, greedyDecode, type CtcToken } from "./ctc.ts";
 import type { SentencePieceCodec } from "../text/sentencepiece-codec.ts";
-import type { BatchRunner, Features } from "./batch-runner.ts";
+import { isSearchRunner, type BatchRunner, type Features, type SearchRunner } from "./batch-runner.ts";
 import { energySegmenter, type Segmenter } from "./segmenters.ts";
 import { round3, tokensToWords } from "./words.ts";
 import type { ResultSink, SegmentResult } from "./result-formats.ts";
@@ -93,7 +94,7 @@ export class SegmentTranslator {
 
   constructor(
     readonly pkg: TranslatorModel,
-    private readonly session: BatchRunner,
+    private readonly session: BatchRunner | SearchRunner,
     protected readonly opts: TranslatorOptions = {},
   ) {
     this.beam = opts.beam ?? 0;
@@ -102,7 +103,7 @@ export class SegmentTranslator {
     // Beam search reads the full log-probabilities back, B × T/4 × V floats = B·T·V bytes for T input
     // frames: keep that near 64 MB per batch (V = 10000: 6400 padded frames, three 20 s segments).
     const frameBudget = opts.maxBatchFrames ?? 16000;
-    this.maxBatchFrames = this.beam > 1 ? Math.min(frameBudget, Math.floor(64e6 / pkg.cfg.vocabSize)) : frameBudget;
+    this.maxBatchFrames = this.beam > 1 && !isSearchRunner(session) ? Math.min(frameBudget, Math.floor(64e6 / pkg.cfg.vocabSize)) : frameBudget;
   }
 
   /** Features of one stretch of 16 kHz samples: Kaldi fbank, then utterance CMVN. */
@@ -151,8 +152,9 @@ export class SegmentTranslator {
     return results;
   }
 
-  /** One forward pass over a padded batch, then CTC decoding of each item. */
+  /** One forward pass over a padded batch, then CTC decoding of each item (or the autoregressive search). */
   async decodeBatch(items: Features[]): Promise<Decoded[]> {
+    if (isSearchRunner(this.session)) return this.searchBatch(this.session, items);
     const useBeam = this.beam > 1;
     let t0 = performance.now();
     const out = await this.session.run(items, useBeam);
@@ -172,6 +174,22 @@ export class SegmentTranslator {
         tokens: hyp.tokens,
         steps: len,
       };
+    });
+    this.timings.ctc += (performance.now() - t0) / 1000;
+    return decoded;
+  }
+
+  /** The autoregressive model's search over a padded batch (network time), and the source CTC's decoding. */
+  private async searchBatch(runner: SearchRunner, items: Features[]): Promise<Decoded[]> {
+    let t0 = performance.now();
+    const out = await runner.search(items, this.beam);
+    this.timings.network += (performance.now() - t0) / 1000;
+    t0 = performance.now();
+    const decoded = items.map((_, b) => {
+      const len = out.outLengths[b]!;
+      const src = greedyDecode(out.srcIds.subarray(b * out.steps, (b + 1) * out.steps), undefined, len);
+      const ids = out.hypotheses[b]!.tokens;
+      return { translation: this.pkg.sp.decode(ids), source: this.pkg.sp.decode(src.tokens.map((t) => t.id)), tokens: spreadOverSpeech(ids, src.tokens, len), steps: len };
     });
     this.timings.ctc += (performance.now() - t0) / 1000;
     return decoded;
@@ -311,4 +329,16 @@ export function noSpeechMessage(input: string, stats: AudioStats, segmenter: str
   const levels = stats.levels;
   const level = peak === -Infinity ? "digital silence" : `peak ${peak.toFixed(1)} dBFS, speech level ${levels.speechDb.toFixed(1)} dBFS RMS, noise floor ${levels.noiseDb.toFixed(1)} dBFS`;
   return `${name}: no speech found by the ${segmenter} segmenter in ${(stats.samples / SAMPLE_RATE).toFixed(1)} s of audio (${level}); nothing to translate`;
+}
+
+/**
+ * Times for the tokens of an autoregressive translation, which has no alignment to the audio: they share the
+ * stretch in which the auxiliary source CTC emits tokens (its first to last emitting frame; the whole segment
+ * when it emits none) in equal parts, in order.
+ */
+export function spreadOverSpeech(ids: readonly number[], source: readonly CtcToken[], frames: number): CtcToken[] {
+  const from = source.length > 0 ? source[0]!.start : 0;
+  const to = source.length > 0 ? source[source.length - 1]!.end : frames;
+  const width = (to - from) / Math.max(1, ids.length);
+  return ids.map((id, i) => ({ id, start: from + i * width, end: from + (i + 1) * width }));
 }

@@ -1,27 +1,53 @@
-// The onnxruntime-node session of a model package, behind the translator's engine interface
-// (./batch-runner.ts). onnxruntime-node is imported here only, lazily, so that commands that
+// The onnxruntime-node session(s) of a model package, behind the translator's engine interfaces
+// (./batch-runner.ts): CTC-NAST's one graph, or the autoregressive model's encoder and decoder-step graphs. onnxruntime-node is imported here only, lazily, so that commands that
 // never translate do not load its native library; the browser page runs ./ort-runner.ts on onnxruntime-web.
 import type { InferenceSession } from "onnxruntime-node";
+import type * as OrtNode from "onnxruntime-node";
 import { ModelPackageError, type ModelPackage } from "../formats/model-package.ts";
+import { isArConfig } from "../model/config.ts";
 import { OrtBatchRunner, checkNastSession } from "./ort-runner.ts";
+import { OrtArRunner, checkArSessions } from "./ar-runner.ts";
 
 export interface SessionOptions {
   /** onnxruntime intra-op threads (default: onnxruntime's choice, all cores). */
   threads?: number;
 }
 
-/** onnxruntime-node's session of a model package (./ort-runner.ts runs it). */
+/** onnxruntime-node, loaded on first use only. */
+function onnxruntime(): Promise<typeof OrtNode> {
+  return import("onnxruntime-node");
+}
+
+async function sessionOf(ort: typeof OrtNode, bytes: Uint8Array, path: string, opts: SessionOptions): Promise<InferenceSession> {
+  const options: InferenceSession.SessionOptions = { graphOptimizationLevel: "all", executionMode: "sequential", interOpNumThreads: 1 };
+  if (opts.threads !== undefined) options.intraOpNumThreads = opts.threads;
+  try {
+    return await ort.InferenceSession.create(bytes, options);
+  } catch (err) {
+    throw new ModelPackageError(`${path}: onnxruntime cannot load it (${(err as Error).message}); re-export it with \`nast export CKPT -o MODEL_DIR\``);
+  }
+}
+
+/** The engine of any model package: a NastSession, or for an autoregressive model an OrtArRunner. */
+export async function openSession(pkg: ModelPackage, opts: SessionOptions = {}): Promise<NastSession | OrtArRunner> {
+  const { cfg } = pkg;
+  if (!isArConfig(cfg)) return NastSession.create(pkg, opts);
+  const ort = await onnxruntime();
+  const encoder = await sessionOf(ort, pkg.onnx, `${pkg.dir}/model.onnx`, opts);
+  const decoder = await sessionOf(ort, pkg.decoderOnnx!, `${pkg.dir}/decoder.onnx`, opts);
+  try {
+    checkArSessions(encoder, decoder, cfg.decoder.layers, pkg.dir);
+  } catch (err) {
+    throw new ModelPackageError((err as Error).message);
+  }
+  return new OrtArRunner(ort, encoder, decoder, { inputDim: cfg.inputDim, vocabSize: cfg.vocabSize, layers: cfg.decoder.layers, heads: cfg.heads, headDim: cfg.dModel / cfg.heads });
+}
+
+/** onnxruntime-node's session of a CTC-NAST model package (./ort-runner.ts runs it). */
 export class NastSession extends OrtBatchRunner {
   static async create(pkg: ModelPackage, opts: SessionOptions = {}): Promise<NastSession> {
-    const ort = await import("onnxruntime-node");
-    const options: InferenceSession.SessionOptions = { graphOptimizationLevel: "all", executionMode: "sequential", interOpNumThreads: 1 };
-    if (opts.threads !== undefined) options.intraOpNumThreads = opts.threads;
-    let session: InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(pkg.onnx, options);
-    } catch (err) {
-      throw new ModelPackageError(`${pkg.dir}/model.onnx: onnxruntime cannot load it (${(err as Error).message}); re-export it with \`nast export CKPT -o MODEL_DIR\``);
-    }
+    const ort = await onnxruntime();
+    const session = await sessionOf(ort, pkg.onnx, `${pkg.dir}/model.onnx`, opts);
     try {
       checkNastSession(session, `${pkg.dir}/model.onnx`);
     } catch (err) {

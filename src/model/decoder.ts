@@ -14,14 +14,6 @@ import { mergeHeads, splitHeads } from "./attention.ts";
 import { MASK_VALUE, type ModelContext } from "./context.ts";
 import { feedForward, layerNorm } from "./layers.ts";
 
-/**
- * Token ids of the SentencePiece layout of src/text/train.ts (fairseq's): </s> = 2 both starts the decoder input
- * and ends a translation (fairseq prev_output_tokens = [</s>, y_1..y_U], target = [y_1..y_U, </s>]); <pad> = 1
- * fills the rows of shorter targets.
- */
-export const EOS_ID = 2;
-export const PAD_ID = 1;
-
 /** Keys and values of one attention layer, (N, H, S, dh) each. */
 export interface KeysValues<T> {
   k: T;

@@ -10,7 +10,7 @@ import { exportModel } from "../../src/export/exporter.ts";
 import { randomStateDict } from "../../src/export/random-state.ts";
 import { toHostTensors } from "../../src/export/checkpoint.ts";
 import { encodeSafetensors } from "../../src/formats/safetensors.ts";
-import { loadConfig, withVocabSize, type NastConfig } from "../../src/model/config.ts";
+import { loadConfig, withVocabSize, type ModelConfig, type NastConfig } from "../../src/model/config.ts";
 
 export const SENTENCES_EN = [
   "hello and welcome to this talk about speech translation",
@@ -39,7 +39,7 @@ export function trainSpm(dir: string, vocabSize: number): string {
 }
 
 /** A checkpoint of `preset` with random weights (seeded) and the nast.config metadata, as nast train writes it. */
-export function writeRandomCheckpoint(path: string, cfg: NastConfig, seed = 1): void {
+export function writeRandomCheckpoint(path: string, cfg: ModelConfig, seed = 1): void {
   writeFileSync(path, encodeSafetensors(toHostTensors(randomStateDict(cfg, seed)), { "nast.config": JSON.stringify(cfg), "nast.step": "0" }));
 }
 

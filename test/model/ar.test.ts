@@ -7,7 +7,7 @@ import { ConfigError, loadConfig, loadModelConfig, validateModelConfig, withVoca
 import { paramSpecs } from "../../src/model/params.ts";
 import { EagerOps } from "../../src/eager/eager-ops.ts";
 import { arForward } from "../../src/model/ar.ts";
-import { EOS_ID, PAD_ID } from "../../src/model/decoder.ts";
+import { EOS_ID, PAD_ID } from "../../src/model/token-ids.ts";
 import { decoderTargets, labelSmoothedCe } from "../../src/eager/ar-loss.ts";
 import { EagerArStepper } from "../../src/eager/ar-stepper.ts";
 import { noGrad, setNumThreads, tensor, tidy } from "../../src/torch/index.ts";
@@ -53,7 +53,7 @@ test("one cached decoding step gives the teacher-forced log-probabilities, and t
       const prevIds = prev.toArray() as number[];
       let worst = 0;
       for (let t = 0; t < U; t++) {
-        const step = stepper.step(Int32Array.from(rows, (b) => prevIds[b * U + t]!), rows, rows, t);
+        const step = stepper.step({ tokens: Int32Array.from(rows, (b) => prevIds[b * U + t]!), parent: rows, source: rows, position: t });
         const ref = logProbs.slice(1, t, t + 1).contiguous().data() as Float32Array;
         for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(ref[i]! - step[i]!));
       }

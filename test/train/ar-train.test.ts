@@ -1,10 +1,11 @@
 // `nast train -c ar-tiny` (the autoregressive counterpart, docs/model.md §10) through the same trainer as CTC-NAST
 // on real (espeak-ng) data on the CPU: the loss falls, validation decodes greedily with the key/value cache and logs
 // dev BLEU, a run stopped at a checkpoint and resumed replays the uninterrupted run bit for bit, `nast average`
-// averages its checkpoints, and the curriculum (CTC-NAST's) is refused by name.
+// averages its checkpoints, the average exports and runs in `nast translate` (greedy and beam, every format, word
+// times from the source CTC) and `nast eval`, and the curriculum (CTC-NAST's) is refused by name.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
+import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { readSafetensors, toFloat64 } from "../../src/formats/safetensors.ts";
 import { listCheckpoints } from "../../src/train/checkpoint.ts";
@@ -20,7 +21,7 @@ before(() => {
 });
 after(() => rmSync(d.dir, { recursive: true, force: true }));
 
-test("ar-tiny: the loss falls, validation decodes and logs dev BLEU, checkpoints average", () => {
+test("ar-tiny: the loss falls, validation logs dev BLEU, checkpoints average; the average exports, translates and evaluates", () => {
   const exp = join(d.dir, "exp-ar");
   nast(["train", ...COMMON, "-d", d.data, "-o", exp, "--max-steps", "100", "--valid-every", "50"]);
   const log = readLog(exp);
@@ -50,6 +51,24 @@ test("ar-tiny: the loss falls, validation decodes and logs dev BLEU, checkpoints
   const model = loadModel(avg);
   assert.ok(isArConfig(model.cfg));
   for (const t of model.params.values()) t.dispose();
+
+  const pkg = join(d.dir, "pkg-ar");
+  nast(["export", avg, "-o", pkg, "--spm", join(d.data, "spm.model")]);
+  const wavDir = join(d.corpus, "en-es", "data", "tst-COMMON", "wav");
+  const wav = join(wavDir, readdirSync(wavDir)[0]!);
+  for (const beam of ["1", "3"]) {
+    const out = nast(["translate", wav, "-m", pkg, "-f", "json", "--beam", beam, "--threads", "1"]);
+    const result = JSON.parse(out.stdout) as { segments: { start: number; end: number; source: string; translation: string; words: { start: number; end: number }[] }[]; translation: string };
+    assert.ok(result.segments.length > 0);
+    assert.ok(result.translation.length > 0, `beam ${beam}: an empty translation`);
+    for (const s of result.segments) for (const w of s.words) assert.ok(s.start <= w.start && w.start <= w.end && w.end <= s.end, `word times ${JSON.stringify(w)} in ${s.start}-${s.end}`);
+  }
+  assert.match(nast(["translate", wav, "-m", pkg, "-f", "srt"]).stdout, /^1\n\d\d:\d\d:\d\d,\d{3} --> /);
+  const report = JSON.parse(nast(["eval", "--mustc", d.corpus, "--pair", "en-es", "--split", "tst-COMMON", "-m", pkg, "-o", join(d.dir, "eval-ar"), "--json", "--threads", "1", "--beam", "3"]).stdout);
+  assert.equal(report.corpus.segments, 3);
+  assert.equal(report.translated, 3);
+  assert.equal(typeof report.metrics.bleu.score, "number");
+  assert.equal(report.decoding.beam, 3);
 });
 
 test("ar-tiny: a run resumed from its checkpoint replays the uninterrupted run exactly", () => {
