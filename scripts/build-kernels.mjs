@@ -108,6 +108,37 @@ function abiFromLibrary(lib) {
   return symbols.includes("__cxx11") ? 1 : 0;
 }
 
+/**
+ * The c10d backends that can be compiled against this libtorch: Gloo where the gloo headers exist (Debian:
+ * libgloo-dev, the gloo Debian's libtorch links; CUDA PyTorch wheels ship none), NCCL in a CUDA build where
+ * nccl.h and the CUDA runtime headers are found (ProcessGroupNCCL.hpp includes both).
+ */
+function distributedFlags(torch, cuda) {
+  const flags = [];
+  const notes = [];
+  const glooDir = [torch.include, "/usr/include"].find((d) => existsSync(join(d, "gloo", "config.h")));
+  if (glooDir) {
+    flags.push("-DUSE_C10D_GLOO", ...(glooDir === torch.include ? [] : [`-I${glooDir}`]));
+    notes.push(`Gloo (headers in ${glooDir})`);
+  } else {
+    notes.push("no Gloo (no gloo/config.h; Debian: apt-get install libgloo-dev)");
+  }
+  if (cuda) {
+    const site = dirname(dirname(torch.include));
+    const ncclDir = [process.env.NCCL_INCLUDE, join(site, "nvidia", "nccl", "include"), "/usr/include", "/usr/local/cuda/include"]
+      .find((d) => d && existsSync(join(d, "nccl.h")));
+    const cudaDir = [process.env.CUDA_HOME && join(process.env.CUDA_HOME, "include"), "/usr/local/cuda/include", join(site, "nvidia", "cuda_runtime", "include"), join(site, "nvidia", "cu13", "include"), "/usr/include"]
+      .find((d) => d && existsSync(join(d, "cuda_runtime_api.h")));
+    if (ncclDir && cudaDir) {
+      flags.push("-DUSE_C10D_NCCL", "-DUSE_CUDA", `-I${cudaDir}`, ...(ncclDir === cudaDir ? [] : [`-I${ncclDir}`]));
+      notes.push(`NCCL (nccl.h in ${ncclDir}, CUDA headers in ${cudaDir})`);
+    } else {
+      notes.push(`no NCCL (${ncclDir ? "" : "nccl.h "}${cudaDir ? "" : "cuda_runtime_api.h "}not found; set NCCL_INCLUDE or CUDA_HOME)`);
+    }
+  }
+  return { flags, note: notes.join(", ") };
+}
+
 function stageHeaders(dir) {
   mkdirSync(dir, { recursive: true });
   const node = nodeIncludeDir();
@@ -122,6 +153,8 @@ function build() {
   const cuda = existsSync(join(torch.lib, "libtorch_cuda.so"));
   process.stdout.write(`build-kernels: libtorch from ${torch.source}\n`);
   process.stdout.write(`build-kernels: CUDA libraries ${cuda ? "present (libtorch_cuda.so)" : "absent (CPU-only libtorch)"}\n`);
+  const dist = distributedFlags(torch, cuda);
+  process.stdout.write(`build-kernels: distributed: ${dist.note}\n`);
   const nodeInc = nodeIncludeDir();
   const napiInc = napiIncludeDir();
   mkdirSync(outDir, { recursive: true });
@@ -139,6 +172,7 @@ function build() {
     `-I${nodeInc}`,
     `-I${torch.include}`,
     `-I${join(torch.include, "torch", "csrc", "api", "include")}`,
+    ...dist.flags,
     source,
     "-o",
     output,
@@ -163,7 +197,7 @@ function build() {
     process.execPath,
     [
       "-e",
-      `const m=require(${JSON.stringify(output)});console.log("build-kernels: libtorch " + m.version() + ", CUDA available: " + m.cudaAvailable() + " (" + m.cudaDeviceCount() + " device(s)), threads: " + m.numThreads())`,
+      `const m=require(${JSON.stringify(output)});console.log("build-kernels: libtorch " + m.version() + ", CUDA available: " + m.cudaAvailable() + " (" + m.cudaDeviceCount() + " device(s)), threads: " + m.numThreads() + ", distributed backends: " + (m.distBackends().join(", ") || "none"))`,
     ],
     { encoding: "utf8" },
   );
