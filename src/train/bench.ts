@@ -157,7 +157,7 @@ export async function benchPreset(preset: string, o: BenchOptions): Promise<Pres
       const rng = new Rng(i);
       manualSeed(i);
       const t0 = performance.now();
-      const u = await update(trainee, settings, { step: i + 1, rng, device: o.device, bf16, klWeight: null, micro: 1, take: () => batch, normalizer });
+      const u = await update(trainee, settings, { step: i + 1, streamOf: () => rng, device: o.device, bf16, klWeight: null, micro: 1, take: () => batch, normalizer, sync: null });
       if (i >= o.warmup) times.push(performance.now() - t0);
       loss = u.loss;
     }
