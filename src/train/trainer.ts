@@ -164,7 +164,7 @@ function recordStart(opts: TrainOptions, log: JsonLogger, run: ResolvedRun, data
     device: opts.device,
     precision: cuda ? opts.precision : "fp32",
     threads: numThreads(),
-    ...(dp ? { worldSize: dp.worldSize, backend: dp.group.backend, globalAccum: run.settings.accum * dp.worldSize } : {}),
+    ...(dp ? { worldSize: dp.worldSize, backend: dp.group.backend, globalAccum: run.settings.accum * dp.worldSize, pids: dp.peers.map((p) => p.pid) } : {}),
     torch: torchVersion(),
     params: countParams(paramSpecs(cfg)),
     trainable: [...trainee.trainable].reduce((n, name) => n + trainee.params.get(name)!.numel, 0),
