@@ -127,7 +127,6 @@ export async function run(argv: string[]): Promise<number> {
       );
     }
   }
-  dp?.group.destroy();
   if (values.json && !quiet) process.stdout.write(JSON.stringify({ ...opts, ddp: opts.ddp && { backend: opts.ddp.backend, worldSize: opts.ddp.worldSize, bucketMb }, torch: torchVersion(), threads: numThreads(), results }, null, 2) + "\n");
   return 0;
 }

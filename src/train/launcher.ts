@@ -1,11 +1,12 @@
 // `--nproc N`: runs N copies of the same nast command, one per rank, with the variables torchrun sets (RANK,
 // WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT; src/train/data-parallel.ts reads them). When one exits with
 // a failure, the others are stopped (SIGTERM, then SIGKILL after a grace period) and the launcher exits with
-// that failure, saying which rank it was. SIGINT/SIGTERM are passed on to every rank, which stop together after
+// that failure, saying which rank it was. Unless OMP_NUM_THREADS is set, each rank gets cores / N threads. SIGINT/SIGTERM are passed on to every rank, which stop together after
 // the same update. The ranks run in their own process group, so that a terminal's Ctrl-C reaches them once,
 // through the launcher; a rank whose launcher is gone (its stdin pipe closed) exits.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
+import { availableParallelism } from "node:os";
 
 /** Set in each rank's environment; watchLauncher() exits a rank whose launcher is gone. */
 const LAUNCHED = "NAST_LAUNCHED";
@@ -42,6 +43,8 @@ export async function launchRanks(o: LaunchOptions): Promise<number> {
   const port = process.env.MASTER_PORT ? Number(process.env.MASTER_PORT) : await freePort();
   const addr = process.env.MASTER_ADDR ?? "127.0.0.1";
   const grace = (o.graceSeconds ?? 10) * 1000;
+  // As torchrun does: the ranks share the cores instead of each taking all of them (--threads still decides).
+  const threads = process.env.OMP_NUM_THREADS ?? String(Math.max(1, Math.floor(availableParallelism() / o.nproc)));
   const children: ChildProcess[] = [];
   let failure: { rank: number; status: number } | null = null;
   let signalled: NodeJS.Signals | null = null;
@@ -56,7 +59,7 @@ export async function launchRanks(o: LaunchOptions): Promise<number> {
     const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...o.args], {
       stdio: ["pipe", "inherit", "inherit"],
       detached: true,
-      env: { ...process.env, RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: String(o.nproc), MASTER_ADDR: addr, MASTER_PORT: String(port), [LAUNCHED]: "1" },
+      env: { ...process.env, RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: String(o.nproc), MASTER_ADDR: addr, MASTER_PORT: String(port), OMP_NUM_THREADS: threads, [LAUNCHED]: "1" },
     });
     children.push(child);
     return new Promise<void>((resolve) => {

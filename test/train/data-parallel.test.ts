@@ -13,7 +13,7 @@ import { distEnv, shareOf } from "../../src/train/data-parallel.ts";
 import { planBuckets } from "../../src/train/grad-sync.ts";
 import { freePort } from "../../src/train/launcher.ts";
 import { UsageError } from "../../src/util/errors.ts";
-import { startNast } from "../helpers/cli.ts";
+import { runNast, startNast } from "../helpers/cli.ts";
 import { nast, readLog, shortCorpus, type Data, type LogRecord } from "./fixture.ts";
 
 let d: Data;
@@ -78,6 +78,23 @@ test("the ranks' shares of a group, the gradient buckets, and bad rank variables
   assert.deepEqual(distEnv({ WORLD_SIZE: "2", RANK: "1", MASTER_PORT: "1234" }), { rank: 1, worldSize: 2, localRank: 1, masterAddr: "127.0.0.1", masterPort: 1234 });
   assert.throws(() => distEnv({ WORLD_SIZE: "2", RANK: "2" }), (e: Error) => e instanceof UsageError && /RANK must be an integer in 0\.\.1 \(with WORLD_SIZE=2\), got "2"/.test(e.message));
   assert.throws(() => distEnv({ WORLD_SIZE: "two", RANK: "0" }), /WORLD_SIZE must be an integer in 1\.\.65536/);
+});
+
+test("bad data-parallel flags and variables are usage errors naming them", () => {
+  const base = ["train", "-c", "tiny", "-d", d.data, "-o", join(d.dir, "exp-bad-flags"), ...COMMON];
+  for (const [flag, value, message] of [
+    ["--nproc", "0", /--nproc must be at least 1/],
+    ["--dist-timeout", "0", /--dist-timeout must be a positive number of seconds/],
+    ["--bucket-mb", "none", /--bucket-mb must be a number, got "none"/],
+  ] as const) {
+    const r = nast([...base, flag, value], { allowFail: true });
+    assert.equal(r.status, 2, `${flag} ${value}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+  }
+  const r = runNast(base, undefined, { env: { ...process.env, WORLD_SIZE: "2", RANK: "5" } });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /RANK must be an integer in 0\.\.1 \(with WORLD_SIZE=2\), got "5"/);
+  assert.ok(!existsSync(join(d.dir, "exp-bad-flags")), "nothing written");
 });
 
 test("--nproc 2 makes the updates of one process with --accum 2: same losses, gradient norms and parameters; rank 0 alone writes", () => {
