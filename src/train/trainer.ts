@@ -3,9 +3,9 @@
 // BLEU, atomic checkpoints with retention, and an exact `--resume`.
 //
 // Exact resume: every random stream is a function of the seed and the position in the data, never of
-// history. The data order of an epoch is batchesByFrames(frames, maxFrames, seed, epoch); the update at
+// history. The data order of an epoch is batchesByFrames(frames, maxFrames, seed, epoch); each micro-batch at
 // (epoch, batch) reseeds libtorch's generator (dropout) and a JS Rng (curriculum mask, drop-net) from
-// (seed, epoch, batch); each micro-batch's SpecAugment has its own stream from (seed, epoch, its batch), so
+// (seed, epoch, batch) before its step, and its SpecAugment has its own stream from the same position, so
 // that a worker thread can collate it ahead (src/train/prefetch.ts). A checkpoint stores the model, Adam's
 // moments and step count, and the position; a resumed run therefore replays the same updates bit for bit
 // on the CPU.
