@@ -24,7 +24,7 @@ grep -E "distributed|CUDA available" "$out/build.log" | tee -a "$out/summary.txt
 # 1. The wrapper's cost: plain and one-rank NCCL updates alternate on the same weights.
 "$node" dist/cli.js bench train --device cuda --presets "$preset" --ddp --steps 40 --warmup 5 --json > "$out/bench-ddp.json" 2> "$out/bench-ddp.err"
 say "bench --ddp ($preset): $("$node" -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).results[0], d = r.ddp;
-  console.log(`plain ${r.msPerStep.toFixed(1)} ms/step, NCCL world size 1 ${d.msPerStep.toFixed(1)} ms/step (ratio ${d.ratio.toFixed(3)}), all-reduce ${d.commMs.toFixed(2)} ms in ${d.buckets} buckets`)' "$out/bench-ddp.json" 2>&1 || tail -5 "$out/bench-ddp.err")"
+  console.log(`plain ${r.msPerStep.toFixed(1)} ms/step, ${d.backend} world size 1 ${d.msPerStep.toFixed(1)} ms/step (ratio ${d.ratio.toFixed(3)}), all-reduce ${d.commMs.toFixed(2)} ms in ${d.buckets} buckets`)' "$out/bench-ddp.json" 2>&1 || tail -5 "$out/bench-ddp.err")"
 "$node" dist/cli.js bench train --device cuda --presets "$preset" --steps 40 --warmup 5 > "$out/bench-plain.txt" 2>&1
 say "bench plain ($preset): $(head -1 "$out/bench-plain.txt")"
 
