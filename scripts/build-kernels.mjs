@@ -108,6 +108,37 @@ function abiFromLibrary(lib) {
   return symbols.includes("__cxx11") ? 1 : 0;
 }
 
+/**
+ * The c10d backends that can be compiled against this libtorch: Gloo where the gloo headers exist (Debian:
+ * libgloo-dev, the gloo Debian's libtorch links; CUDA PyTorch wheels ship none), NCCL in a CUDA build where
+ * nccl.h and the CUDA runtime headers are found (ProcessGroupNCCL.hpp includes both).
+ */
+function distributedFlags(torch, cuda) {
+  const flags = [];
+  const notes = [];
+  const glooDir = [torch.include, "/usr/include"].find((d) => existsSync(join(d, "gloo", "config.h")));
+  if (glooDir) {
+    flags.push("-DUSE_C10D_GLOO", ...(glooDir === torch.include ? [] : [`-I${glooDir}`]));
+    notes.push(`Gloo (headers in ${glooDir})`);
+  } else {
+    notes.push("no Gloo (no gloo/config.h; Debian: apt-get install libgloo-dev)");
+  }
+  if (cuda) {
+    const site = dirname(dirname(torch.include));
+    const ncclDir = [process.env.NCCL_INCLUDE, join(site, "nvidia", "nccl", "include"), "/usr/include", "/usr/local/cuda/include"]
+      .find((d) => d && existsSync(join(d, "nccl.h")));
+    const cudaDir = [process.env.CUDA_HOME && join(process.env.CUDA_HOME, "include"), "/usr/local/cuda/include", join(site, "nvidia", "cuda_runtime", "include"), join(site, "nvidia", "cu13", "include"), "/usr/include"]
+      .find((d) => d && existsSync(join(d, "cuda_runtime_api.h")));
+    if (ncclDir && cudaDir) {
+      flags.push("-DUSE_C10D_NCCL", `-I${cudaDir}`, ...(ncclDir === cudaDir ? [] : [`-I${ncclDir}`]));
+      notes.push(`NCCL (nccl.h in ${ncclDir}, CUDA headers in ${cudaDir})`);
+    } else {
+      notes.push(`no NCCL (${ncclDir ? "" : "nccl.h "}${cudaDir ? "" : "cuda_runtime_api.h "}not found; set NCCL_INCLUDE or CUDA_HOME)`);
+    }
+  }
+  return { flags, note: notes.join(", "), nccl: flags.includes("-DUSE_C10D_NCCL") };
+}
+
 function stageHeaders(dir) {
   mkdirSync(dir, { recursive: true });
   const node = nodeIncludeDir();
@@ -122,11 +153,13 @@ function build() {
   const cuda = existsSync(join(torch.lib, "libtorch_cuda.so"));
   process.stdout.write(`build-kernels: libtorch from ${torch.source}\n`);
   process.stdout.write(`build-kernels: CUDA libraries ${cuda ? "present (libtorch_cuda.so)" : "absent (CPU-only libtorch)"}\n`);
+  const dist = distributedFlags(torch, cuda);
+  process.stdout.write(`build-kernels: distributed: ${dist.note}\n`);
   const nodeInc = nodeIncludeDir();
   const napiInc = napiIncludeDir();
   mkdirSync(outDir, { recursive: true });
   const cxx = process.env.CXX ?? "g++";
-  const args = [
+  const args = (distFlags) => [
     "-O2",
     "-std=c++17",
     "-shared",
@@ -139,6 +172,7 @@ function build() {
     `-I${nodeInc}`,
     `-I${torch.include}`,
     `-I${join(torch.include, "torch", "csrc", "api", "include")}`,
+    ...distFlags,
     source,
     "-o",
     output,
@@ -153,9 +187,18 @@ function build() {
     ...(cuda ? ["-ltorch_cuda", "-lc10_cuda"] : []),
     "-Wl,--as-needed",
   ];
-  process.stdout.write(`build-kernels: ${cxx} ${args.join(" ")}\n`);
+  process.stdout.write(`build-kernels: ${cxx} ${args(dist.flags).join(" ")}\n`);
   const t0 = Date.now();
-  const r = spawnSync(cxx, args, { stdio: "inherit" });
+  let r = spawnSync(cxx, args(dist.flags), { stdio: dist.nccl ? ["ignore", "inherit", "pipe"] : "inherit", encoding: "utf8" });
+  // ProcessGroupNCCL.hpp pulls in much of a CUDA PyTorch's headers: a host where they do not compile still
+  // gets a working (CUDA) build, without NCCL, and the first errors say why.
+  if (r.status !== 0 && dist.nccl) {
+    const errors = (r.stderr ?? "").split("\n").filter((l) => l.includes("error")).slice(0, 5).join("\n");
+    process.stdout.write(`build-kernels: the build with NCCL failed; building without it. First errors:\n${errors}\n`);
+    r = spawnSync(cxx, args(dist.flags.filter((f) => f !== "-DUSE_C10D_NCCL")), { stdio: "inherit" });
+  } else if (r.stderr) {
+    process.stderr.write(r.stderr);
+  }
   if (r.status !== 0) fail(`compilation failed (exit ${r.status ?? r.signal})`);
   process.stdout.write(`build-kernels: wrote ${output} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   // Load what was built in a fresh process: proves it links and says what it can use.
@@ -163,7 +206,7 @@ function build() {
     process.execPath,
     [
       "-e",
-      `const m=require(${JSON.stringify(output)});console.log("build-kernels: libtorch " + m.version() + ", CUDA available: " + m.cudaAvailable() + " (" + m.cudaDeviceCount() + " device(s)), threads: " + m.numThreads())`,
+      `const m=require(${JSON.stringify(output)});console.log("build-kernels: libtorch " + m.version() + ", CUDA available: " + m.cudaAvailable() + " (" + m.cudaDeviceCount() + " device(s)), threads: " + m.numThreads() + ", distributed backends: " + (m.distBackends().join(", ") || "none"))`,
     ],
     { encoding: "utf8" },
   );

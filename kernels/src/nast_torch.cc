@@ -22,6 +22,20 @@
 #include <c10/util/Exception.h>
 #include <torch/version.h>
 
+// torch.distributed's engine (c10d): stores for the rendezvous and process groups. Gloo needs the gloo headers
+// (Debian: libgloo-dev), which CUDA PyTorch wheels do not ship; NCCL exists only in a CUDA build. The build
+// script defines USE_C10D_GLOO and USE_C10D_NCCL (the headers' own switches) where they can be compiled.
+#include <torch/csrc/distributed/c10d/FileStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/csrc/distributed/c10d/Work.hpp>
+#ifdef USE_C10D_GLOO
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#endif
+#ifdef USE_C10D_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
+
 #include <chrono>
 #include <cmath>
 #include <optional>
@@ -580,6 +594,189 @@ Napi::Value BenchAdd(const Napi::CallbackInfo& info) {
   });
 }
 
+
+// ---------------------------------------------------------------------------------------------------
+// Distributed (c10d): process groups, collectives, work handles. Bucketing, sharding and error wording are
+// TypeScript's (src/torch/distributed.ts, src/train/grad-sync.ts).
+
+// libtorch 2.x split the collectives off into c10d::Backend (ProcessGroupGloo and ProcessGroupNCCL derive
+// from it); in 1.13 they derive from c10d::ProcessGroup. Both have the same collective signatures.
+#if TORCH_VERSION_MAJOR >= 2
+using Group = c10d::Backend;
+#else
+using Group = c10d::ProcessGroup;
+#endif
+
+// Never freed: a group whose peer died may hold threads that never finish, and its destructor would join
+// them when the process exits (process.exit after a failed collective must not hang).
+auto* g_groups = new std::vector<c10::intrusive_ptr<Group>>();
+auto* g_works = new std::vector<std::vector<c10::intrusive_ptr<c10d::Work>>>();
+auto* g_freeWorks = new std::vector<uint32_t>();
+
+c10::intrusive_ptr<Group>& groupArg(const Napi::Env& env, const Napi::Value& v) {
+  uint32_t id = v.As<Napi::Number>().Uint32Value();
+  if (id >= g_groups->size() || !(*g_groups)[id]) throw Napi::Error::New(env, "use of a destroyed process group");
+  return (*g_groups)[id];
+}
+
+std::vector<at::Tensor> tensorList(const Napi::Env& env, const Napi::Value& v) {
+  Napi::Array a = v.As<Napi::Array>();
+  std::vector<at::Tensor> out;
+  for (uint32_t i = 0; i < a.Length(); ++i) out.push_back(slot(env, a.Get(i)));
+  return out;
+}
+
+Napi::Value keepWorks(const Napi::Env& env, std::vector<c10::intrusive_ptr<c10d::Work>> works) {
+  if (!g_freeWorks->empty()) {
+    uint32_t id = g_freeWorks->back();
+    g_freeWorks->pop_back();
+    (*g_works)[id] = std::move(works);
+    return Napi::Number::New(env, id);
+  }
+  g_works->push_back(std::move(works));
+  return Napi::Number::New(env, static_cast<double>(g_works->size() - 1));
+}
+
+// distBackends() -> the backends this build has ("gloo", "nccl").
+Napi::Value DistBackends(const Napi::CallbackInfo& info) {
+  return guarded(info, "distBackends", [&](Napi::Env env) -> Napi::Value {
+    Napi::Array a = Napi::Array::New(env);
+#ifdef USE_C10D_GLOO
+    a.Set(a.Length(), Napi::String::New(env, "gloo"));
+#endif
+#ifdef USE_C10D_NCCL
+    a.Set(a.Length(), Napi::String::New(env, "nccl"));
+#endif
+    return a;
+  });
+}
+
+// distInit(backend, storeKind "tcp"|"file", host or path, port, rank, size, timeoutMs, glooHost) -> group id.
+// TCP: rank 0 serves the store and waits for the others; every rank blocks until the group is formed (or the
+// timeout passes). glooHost: the address Gloo binds to ("" = the host name's).
+Napi::Value DistInit(const Napi::CallbackInfo& info) {
+  return guarded(info, "distInit", [&](Napi::Env env) -> Napi::Value {
+    std::string backend = info[0].As<Napi::String>().Utf8Value();
+    std::string kind = info[1].As<Napi::String>().Utf8Value();
+    std::string where = info[2].As<Napi::String>().Utf8Value();
+    int port = info[3].As<Napi::Number>().Int32Value();
+    int rank = info[4].As<Napi::Number>().Int32Value();
+    int size = info[5].As<Napi::Number>().Int32Value();
+    auto timeout = std::chrono::milliseconds(info[6].As<Napi::Number>().Int64Value());
+    std::string glooHost = info[7].As<Napi::String>().Utf8Value();
+    c10::intrusive_ptr<c10d::Store> store;
+    if (kind == "tcp") {
+      c10d::TCPStoreOptions opts;
+      opts.port = static_cast<std::uint16_t>(port);
+      opts.isServer = rank == 0;
+      opts.numWorkers = size;
+      opts.waitWorkers = true;
+      opts.timeout = timeout;
+      store = c10::make_intrusive<c10d::TCPStore>(where, opts);
+    } else {
+      store = c10::make_intrusive<c10d::FileStore>(where, size);
+    }
+    store->setTimeout(timeout);
+    c10::intrusive_ptr<Group> group;
+    if (backend == "gloo") {
+#ifdef USE_C10D_GLOO
+      auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
+      opts->devices.push_back(glooHost.empty() ? c10d::ProcessGroupGloo::createDefaultDevice()
+                                               : c10d::ProcessGroupGloo::createDeviceForHostname(glooHost));
+      group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, size, opts);
+#else
+      throw Napi::Error::New(env, "this build of the kernels has no Gloo (install the gloo headers, Debian: libgloo-dev, and rebuild)");
+#endif
+    } else if (backend == "nccl") {
+#ifdef USE_C10D_NCCL
+      auto opts = c10d::ProcessGroupNCCL::Options::create();
+      opts->timeout = timeout;
+      group = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, rank, size, opts);
+#else
+      throw Napi::Error::New(env, "this build of the kernels has no NCCL (build against a CUDA PyTorch with NCCL)");
+#endif
+    } else {
+      throw Napi::Error::New(env, "unknown backend " + backend);
+    }
+    g_groups->push_back(group);
+    return Napi::Number::New(env, static_cast<double>(g_groups->size() - 1));
+  });
+}
+
+// distAllReduce(group, tensors, op "sum"|"max") -> work id: one in-place all-reduce per tensor, all started
+// before this returns (each tensor must be dense and contiguous).
+Napi::Value DistAllReduce(const Napi::CallbackInfo& info) {
+  return guarded(info, "distAllReduce", [&](Napi::Env env) -> Napi::Value {
+    auto& group = groupArg(env, info[0]);
+    std::vector<at::Tensor> tensors = tensorList(env, info[1]);
+    std::string op = info[2].As<Napi::String>().Utf8Value();
+    c10d::AllreduceOptions opts;
+    opts.reduceOp = op == "max" ? c10d::ReduceOp::MAX : c10d::ReduceOp::SUM;
+    std::vector<c10::intrusive_ptr<c10d::Work>> works;
+    for (auto& t : tensors) {
+      std::vector<at::Tensor> one{t};
+      works.push_back(group->allreduce(one, opts));
+    }
+    return keepWorks(env, std::move(works));
+  });
+}
+
+// distBroadcast(group, tensors, root) -> work id: rank root's values into every rank's tensors, in place.
+Napi::Value DistBroadcast(const Napi::CallbackInfo& info) {
+  return guarded(info, "distBroadcast", [&](Napi::Env env) -> Napi::Value {
+    auto& group = groupArg(env, info[0]);
+    std::vector<at::Tensor> tensors = tensorList(env, info[1]);
+    c10d::BroadcastOptions opts;
+    opts.rootRank = info[2].As<Napi::Number>().Int64Value();
+    std::vector<c10::intrusive_ptr<c10d::Work>> works;
+    for (auto& t : tensors) {
+      std::vector<at::Tensor> one{t};
+      works.push_back(group->broadcast(one, opts));
+    }
+    return keepWorks(env, std::move(works));
+  });
+}
+
+Napi::Value DistBarrier(const Napi::CallbackInfo& info) {
+  return guarded(info, "distBarrier", [&](Napi::Env env) -> Napi::Value {
+    return keepWorks(env, {groupArg(env, info[0])->barrier(c10d::BarrierOptions())});
+  });
+}
+
+// distWait(work, timeoutMs): blocks until every collective of the work is done; throws the first failure
+// (a peer gone, the timeout passed). timeoutMs <= 0: no timeout of the wait itself (NCCL: the stream waits,
+// not the CPU; the group's own timeout still applies). The work id is released either way.
+Napi::Value DistWait(const Napi::CallbackInfo& info) {
+  return guarded(info, "distWait", [&](Napi::Env env) -> Napi::Value {
+    uint32_t id = info[0].As<Napi::Number>().Uint32Value();
+    if (id >= g_works->size() || (*g_works)[id].empty()) throw Napi::Error::New(env, "unknown or finished work id");
+    int64_t ms = info[1].As<Napi::Number>().Int64Value();
+    std::vector<c10::intrusive_ptr<c10d::Work>> works = std::move((*g_works)[id]);
+    (*g_works)[id].clear();
+    g_freeWorks->push_back(id);
+    for (auto& w : works) {
+      if (ms > 0) {
+        w->wait(std::chrono::milliseconds(ms));
+      } else {
+        w->wait();
+      }
+    }
+    return env.Undefined();
+  });
+}
+
+// distDestroy(group): drops the group (NCCL: after shutting its communicators down).
+Napi::Value DistDestroy(const Napi::CallbackInfo& info) {
+  return guarded(info, "distDestroy", [&](Napi::Env env) -> Napi::Value {
+    auto& group = groupArg(env, info[0]);
+#if defined(USE_C10D_NCCL) && (TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4))
+    if (auto* nccl = dynamic_cast<c10d::ProcessGroupNCCL*>(group.get())) nccl->shutdown();
+#endif
+    group.reset();
+    return env.Undefined();
+  });
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto fn = [&](const char* name, Napi::Value (*f)(const Napi::CallbackInfo&)) {
     exports.Set(name, Napi::Function::New(env, f, name));
@@ -614,6 +811,13 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("config", Config);
   fn("benchMatmul", BenchMatmul);
   fn("benchAdd", BenchAdd);
+  fn("distBackends", DistBackends);
+  fn("distInit", DistInit);
+  fn("distAllReduce", DistAllReduce);
+  fn("distBroadcast", DistBroadcast);
+  fn("distBarrier", DistBarrier);
+  fn("distWait", DistWait);
+  fn("distDestroy", DistDestroy);
   return exports;
 }
 

@@ -25,6 +25,10 @@ corpus_root=           # MuST-C root (required for stages 1 and 5)
 pair=en-de             # language pair, a MuST-C directory name
 preset=small           # model preset (tiny|small|base|repro) or a config JSON file
 device=cpu             # cpu | cuda
+nproc=1                # training ranks on this host, one per GPU (nast train --nproc)
+max_frames=40000       # padded frames per micro-batch (the reference's 40k per GPU)
+update_frames=320000   # frames per update over all ranks (the reference's 8 GPUs x 40k): --accum is
+                       # update_frames / (max_frames x nproc), so the update is the same whatever the GPU count
 stage=1
 stop_stage=5
 vocab=8000             # SentencePiece vocabulary size
@@ -39,7 +43,7 @@ nast="${NAST:-}"       # the nast command; default: bin/nast.js of this checkout
 
 # shellcheck source=../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
-parse_settings "corpus_root pair preset device stage stop_stage vocab data_dir exp_dir n_average test_sets train_args prep_args eval_args nast" "$@"
+parse_settings "corpus_root pair preset device nproc max_frames update_frames stage stop_stage vocab data_dir exp_dir n_average test_sets train_args prep_args eval_args nast" "$@"
 
 recipe_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$recipe_dir/../.." && pwd)
@@ -54,6 +58,16 @@ preset_tag=$(basename "$preset" .json)
 [ -n "$data_dir" ] || data_dir="data/${pair}-v${vocab}"
 [ -n "$exp_dir" ] || exp_dir="exp/${pair}-${preset_tag}-${device}"
 start_time=$(date +%s)
+
+# Micro-batches per update on each rank: the global batch is update_frames whatever nproc is.
+if ! [[ "$nproc" =~ ^[1-9][0-9]*$ && "$max_frames" =~ ^[1-9][0-9]*$ && "$update_frames" =~ ^[1-9][0-9]*$ ]] ||
+   [ $((update_frames % (max_frames * nproc))) -ne 0 ]; then
+  echo "run.sh: --update-frames ($update_frames) must be a multiple of --max-frames ($max_frames) x --nproc ($nproc)" >&2
+  exit 2
+fi
+accum=$((update_frames / (max_frames * nproc)))
+ranks=()
+[ "$nproc" -gt 1 ] && ranks=(--nproc "$nproc")
 
 need_corpus() {
   if [ -z "$corpus_root" ]; then
@@ -74,7 +88,7 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
 fi
 
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
-  log "Stage 2: train $preset on $device -> $exp_dir"
+  log "Stage 2: train $preset on $device ($nproc rank(s) x $accum micro-batch(es) of $max_frames frames per update) -> $exp_dir"
   if [ -f "$exp_dir/.train.done" ]; then
     log "Stage 2: $exp_dir/.train.done exists, skipping"
   else
@@ -84,7 +98,8 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
       resume=(--resume)
       log "Stage 2: resuming from $exp_dir/checkpoints/latest.json"
     fi
-    train_cmd=("${nast_cmd[@]}" train -c "$preset" -d "$data_dir" -o "$exp_dir" --device "$device" "${train_extra[@]}")
+    train_cmd=("${nast_cmd[@]}" train -c "$preset" -d "$data_dir" -o "$exp_dir" --device "$device" "${ranks[@]}"
+      --max-frames "$max_frames" --accum "$accum" "${train_extra[@]}")
     # The exact command, so that this stage can be replayed by hand (ESPnet writes <exp>/run.sh the same way):
     # every word quoted with printf %q, so that replaying it runs nothing a path holds; relative paths are
     # relative to the directory the recipe ran in.

@@ -21,6 +21,11 @@ const USAGE = `usage: nast bench train [--json] [--device cpu|cuda] [--presets t
   --no-curriculum     time updates without the curriculum's first pass
   --pytorch [PYTHON]  also run eval/pytorch/nast_step.py with PYTHON (default python3) and report the ratio
   --threads N         CPU threads of libtorch
+  --ddp               also time the updates through a c10d group of one rank (NCCL on cuda, Gloo on cpu),
+                      alternating with plain updates: the data-parallel wrapper's cost (its ratio)
+  --nproc N           N ranks on this host (as nast train --nproc), each stepping on its own copy of the
+                      batch through the group; rank 0 reports (per-rank ms/step, frames/s of all ranks)
+  --bucket-mb N       gradient buckets of about N MB (default 4)
   --json              one JSON object per preset (an array) instead of a table
 `;
 
@@ -45,6 +50,9 @@ export async function run(argv: string[]): Promise<number> {
       "no-curriculum": { type: "boolean" },
       pytorch: { type: "string" },
       threads: { type: "string" },
+      ddp: { type: "boolean" },
+      nproc: { type: "string" },
+      "bucket-mb": { type: "string" },
     },
   }, USAGE);
   if (!parsed) return 0;
@@ -61,12 +69,31 @@ export async function run(argv: string[]): Promise<number> {
   };
   const precision = values.precision!;
   if (precision !== "bf16" && precision !== "tf32" && precision !== "fp32") throw new UsageError("--precision must be bf16, tf32 or fp32");
+  const bucketMb = values["bucket-mb"] === undefined ? 4 : Number(values["bucket-mb"]);
+  if (!(bucketMb > 0)) throw new UsageError(`--bucket-mb must be a positive number, got "${values["bucket-mb"]}"`);
+  const { distEnv, joinDataParallel } = await import("../train/data-parallel.ts");
+  const { freePort, launchRanks, watchLauncher } = await import("../train/launcher.ts");
+  let env = distEnv();
+  if (values.nproc !== undefined && env === null) {
+    const nproc = int("nproc", values.nproc, 1);
+    if (nproc < 1) throw new UsageError("--nproc must be at least 1");
+    const rest: string[] = [];
+    for (let i = 0; i < argv.length; i++) {
+      if (argv[i] === "--nproc") i++;
+      else if (!argv[i]!.startsWith("--nproc=")) rest.push(argv[i]!);
+    }
+    return launchRanks({ args: ["bench", "train", ...rest], nproc });
+  }
+  if (env !== null) watchLauncher();
+  else if (values.ddp) env = { rank: 0, worldSize: 1, localRank: 0, masterAddr: "127.0.0.1", masterPort: await freePort() };
   const { benchPreset } = await import("../train/bench.ts");
   const { setNumThreads, torchVersion, numThreads } = await import("../torch/index.ts");
   if (values.threads !== undefined) setNumThreads(int("threads", values.threads, 1));
+  const rankDevice = env !== null && device === "cuda" ? `cuda:${env.localRank}` : device;
+  const dp = env === null ? null : joinDataParallel(env, { device: rankDevice, timeoutSeconds: 600, bucketMb });
   const opts = {
     presets: values.presets!.split(",").map((s) => s.trim()).filter(Boolean),
-    device,
+    device: rankDevice,
     precision: precision as "bf16" | "tf32" | "fp32",
     maxFrames: int("max-frames", values["max-frames"], cuda ? 40000 : 4800),
     uttFrames: int("utt-frames", values["utt-frames"], 600),
@@ -75,12 +102,14 @@ export async function run(argv: string[]): Promise<number> {
     curriculum: !values["no-curriculum"],
     vocab: values.vocab === undefined ? null : int("vocab", values.vocab, 0),
     python: values.pytorch ?? null,
+    ddp: dp === null ? null : { sync: dp.sync, backend: dp.group.backend, worldSize: dp.worldSize, bucketMb },
   };
+  const quiet = dp !== null && dp.rank !== 0;
   const results = [];
   for (const preset of opts.presets) {
     const r = await benchPreset(preset, opts);
     results.push(r);
-    if (!values.json) {
+    if (!values.json && !quiet) {
       const f = (x: number, d = 1) => x.toFixed(d);
       process.stdout.write(
         `${r.preset}: ${f(r.params / 1e6, 2)}M params, ${r.utterances}x${opts.uttFrames} frames on ${device}` +
@@ -89,10 +118,15 @@ export async function run(argv: string[]): Promise<number> {
           (r.pytorch ? `; PyTorch ${r.pytorch.torch}: ${f(r.pytorch.msPerStep)} ms/step, ratio ${f(r.ratio!, 3)}` : "") +
           `\n  LiSA (acoustic ${r.lisaLayers.acoustic.join(",") || "-"}; textual ${r.lisaLayers.textual.join(",") || "-"}): ` +
           `forward ${f(r.encoderMs)} ms vs ${f(r.encoderMsNoLisa)} ms without (${f((r.encoderMs / r.encoderMsNoLisa - 1) * 100)}%), ` +
-          `Q/K params ${r.qkParams} vs ${r.qkParamsNoLisa} (${f(r.qkParamsNoLisa / Math.max(1, r.qkParams), 2)}x fewer)\n`,
+          `Q/K params ${r.qkParams} vs ${r.qkParamsNoLisa} (${f(r.qkParamsNoLisa / Math.max(1, r.qkParams), 2)}x fewer)\n` +
+          (r.ddp
+            ? `  data parallel (${r.ddp.backend}, ${r.ddp.worldSize} rank(s), ${r.ddp.buckets} bucket(s) of <= ${r.ddp.bucketMb} MB): ${f(r.ddp.msPerStep)} ms/step, ` +
+              `all-reduce ${f(r.ddp.commMs, 2)} ms, ${f(r.ddp.framesPerSecond / 1000, 2)}k frames/s over all ranks` +
+              (r.ddp.ratio !== null ? `; vs plain ${f(r.msPerStep)} ms/step: ratio ${f(r.ddp.ratio, 3)}` : "") + "\n"
+            : ""),
       );
     }
   }
-  if (values.json) process.stdout.write(JSON.stringify({ ...opts, torch: torchVersion(), threads: numThreads(), results }, null, 2) + "\n");
+  if (values.json && !quiet) process.stdout.write(JSON.stringify({ ...opts, ddp: opts.ddp && { backend: opts.ddp.backend, worldSize: opts.ddp.worldSize, bucketMb }, torch: torchVersion(), threads: numThreads(), results }, null, 2) + "\n");
   return 0;
 }

@@ -36,6 +36,16 @@ const USAGE = `usage: nast train -c CONFIG|PRESET -d DATA_DIR -o EXP_DIR [option
   --no-progress          no progress line even on a terminal
   --no-prefetch          collate batches on the main thread, not ahead in a worker (same results)
 
+  Data parallel (c10d: Gloo on cpu, NCCL on cuda; one process per GPU):
+  --nproc N              run N ranks on this host, each its share of every update: the update is the one a
+                         single process makes with --accum (accum x N); rank 0 validates, checkpoints and logs.
+                         Without it, a process whose environment has WORLD_SIZE (torchrun's RANK, WORLD_SIZE,
+                         LOCAL_RANK, MASTER_ADDR, MASTER_PORT) is that rank. With --device cuda each rank uses
+                         cuda:LOCAL_RANK. When a rank fails, the others are stopped
+  --dist-timeout S       forming the group and each collective fail after S seconds (default 1800: rank 0
+                         validates alone while the others wait)
+  --bucket-mb N          gradients are all-reduced in buckets of about N MB (default 4)
+
   Training settings (the same keys in the config's "train" object, e.g. "maxSteps": 1000, "curriculum": false):
 ${settingUsage()}`;
 
@@ -51,6 +61,16 @@ function num(name: string, v: string | undefined): number | undefined {
   const n = Number(v);
   if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got "${v}"`);
   return n;
+}
+
+/** The arguments of the ranks: the launcher's, less --nproc N (or --nproc=N). */
+function withoutNproc(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--nproc") i++;
+    else if (!args[i]!.startsWith("--nproc=")) out.push(args[i]!);
+  }
+  return out;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -73,6 +93,9 @@ export async function run(argv: string[]): Promise<number> {
       "unfreeze-after": { type: "string" },
       "no-progress": { type: "boolean" },
       "no-prefetch": { type: "boolean" },
+      nproc: { type: "string" },
+      "dist-timeout": { type: "string" },
+      "bucket-mb": { type: "string" },
     },
   }, USAGE);
   if (!parsed) return 0;
@@ -95,7 +118,21 @@ export async function run(argv: string[]): Promise<number> {
     throw new UsageError("--kl-weight and --unfreeze-after go with --retrofit-lisa CKPT");
   }
 
+  const nproc = int("nproc", values.nproc);
+  if (nproc !== undefined && nproc < 1) throw new UsageError("--nproc must be at least 1");
+  const distTimeout = num("dist-timeout", values["dist-timeout"]) ?? 1800;
+  if (!(distTimeout > 0)) throw new UsageError("--dist-timeout must be a positive number of seconds");
+  const bucketMb = num("bucket-mb", values["bucket-mb"]) ?? 4;
+  if (!(bucketMb > 0)) throw new UsageError("--bucket-mb must be a positive number");
+
   const flags = settingFlags(values);
+  const { distEnv } = await import("../train/data-parallel.ts");
+  const env = distEnv();
+  if (nproc !== undefined && env === null) {
+    const { launchRanks } = await import("../train/launcher.ts");
+    return launchRanks({ args: withoutNproc(["train", ...argv]), nproc });
+  }
+  if (env !== null) (await import("../train/launcher.ts")).watchLauncher();
   // Loaded here, not at the top: the kernels are needed only once training really starts.
   const { train } = await import("../train/trainer.ts");
   const summary = await train({
@@ -118,7 +155,9 @@ export async function run(argv: string[]): Promise<number> {
       : null,
     ...(values["no-progress"] ? { progress: false } : {}),
     ...(values["no-prefetch"] ? { prefetch: false } : {}),
+    dist: env === null ? null : { env, timeoutSeconds: distTimeout, bucketMb },
   });
+  if (env !== null && env.rank !== 0) return summary.signal === "SIGINT" ? 130 : summary.signal === "SIGTERM" ? 143 : 0;
   process.stderr.write(
     `nast train: ${summary.stopReason}; ${summary.steps} updates, ${summary.epochs} epochs, loss ${summary.lastLoss?.toFixed(4) ?? "-"}, ` +
       `dev BLEU ${summary.lastBleu?.toFixed(2) ?? "-"} (best ${summary.bestBleu?.toFixed(2) ?? "-"}), ${summary.badSteps} skipped updates\n`,

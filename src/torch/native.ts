@@ -38,6 +38,13 @@ export interface Native {
   config(): string;
   benchMatmul(n: number, iters: number, device: string): number;
   benchAdd(iters: number): number;
+  distBackends(): string[];
+  distInit(backend: string, storeKind: "tcp" | "file", where: string, port: number, rank: number, size: number, timeoutMs: number, glooHost: string): number;
+  distAllReduce(group: number, tensors: number[], op: "sum" | "max"): number;
+  distBroadcast(group: number, tensors: number[], root: number): number;
+  distBarrier(group: number): number;
+  distWait(work: number, timeoutMs: number): void;
+  distDestroy(group: number): void;
 }
 
 /** Thrown when the kernels are not built or cannot be loaded; the message says how to set them up. */

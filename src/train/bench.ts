@@ -6,6 +6,10 @@
 //
 // The batch (shared with nast_step.py): floor(maxFrames / uttFrames) utterances of uttFrames frames of
 // N(0,1) features; source and target references of T'/5 tokens, ids uniform in 1..V−1.
+//
+// Data parallel (`--ddp`, `--nproc N`): the updates sum their gradients over a c10d process group, as `nast train`
+// does. With one rank, updates with and without the group alternate, so that the wrapper's cost is measured
+// on the same weights and clock; with several, each rank steps on its own copy of the batch.
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { loadConfig, subsampledLength, withVocabSize, type NastConfig } from "../model/config.ts";
@@ -20,7 +24,7 @@ import type { HostBatch } from "./batch.ts";
 import { resolveSettings } from "./settings.ts";
 import { toDevice } from "./step.ts";
 import { buildTrainee } from "./trainee.ts";
-import { update } from "./update.ts";
+import { update, type GradientSync } from "./update.ts";
 
 export interface BenchOptions {
   presets: string[];
@@ -36,6 +40,22 @@ export interface BenchOptions {
   vocab: number | null;
   /** Python interpreter for the PyTorch comparison, or null to skip it. */
   python: string | null;
+  /** Data parallel: the group's gradient sync and what to report of it; null: plain updates only. */
+  ddp: { sync: GradientSync & { last: { commMs: number; buckets: number } }; backend: string; worldSize: number; bucketMb: number } | null;
+}
+
+export interface DdpBench {
+  backend: string;
+  worldSize: number;
+  bucketMb: number;
+  buckets: number;
+  /** Median update time through the group, and the all-reduce part of it (the most that overlap could hide). */
+  msPerStep: number;
+  commMs: number;
+  /** Frames per second over all the ranks. */
+  framesPerSecond: number;
+  /** msPerStep / the plain update's (world size 1 only: the cost of the wrapper). */
+  ratio: number | null;
 }
 
 export interface PresetBench {
@@ -56,6 +76,7 @@ export interface PresetBench {
   pytorch: { msPerStep: number; framesPerSecond: number; torch: string; params: number } | null;
   /** Our step time / PyTorch's (the bar: ≤ 1.15 on the GPU). */
   ratio: number | null;
+  ddp: DdpBench | null;
 }
 
 /** The synthetic batch of the module comment. */
@@ -149,24 +170,42 @@ export async function benchPreset(preset: string, o: BenchOptions): Promise<Pres
   // The preset's own training settings, so that the update timed is the one `nast train` runs.
   const settings = resolveSettings(cfg, o.curriculum ? {} : { curriculum: false }, preset);
   const trainee = buildTrainee(cfg, initParams(cfg, { seed: 1, device: o.device }), settings, null, 0);
-  const normalizer = Math.max(1, batch.tgtTargets.reduce((n, t) => n + t.length, 0));
-  const times: number[] = [];
+  const world = o.ddp?.worldSize ?? 1;
+  const normalizer = Math.max(1, batch.tgtTargets.reduce((n, t) => n + t.length, 0)) * world;
+  // Plain updates, updates through the group, or both alternating (one rank: the wrapper's cost).
+  const modes = o.ddp === null ? [null] : world === 1 ? [null, o.ddp.sync] : [o.ddp.sync];
+  const times = modes.map(() => [] as number[]);
+  const comm: number[] = [];
   let loss = Number.NaN;
   try {
     for (let i = 0; i < o.warmup + o.steps; i++) {
-      const rng = new Rng(i);
-      manualSeed(i);
-      const t0 = performance.now();
-      const u = await update(trainee, settings, { step: i + 1, rng, device: o.device, bf16, klWeight: null, micro: 1, take: () => batch, normalizer });
-      if (i >= o.warmup) times.push(performance.now() - t0);
-      loss = u.loss;
+      for (const [k, sync] of modes.entries()) {
+        const rng = new Rng(i);
+        manualSeed(i);
+        const t0 = performance.now();
+        const u = await update(trainee, settings, { step: i + 1, streamOf: () => rng, device: o.device, bf16, klWeight: null, micro: 1, take: () => batch, normalizer, sync });
+        if (i >= o.warmup) times[k]!.push(performance.now() - t0);
+        if (i >= o.warmup && sync !== null) comm.push(o.ddp!.sync.last.commMs);
+        loss = u.loss;
+      }
     }
   } finally {
     trainee.opt.dispose();
     disposeAll(trainee.params);
   }
-  const ms = median(times);
+  const ms = median(times[0]!);
   const frames = batch.lengths.reduce((a, b) => a + b, 0);
+  const ddpMs = median(times.at(-1)!);
+  const ddp: DdpBench | null = o.ddp === null ? null : {
+    backend: o.ddp.backend,
+    worldSize: world,
+    bucketMb: o.ddp.bucketMb,
+    buckets: o.ddp.sync.last.buckets,
+    msPerStep: ddpMs,
+    commMs: median(comm),
+    framesPerSecond: (world * frames) / (ddpMs / 1000),
+    ratio: world === 1 ? ddpMs / ms : null,
+  };
   const noLisa = withoutLisa(cfg);
   const hasLisa = cfg.lisa.acoustic.length + cfg.lisa.textual.length > 0;
   const [encoderMs, encoderMsNoLisa] = hasLisa ? forwardTimes([cfg, noLisa], batch, o, bf16) : [forwardTimes([cfg], batch, o, bf16)[0]!, Number.NaN];
@@ -186,5 +225,6 @@ export async function benchPreset(preset: string, o: BenchOptions): Promise<Pres
     lisaLayers: { acoustic: cfg.lisa.acoustic, textual: cfg.lisa.textual },
     pytorch,
     ratio: pytorch ? ms / pytorch.msPerStep : null,
+    ddp,
   };
 }

@@ -1,4 +1,5 @@
 // What `nast train` is asked to do (src/cli/train.ts builds it) and what it reports back.
+import type { DistEnv } from "./data-parallel.ts";
 import type { TrainSettings } from "./settings.ts";
 
 export interface RetrofitOptions {
@@ -37,6 +38,16 @@ export interface TrainOptions {
   maxSeconds?: number | null;
   /** Collate the next micro-batches in a worker thread during each step (default true; same batches either way). */
   prefetch?: boolean;
+  /** Data-parallel training: this process's rank and how the ranks meet; null or absent: one process. */
+  dist?: DistOptions | null;
+}
+
+export interface DistOptions {
+  env: DistEnv;
+  /** Forming the group and each collective fail after this long (a rank that died or hangs). */
+  timeoutSeconds: number;
+  /** Gradient buckets of about this many MB, all-reduced together after backward. */
+  bucketMb: number;
 }
 
 export interface TrainSummary {

@@ -3,12 +3,19 @@
 // BLEU, atomic checkpoints with retention, and an exact `--resume`.
 //
 // Exact resume: every random stream is a function of the seed and the position in the data, never of
-// history. The data order of an epoch is batchesByFrames(frames, maxFrames, seed, epoch); the update at
+// history. The data order of an epoch is batchesByFrames(frames, maxFrames, seed, epoch); each micro-batch at
 // (epoch, batch) reseeds libtorch's generator (dropout) and a JS Rng (curriculum mask, drop-net) from
-// (seed, epoch, batch); each micro-batch's SpecAugment has its own stream from (seed, epoch, its batch), so
+// (seed, epoch, batch) before its step, and its SpecAugment has its own stream from the same position, so
 // that a worker thread can collate it ahead (src/train/prefetch.ts). A checkpoint stores the model, Adam's
 // moments and step count, and the position; a resumed run therefore replays the same updates bit for bit
 // on the CPU.
+//
+// Data parallel (`--nproc N`, or the variables torchrun sets; src/train/data-parallel.ts): an update is a group
+// of accum × world micro-batches, each rank runs its share (positions rank, rank + world, ...), and the gradients
+// are summed over the ranks, so that the update is the one a single process makes with --accum accum × world.
+// Every micro-batch's random streams come from (seed, epoch, its batch), whichever rank runs it. Rank 0 alone
+// validates, writes checkpoints and the log; a stop (signal, --max-seconds) is voted with every update's
+// counts, so that all ranks stop after the same update.
 import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { ModelConfig } from "../model/config.ts";
@@ -24,6 +31,7 @@ import { JsonLogger } from "../util/log.ts";
 import { Progress } from "../util/progress.ts";
 import { Rng } from "../util/rng.ts";
 import type { CollateJob } from "./collate-worker.ts";
+import { broadcastFromRank0, explainFailure, joinDataParallel, shareOf, type DataParallel } from "./data-parallel.ts";
 import { CollateFeed, specAugmentKey } from "./prefetch.ts";
 import { pruneCheckpoints, saveCheckpoint, type TrainerState } from "./checkpoint.ts";
 import { fromHost, toHostMap } from "./host-tensors.ts";
@@ -83,6 +91,15 @@ interface TrainRun {
   /** performance.now() at which the run (not this invocation) would have started, and this invocation did. */
   startTime: number;
   invocationStart: number;
+  /** The process group of a data-parallel run, or null. */
+  dp: DataParallel | null;
+  /** The stop the ranks agreed on after the last update (data parallel). */
+  agreed: { signal: NodeJS.Signals | null; timeUp: boolean };
+}
+
+/** Whether this process writes the log, validations and checkpoints: the only one, or rank 0. */
+function leads(r: { dp: DataParallel | null }): boolean {
+  return r.dp === null || r.dp.rank === 0;
 }
 
 function openStore(dataDir: string, split: string): FeatureStore {
@@ -136,7 +153,7 @@ function buildModel(run: ResolvedRun, opts: TrainOptions): Trainee {
 }
 
 /** config.json and the "start" (or "resume") record of the log. */
-function recordStart(opts: TrainOptions, log: JsonLogger, run: ResolvedRun, data: TrainData, trainee: Trainee, cuda: boolean): void {
+function recordStart(opts: TrainOptions, log: JsonLogger, run: ResolvedRun, data: TrainData, trainee: Trainee, cuda: boolean, dp: DataParallel | null): void {
   const { cfg, settings, state, resumed } = run;
   // Created only now: a run refused above (bad data, bad --init) leaves no empty experiment behind.
   mkdirSync(opts.expDir, { recursive: true });
@@ -147,6 +164,7 @@ function recordStart(opts: TrainOptions, log: JsonLogger, run: ResolvedRun, data
     device: opts.device,
     precision: cuda ? opts.precision : "fp32",
     threads: numThreads(),
+    ...(dp ? { worldSize: dp.worldSize, backend: dp.group.backend, globalAccum: run.settings.accum * dp.worldSize, pids: dp.peers.map((p) => p.pid) } : {}),
     torch: torchVersion(),
     params: countParams(paramSpecs(cfg)),
     trainable: [...trainee.trainable].reduce((n, name) => n + trainee.params.get(name)!.numel, 0),
@@ -203,11 +221,21 @@ function checkpoint(r: TrainRun, v: ValidationResult | null): void {
  */
 function shouldStop(r: TrainRun): boolean {
   const { settings, state, opts } = r;
+  const signal = r.dp ? r.agreed.signal : r.signalled;
   if (settings.maxSteps !== null && state.step >= settings.maxSteps) r.stopReason = `reached --max-steps ${settings.maxSteps}`;
   else if (settings.maxEpochs !== null && state.epoch >= settings.maxEpochs) r.stopReason = `reached --max-epochs ${settings.maxEpochs}`;
-  else if (r.signalled !== null) r.stopReason = `stopped by ${r.signalled}`;
-  else if (opts.maxSeconds != null && (performance.now() - r.invocationStart) / 1000 >= opts.maxSeconds) r.stopReason = `reached --max-seconds ${opts.maxSeconds}`;
+  else if (signal !== null) r.stopReason = `stopped by ${signal}`;
+  else if (r.dp ? r.agreed.timeUp : timeUp(r)) r.stopReason = `reached --max-seconds ${opts.maxSeconds}`;
   return r.stopReason !== "";
+}
+
+function timeUp(r: TrainRun): boolean {
+  return r.opts.maxSeconds != null && (performance.now() - r.invocationStart) / 1000 >= r.opts.maxSeconds;
+}
+
+/** This rank's stop votes, summed over the ranks with the update's counts: [SIGINT, SIGTERM, time is up]. */
+function stopVotes(r: TrainRun): number[] {
+  return [r.signalled === "SIGINT" ? 1 : 0, r.signalled === "SIGTERM" ? 1 : 0, timeUp(r) ? 1 : 0];
 }
 
 /**
@@ -259,6 +287,7 @@ function logUpdate(r: TrainRun, step: number, u: UpdateResult, normalizer: numbe
     loss_tgt: sums.tgt / n,
     loss_tgt_inter: sums.tgtInter / n,
     ...(r.retrofit ? { loss_kl: sums.kl / n } : {}),
+    ...(r.dp ? { commMs: r.dp.sync.last.commMs } : {}),
     lr: r.trainee.opt.lr,
     gradNorm: u.gradNorm,
     frames: u.frames,
@@ -272,30 +301,50 @@ function logUpdate(r: TrainRun, step: number, u: UpdateResult, normalizer: numbe
   });
 }
 
+/** Micro-batches per update over all ranks. */
+function groupSize(r: { settings: TrainSettings; dp: DataParallel | null }): number {
+  return r.settings.accum * (r.dp?.worldSize ?? 1);
+}
+
+/** Batch positions from `from` on that this rank runs, in the order it runs them (its share of each group). */
+function ownPlan(r: TrainRun, from: number, total: number): number[] {
+  const size = groupSize(r);
+  const out: number[] = [];
+  for (let g = from; g < total; g += size) for (const k of shareOf(Math.min(size, total - g), r.dp?.rank ?? 0, r.dp?.worldSize ?? 1)) out.push(g + k);
+  return out;
+}
+
 /**
- * The next update of the epoch: the micro-batches from state.batchInEpoch, its random streams from (seed,
- * epoch, batch) (the module comment), the update itself, then the log, and validation with a checkpoint
- * every validEvery updates. False when the update was skipped (non-finite).
+ * The next update of the epoch: the group of micro-batches from state.batchInEpoch and this rank's share of it,
+ * each with its random streams from (seed, epoch, batch) (the module comment), the update itself, then the
+ * log, and validation with a checkpoint every validEvery updates. False when the update was skipped (non-finite).
  */
 async function nextUpdate(r: TrainRun, batches: number[][], jobOf: (j: number) => CollateJob): Promise<boolean> {
   const { state, settings } = r;
   const t0 = performance.now();
   const first = state.batchInEpoch;
-  const micro = batches.slice(first, first + settings.accum);
-  const rng = new Rng(`${state.seed}:${state.epoch}:${first}`);
-  manualSeed(rng.nextUint32());
+  const micro = batches.slice(first, first + groupSize(r));
+  const mine = ownPlan(r, first, first + micro.length);
   const step = state.step + 1;
   const normalizer = Math.max(1, micro.flat().reduce((n, i) => n + r.data.train.meta(i).tgtIds.length, 0));
   const u = await update(r.trainee, settings, {
     step,
-    rng,
+    streamOf: (m) => {
+      const rng = new Rng(`${state.seed}:${state.epoch}:${mine[m]!}`);
+      manualSeed(rng.nextUint32());
+      return rng;
+    },
     device: r.opts.device,
     bf16: r.bf16,
     klWeight: r.retrofit ? r.retrofit.klWeight : null,
-    micro: micro.length,
-    take: (m) => r.feed.take(jobOf(first + m)),
+    micro: mine.length,
+    take: (m) => r.feed.take(jobOf(mine[m]!)),
     normalizer,
+    sync: r.dp?.sync ?? null,
+    shared: stopVotes(r),
   });
+  const [sigint = 0, sigterm = 0, late = 0] = u.shared;
+  r.agreed = { signal: sigint > 0 ? "SIGINT" : sigterm > 0 ? "SIGTERM" : null, timeUp: late > 0 };
   state.batchInEpoch += micro.length;
   if (!u.applied) {
     skipUpdate(r, step, { epoch: state.epoch, batch: first }, micro, u);
@@ -308,7 +357,7 @@ async function nextUpdate(r: TrainRun, batches: number[][], jobOf: (j: number) =
   if (step % settings.logEvery === 0 || step === 1) logUpdate(r, step, u, normalizer, (performance.now() - t0) / 1000);
   const opt = r.trainee.opt;
   r.progress.tick(1, `ep ${state.epoch + 1} loss ${u.loss.toFixed(3)} lr ${opt.lr.toExponential(1)}${r.lastBleu !== null ? ` bleu ${r.lastBleu.toFixed(1)}` : ""}`);
-  if (step % settings.validEvery === 0) checkpoint(r, validation(r));
+  if (step % settings.validEvery === 0 && leads(r)) checkpoint(r, validation(r));
   return true;
 }
 
@@ -319,7 +368,7 @@ async function trainLoop(r: TrainRun): Promise<void> {
     const batches = batchesByFrames(data.keptFrames, settings.maxFrames, state.seed, state.epoch).map((b) => b.map((k) => data.kept[k]!));
     // SpecAugment has a stream per batch position (not the update's rng), so a worker can collate ahead.
     const jobOf = (j: number): CollateJob => ({ indices: batches[j]!, augmentKey: settings.specAugment ? specAugmentKey(state.seed, state.epoch, j) : null });
-    r.feed.setPlan(batches.slice(state.batchInEpoch).map((_, k) => jobOf(state.batchInEpoch + k)));
+    r.feed.setPlan(ownPlan(r, state.batchInEpoch, batches.length).map(jobOf));
     while (state.batchInEpoch < batches.length && !shouldStop(r)) {
       // Yield to the event loop after every applied update (microseconds) so that signals and stdout stay responsive.
       if (await nextUpdate(r, batches, jobOf)) await new Promise((resolve) => setImmediate(resolve));
@@ -330,7 +379,7 @@ async function trainLoop(r: TrainRun): Promise<void> {
       state.batchInEpoch = 0;
     }
   }
-  if (r.lastSaved !== state.step) checkpoint(r, validation(r));
+  if (r.lastSaved !== state.step && leads(r)) checkpoint(r, validation(r));
 }
 
 /** The device and precision: CUDA checked, TF32 and bf16 autocast as --precision says. */
@@ -344,10 +393,23 @@ function setUpDevice(opts: TrainOptions): { cuda: boolean; bf16: boolean } {
   return { cuda, bf16: cuda && opts.precision === "bf16" };
 }
 
-export async function train(opts: TrainOptions): Promise<TrainSummary> {
+export async function train(given: TrainOptions): Promise<TrainSummary> {
+  const dist = given.dist ?? null;
+  // One GPU per rank: plain "cuda" means the rank's own, cuda:LOCAL_RANK.
+  const opts = dist && given.device === "cuda" ? { ...given, device: `cuda:${dist.env.localRank}` } : given;
   const { cuda, bf16 } = setUpDevice(opts);
-  removeStaleTemporaries(join(opts.expDir, "checkpoints"));
-  const log = new JsonLogger(join(opts.expDir, "train.log.jsonl"));
+  const dp = dist ? joinDataParallel(dist.env, { device: opts.device, timeoutSeconds: dist.timeoutSeconds, bucketMb: dist.bucketMb }) : null;
+  try {
+    return await trainOn(opts, dp, cuda, bf16);
+  } catch (err) {
+    throw dp ? explainFailure(dp, err) : err;
+  }
+}
+
+async function trainOn(opts: TrainOptions, dp: DataParallel | null, cuda: boolean, bf16: boolean): Promise<TrainSummary> {
+  const lead = leads({ dp });
+  if (lead) removeStaleTemporaries(join(opts.expDir, "checkpoints"));
+  const log = lead ? new JsonLogger(join(opts.expDir, "train.log.jsonl")) : new JsonLogger();
   const spmPath = join(opts.dataDir, "spm.model");
   if (!existsSync(spmPath)) throw new InputError(opts.dataDir, "has no spm.model: prepare the data first (nast prep --mustc ROOT --pair P -o DATA_DIR)");
   const spm = SentencePiece.load(spmPath);
@@ -355,18 +417,22 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
   const { cfg, settings, state } = resolved;
   const data = openData(opts.dataDir, settings);
   const trainee = buildModel(resolved, opts);
-  recordStart(opts, log, resolved, data, trainee, cuda);
+  // A fresh run's weights from rank 0, so that no rank's initialisation can differ; a resumed run's come from one file.
+  if (dp && !resolved.resumed) broadcastFromRank0(dp, [...trainee.params.values()]);
+  if (lead) recordStart(opts, log, resolved, data, trainee, cuda, dp);
 
-  const perEpoch = Math.ceil(batchesByFrames(data.keptFrames, settings.maxFrames, state.seed, 0).length / settings.accum);
+  const perEpoch = Math.ceil(batchesByFrames(data.keptFrames, settings.maxFrames, state.seed, 0).length / groupSize({ settings, dp }));
   const total = settings.maxSteps ?? (settings.maxEpochs ?? 1) * perEpoch;
   const r: TrainRun = {
     opts, log, spm, cuda, bf16, cfg, settings, retrofit: resolved.retrofit, state, data, trainee,
     feed: new CollateFeed(data.train, { worker: opts.prefetch ?? true, onFallback: (reason) => log.log("prefetch_off", { step: state.step, reason }) }),
-    progress: new Progress({ total, label: "train", unit: " upd", ...(opts.progress !== undefined ? { enabled: opts.progress } : {}) }),
+    progress: new Progress({ total, label: "train", unit: " upd", ...(opts.progress !== undefined || !lead ? { enabled: lead && opts.progress !== false } : {}) }),
     lastSaved: resolved.resumed ? state.step : -1,
     lastLoss: null, lastBleu: null, bestBleu: null, consecutiveBad: 0, stopReason: "", signalled: null,
     startTime: performance.now() - state.elapsed * 1000,
     invocationStart: performance.now(),
+    dp,
+    agreed: { signal: null, timeUp: false },
   };
   r.progress.tick(state.step);
   const removeSignalHandlers = stopOnSignals(r);
@@ -380,6 +446,6 @@ export async function train(opts: TrainOptions): Promise<TrainSummary> {
     data.dev?.close();
   }
   log.log("done", { step: state.step, epoch: state.epoch, badSteps: state.badSteps, loss: r.lastLoss, bleu: r.lastBleu, bestBleu: r.bestBleu, reason: r.stopReason, seconds: state.elapsed });
-  const signal: NodeJS.Signals | null = r.stopReason.startsWith("stopped by ") ? r.signalled : null;
+  const signal: NodeJS.Signals | null = r.stopReason.startsWith("stopped by ") ? (dp ? r.agreed.signal : r.signalled) : null;
   return { steps: state.step, epochs: state.epoch, badSteps: state.badSteps, lastLoss: r.lastLoss, lastBleu: r.lastBleu, bestBleu: r.bestBleu, stopReason: r.stopReason, signal };
 }

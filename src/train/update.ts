@@ -2,8 +2,11 @@
 // schedules at this update (trainable parameters, inverse-sqrt learning rate, curriculum ratio), forward, loss
 // and backward of each micro-batch (step.ts) with the gradient accumulated, clip-norm, and Adam's step, or,
 // when the loss or the gradient norm is not finite, no step and the batch-norm statistics as they were before.
+// Data parallel, each process runs its share of the micro-batches and the gradients and counts are summed over
+// the ranks before the clip (src/train/grad-sync.ts), so that every rank takes the same step: the one a single
+// process takes with all the micro-batches.
 import { isArConfig, subsampledLength, type ModelConfig } from "../model/config.ts";
-import { clipGradNorm, keep, noGrad, synchronize } from "../torch/index.ts";
+import { clipGradNorm, keep, noGrad, synchronize, type Tensor } from "../torch/index.ts";
 import type { Rng } from "../util/rng.ts";
 import { ctcMinFrames, type HostBatch } from "./batch.ts";
 import { curriculumRatio, inverseSqrtLr } from "./schedule.ts";
@@ -14,17 +17,31 @@ import { setTrainable, type Trainee } from "./trainee.ts";
 export interface UpdateInput {
   /** The update's number, from 1: the schedules are functions of it alone. */
   step: number;
-  /** The update's stream for the curriculum mask and drop-net (libtorch's generator is the caller's to seed). */
-  rng: Rng;
+  /**
+   * The random stream of the m-th micro-batch (curriculum mask, drop-net), libtorch's generator (dropout)
+   * reseeded from it: a function of the micro-batch's place in the data, whichever process runs it.
+   */
+  streamOf: (m: number) => Rng;
   device: string;
   bf16: boolean;
   /** λ of the retro-fit KL term, or null. */
   klWeight: number | null;
-  /** Number of micro-batches, and the m-th of them (taken one at a time, so that the next can be collated meanwhile). */
+  /** Number of this process's micro-batches, and the m-th of them (taken one at a time, so that the next can be collated meanwhile). */
   micro: number;
   take: (m: number) => Promise<HostBatch> | HostBatch;
-  /** Target tokens of all the micro-batches: the loss is per token of the update. */
+  /** Target tokens of all the micro-batches of the update (every rank's): the loss is per token of the update. */
   normalizer: number;
+  /** Data parallel: sums gradients and counts over the ranks; null in one process. */
+  sync: GradientSync | null;
+  /** Numbers summed over the ranks with the update's counts (the trainer's stop votes); returned in `shared`. */
+  shared?: number[];
+}
+
+export interface GradientSync {
+  /** Sums the gradients of `params` over the ranks in place, and `counts` with them; returns the summed counts. */
+  reduce(params: Map<string, Tensor>, counts: number[]): number[];
+  /** Replaces `tensors` by their mean over the ranks (the batch-norm statistics, which each rank moved alone). */
+  average(tensors: Tensor[]): void;
 }
 
 export interface UpdateResult {
@@ -38,6 +55,8 @@ export interface UpdateResult {
   frames: number;
   /** Utterances whose source or target CTC cannot be aligned (T' < U + repeats): their losses are 0. */
   infeasible: number;
+  /** UpdateInput.shared summed over the ranks (as given, in one process). */
+  shared: number[];
 }
 
 /** The loss of the update before normalisation, from the micro-batches' terms (src/eager/loss.ts, src/eager/ar-loss.ts). */
@@ -74,19 +93,30 @@ export async function update(t: Trainee, settings: TrainSettings, u: UpdateInput
       const tgtInfeasible = !isArConfig(t.cfg) && outLen < ctcMinFrames(host.tgtTargets[k]!);
       if (tgtInfeasible || outLen < ctcMinFrames(host.srcTargets[k]!)) infeasible++;
     });
-    const r = microBatchStep(ctx, host, u.rng, u.normalizer);
+    const r = microBatchStep(ctx, host, u.streamOf(m), u.normalizer);
     for (const k of Object.keys(sums) as (keyof MicroResult)[]) sums[k] += r[k];
   }
+  const trainable = new Map([...t.trainable].map((n) => [n, t.params.get(n)!]));
+  let shared = u.shared ?? [];
+  if (u.sync) {
+    const keys = Object.keys(sums) as (keyof MicroResult)[];
+    const summed = u.sync.reduce(trainable, [...keys.map((k) => sums[k]), frames, infeasible, ...shared]);
+    keys.forEach((k, i) => (sums[k] = summed[i]!));
+    frames = summed[keys.length]!;
+    infeasible = summed[keys.length + 1]!;
+    shared = summed.slice(keys.length + 2);
+  }
   const loss = lossSum(t.cfg, sums, u.klWeight) / u.normalizer;
-  const gradNorm = clipGradNorm(new Map([...t.trainable].map((n) => [n, t.params.get(n)!])), settings.clipNorm);
+  const gradNorm = clipGradNorm(trainable, settings.clipNorm);
   const applied = Number.isFinite(loss) && Number.isFinite(gradNorm);
   if (!applied) noGrad(() => t.buffers.forEach((b, k) => b.copyInPlace(savedBuffers[k]!)));
   for (const saved of savedBuffers) saved.dispose();
   if (!applied) {
     t.opt.zeroGrad();
-    return { loss, gradNorm, applied, sums, frames, infeasible };
+    return { loss, gradNorm, applied, sums, frames, infeasible, shared };
   }
   t.opt.step();
+  u.sync?.average(t.buffers);
   if (u.device.startsWith("cuda")) synchronize();
-  return { loss, gradNorm, applied, sums, frames, infeasible };
+  return { loss, gradNorm, applied, sums, frames, infeasible, shared };
 }

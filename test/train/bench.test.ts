@@ -32,3 +32,14 @@ test("nast bench train --json reports speed and LiSA's Q/K parameters", () => {
   assert.ok(tiny.qkParams < tiny.qkParamsNoLisa, `${tiny.qkParams} < ${tiny.qkParamsNoLisa}`);
   assert.equal(tiny.pytorch, null);
 });
+
+test("nast bench train --ddp also times the updates through a one-rank Gloo group and reports the ratio", () => {
+  const r = nast(["bench", "train", "--presets", "tiny", "--steps", "1", "--warmup", "0", "--max-frames", "1200", "--threads", "1", "--ddp", "--json"]);
+  const out = JSON.parse(r.stdout);
+  assert.deepEqual(out.ddp, { backend: "gloo", worldSize: 1, bucketMb: 4 });
+  const ddp = out.results[0].ddp;
+  assert.equal(ddp.backend, "gloo");
+  assert.equal(ddp.buckets, 1, "tiny's 1.2 MB of gradients fill one 4 MB bucket");
+  for (const k of ["msPerStep", "framesPerSecond", "ratio"]) assert.ok(Number.isFinite(ddp[k]) && ddp[k] > 0, k);
+  assert.ok(ddp.commMs >= 0 && ddp.commMs < ddp.msPerStep);
+});

@@ -23,7 +23,7 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const TRAIN_ARGS = "--max-steps 40 --valid-every 20 --threads 1 --warmup 10 --lr 5e-3 --max-frames 1200 --no-progress";
+const TRAIN_ARGS = "--max-steps 40 --valid-every 20 --threads 1 --warmup 10 --lr 5e-3 --no-progress";
 const ENV = { ...process.env, NAST: NAST_COMMAND };
 
 interface RecipeRun {
@@ -40,6 +40,7 @@ function recipeArgs(o: RecipeRun): string[] {
     join(REPO, "recipes/mustc/run.sh"),
     "--corpus-root", o.corpus ?? corpus, "--pair", "en-es", "--preset", "tiny", "--device", "cpu", "--vocab", "60",
     "--data-dir", join(base, "data"), "--exp-dir", join(base, "exp"), "--n-average", "2",
+    "--max-frames", "1200", "--update-frames", "1200",
     "--train-args", o.trainArgs ?? TRAIN_ARGS,
     "--eval-args", "--threads 1",
     ...(o.extra ?? []),
@@ -83,7 +84,7 @@ test("Ctrl-C during training stops the recipe (exit 130, no .train.done, nothing
   const base = hostileBase("sigint", marker);
   const exp = join(base, "exp");
   const log = join(exp, "train.log.jsonl");
-  const trainArgs = "--max-steps 400 --valid-every 1000 --threads 1 --warmup 10 --lr 5e-3 --max-frames 1200 --no-progress";
+  const trainArgs = "--max-steps 400 --valid-every 1000 --threads 1 --warmup 10 --lr 5e-3 --no-progress";
   // Ctrl-C in a terminal signals the whole foreground process group: bash and the nast train it waits for.
   const first = await new Promise<{ code: number | null; signal: string | null; out: string }>((resolve, reject) => {
     const child = spawn("bash", recipeArgs({ base, trainArgs }), { cwd: REPO, env: ENV, detached: true, stdio: ["ignore", "pipe", "pipe"] });
@@ -161,4 +162,18 @@ test("paths with spaces and $(...) go through every stage, and train.sh replays 
   assert.equal(resumed.status, 0, resumed.stderr);
   assert.match(resumed.stderr, /reached --max-steps 40/);
   assert.ok(!existsSync(marker), "no command in a path was run, by the recipe or by its replay file");
+});
+
+test("the recipe's update is 320k frames whatever the number of ranks: --accum is update_frames / (max_frames x nproc)", () => {
+  const replayOf = (name: string, ...extra: string[]) => {
+    const exp = join(dir, name);
+    const r = spawnSync("bash", [join(REPO, "recipes/mustc/run.sh"), "--stage", "2", "--stop-stage", "2", "--data-dir", join(dir, "data"), "--exp-dir", exp, "--nast", "true", ...extra], { cwd: REPO, encoding: "utf8" });
+    return { status: r.status, stderr: r.stderr, replay: r.status === 0 ? readFileSync(join(exp, "train.sh"), "utf8") : "" };
+  };
+  assert.match(replayOf("one-gpu").replay, / --max-frames 40000 --accum 8 /);
+  assert.match(replayOf("two-gpus", "--nproc", "2").replay, / --nproc 2 --max-frames 40000 --accum 4 /);
+  assert.match(replayOf("eight-gpus", "--nproc", "8").replay, / --nproc 8 --max-frames 40000 --accum 1 /);
+  const bad = replayOf("three-gpus", "--nproc", "3");
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--update-frames \(320000\) must be a multiple of --max-frames \(40000\) x --nproc \(3\)/);
 });
