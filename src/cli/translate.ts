@@ -7,6 +7,7 @@ import { loadModelPackage } from "../formats/model-package.ts";
 import { NastSession } from "../infer/session.ts";
 import { Translator } from "../infer/translator.ts";
 import { loadSegmenter } from "../infer/vad.ts";
+import { defaultCacheDir } from "../infer/session-cache.ts";
 import { SEGMENTERS, type SegmenterName } from "../infer/segmenters.ts";
 import { OutputFile, checkOutputDir, checkOutputTarget, fsReason } from "../infer/writers.ts";
 import { FORMATS, resultWriter, teeSink, type Format, type ResultSink } from "../infer/result-formats.ts";
@@ -15,7 +16,7 @@ import { StageTimes } from "../util/stage-times.ts";
 import { intFlag, parseFlags } from "./args.ts";
 
 const USAGE = `usage: nast translate <audio...> [-m MODEL_DIR] [-f txt|json|srt|vtt|all] [-o OUT_DIR] [--force]
-                      [--threads N] [--beam N] [--batch N] [--vad silero|energy] [--timings]
+                      [--threads N] [--beam N] [--batch N] [--vad silero|energy] [--no-cache] [--timings]
 
 Translates speech in audio files of any format (WAV in-process, others through ffmpeg) and any length
 (long audio is cut at pauses into segments of at most ~20 s). "-" reads one input from stdin. Every
@@ -34,6 +35,7 @@ options:
       --vad V         how audio is cut into segments: silero (Silero VAD, a neural voice-activity
                       detector; the default) or energy (pauses in the signal energy); silero falls
                       back to energy, with a warning, when its model cannot be loaded
+      --no-cache      do not read or write the cache of optimized graphs (see below; also NAST_NO_CACHE=1)
       --timings       report the time of each start-up and translation stage on stderr, as JSON
                       lines {"event":"stage","stage":…,"start_ms":…,"ms":…} (ms since the process started)
   -h, --help          this help
@@ -49,6 +51,12 @@ be writable before the model is loaded. Each file is written to a temporary file
 renamed into place when complete, so a file is never left half-written (not even on a full disk).
 An output file that exists is kept: that input is not translated and counts as failed, unless
 --force is given. A symbolic link is never written through or replaced, even with --force.
+
+onnxruntime optimizes a model's graph each time it loads it; the optimized graphs of the model and of
+Silero VAD are cached in $XDG_CACHE_HOME/nast/onnxruntime (default ~/.cache/nast/onnxruntime), keyed by
+the model's SHA-256, the onnxruntime version and the CPU, so the next start skips that work. An entry
+that does not match (another model, version or CPU; a damaged file) is rebuilt; a cache that cannot be
+written is not used. Results are the same with and without it.
 
 An input in which no speech is found gives an empty translation and a warning on stderr that names
 it and its level. Exit status: 0 if every input was translated, 1 otherwise (2: usage errors).
@@ -140,6 +148,7 @@ export async function run(argv: string[]): Promise<number> {
         batch: { type: "string" },
         vad: { type: "string" },
         timings: { type: "boolean" },
+        "no-cache": { type: "boolean" },
       },
     },
     USAGE,
@@ -181,10 +190,12 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
 
-  const pkg = await stages.time("package", () => loadModelPackage(values.model));
+  const cacheDir = values["no-cache"] ? undefined : defaultCacheDir();
+  const pkg = await stages.time("package", () => loadModelPackage(values.model, { sha256: cacheDir !== undefined }));
   const modelDir = values.model ?? pkg.dir;
-  const session = await stages.time("session", () => NastSession.create(pkg, { threads }));
-  const segmenter = await stages.time("vad", () => loadSegmenter(vad as SegmenterName, warn));
+  const session = await stages.time("session", () => NastSession.create(pkg, { threads, ...(cacheDir !== undefined ? { cacheDir } : {}) }));
+  stages.note("session", { cache: session.cache });
+  const segmenter = await stages.time("vad", () => loadSegmenter(vad as SegmenterName, warn, undefined, cacheDir));
   const translator = new Translator(pkg, session, { beam, topK, batchSize, segmenter, warn });
 
   // stdout json with several inputs: one array, an element per input translated.

@@ -8,6 +8,7 @@
 // self-contained (no tensor with external data, which would make onnxruntime open a file anywhere). onnxruntime
 // gets the checked bytes, never a path, so nothing outside the package is opened.
 import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readSync, statSync } from "node:fs";
+import { webcrypto } from "node:crypto";
 import { join, resolve } from "node:path";
 import { packageRoot } from "../util/package-root.ts";
 import { embeddedConfig, validateConfig, type NastConfig } from "../model/config.ts";
@@ -27,6 +28,16 @@ export interface ModelPackage {
   /** Seconds per output frame of the CTC heads. */
   frameSeconds: number;
   metadata: Record<string, string>;
+  /** The SHA-256 (hex) of model.onnx, when loaded with `sha256: true` (the key of src/infer/session-cache.ts). */
+  onnxSha256?: Promise<string>;
+}
+
+export interface LoadOptions {
+  /**
+   * Start hashing model.onnx as soon as it is read: WebCrypto's digest runs on libuv's thread pool, so the hash
+   * is computed on another core while the package is checked on this one.
+   */
+  sha256?: boolean;
 }
 
 /** The largest file of each kind a package may hold: protobuf caps a message (model.onnx) at 2 GiB. */
@@ -96,7 +107,7 @@ function canonical(x: unknown): string {
   return JSON.stringify(x);
 }
 
-export function loadModelPackage(dirArg: string | undefined): ModelPackage {
+export function loadModelPackage(dirArg: string | undefined, opts: LoadOptions = {}): ModelPackage {
   const dir = resolve(dirArg ?? defaultModelDir());
   if (dirArg === undefined && !existsSync(join(dir, "model.onnx"))) {
     throw new ModelPackageError(
@@ -112,6 +123,9 @@ export function loadModelPackage(dirArg: string | undefined): ModelPackage {
   const configPath = join(dir, "config.json");
   // Every file is checked before any is parsed.
   const onnx = readPackageFile(onnxPath, PACKAGE_FILE_LIMITS["model.onnx"], reexport);
+  const onnxSha256 = opts.sha256 ? webcrypto.subtle.digest("SHA-256", onnx).then((d) => Buffer.from(d).toString("hex")) : undefined;
+  // Whoever awaits it sees a failure; a package that fails its checks below must not leave an unhandled rejection.
+  onnxSha256?.catch(() => {});
   const spmBytes = readPackageFile(spmPath, PACKAGE_FILE_LIMITS["spm.model"], reexport);
   const configBytes = readPackageFile(configPath, PACKAGE_FILE_LIMITS["config.json"], reexport);
 
@@ -170,5 +184,5 @@ export function loadModelPackage(dirArg: string | undefined): ModelPackage {
     );
   }
   const frameSeconds = Number(info.metadata["nast.frame_seconds"] ?? 0.01 * 2 ** cfg.subsampler.layers);
-  return { dir, cfg, sp, onnx, frameSeconds, metadata: info.metadata };
+  return { dir, cfg, sp, onnx, frameSeconds, metadata: info.metadata, ...(onnxSha256 !== undefined ? { onnxSha256 } : {}) };
 }

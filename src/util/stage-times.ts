@@ -2,6 +2,7 @@
 // the measurement behind start-up work (docs/design.md §6.3). Times are milliseconds since the process started
 // (performance.now() counts from performance.timeOrigin, the start of the process: Node's perf_hooks docs),
 // so the first stage also shows what Node's own start and the loading of the bundle cost.
+import { performance } from "node:perf_hooks";
 
 export interface StageRecord {
   event: "stage";
@@ -38,6 +39,11 @@ export class StageTimes {
     } finally {
       this.emit({ event: "stage", stage: name, start_ms: round(start), ms: round(performance.now() - start), ...extra });
     }
+  }
+
+  /** A fact found out during stage `stage` (e.g. whether a cache served it), as its own record. */
+  note(stage: string, fields: Record<string, unknown>): void {
+    if (this.enabled) this.write(`${JSON.stringify({ event: "note", stage, ...fields })}\n`);
   }
 
   /** The whole process so far, as the stage "total". */
