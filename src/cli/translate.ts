@@ -191,7 +191,7 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const cacheDir = values["no-cache"] ? undefined : defaultCacheDir();
-  const pkg = await stages.time("package", () => loadModelPackage(values.model, { sha256: cacheDir !== undefined }));
+  const pkg = await stages.time("package", () => loadModelPackage(values.model));
   const modelDir = values.model ?? pkg.dir;
   const session = await stages.time("session", () => NastSession.create(pkg, { threads, ...(cacheDir !== undefined ? { cacheDir } : {}) }));
   stages.note("session", { cache: session.cache });

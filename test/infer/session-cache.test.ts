@@ -4,11 +4,12 @@
 // same with the cache (filled or being filled), with a damaged one and with --no-cache.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ort from "onnxruntime-node";
 import { createCachedSession, defaultCacheDir } from "../../src/infer/session-cache.ts";
+import { fileIdentity, type FileIdentity } from "../../src/formats/model-package.ts";
 import { tinyModelPackage, type TinyModel } from "./fixtures.ts";
 import { runNast as nast } from "../helpers/cli.ts";
 
@@ -34,12 +35,23 @@ async function outputs(session: ort.InferenceSession): Promise<Float32Array[]> {
   return session.outputNames.map((n) => Float32Array.from(out[n]!.data as ArrayLike<number | bigint>, Number));
 }
 
+/** The entries' files (the remembered model hashes live in models/). */
 function entries(dir: string): string[] {
-  return readdirSync(dir).sort();
+  return readdirSync(dir).filter((f) => f.endsWith(".json") || f.endsWith(".onnx")).sort();
 }
 
-async function session(dir: string | undefined, model: Uint8Array = bytes) {
-  return createCachedSession({ ort, model, options: OPTIONS, dir });
+async function session(dir: string | undefined, model: Uint8Array = bytes, modelFile?: { path: string; identity: FileIdentity }) {
+  return createCachedSession({ ort, model, options: OPTIONS, dir, ...(modelFile ? { modelFile } : {}) });
+}
+
+/** A record as if its graph had been hashed long after its last change: its identity is then trusted. */
+function ageRecord(record: string): void {
+  const r = JSON.parse(readFileSync(record, "utf8"));
+  writeFileSync(record, JSON.stringify({ ...r, graph: { ...r.graph, hashedAt: Date.now() + 60_000 } }));
+}
+
+function identityOf(path: string): FileIdentity {
+  return fileIdentity(statSync(path, { bigint: true }));
 }
 
 test("the second session comes from the cache and computes bit for bit what a fresh one does", async () => {
@@ -77,6 +89,10 @@ test("a damaged, truncated, foreign or stale entry is not used: it is rebuilt an
     ["a truncated graph", () => truncateSync(graph, 1000)],
     ["garbage for a graph", () => writeFileSync(graph, Buffer.alloc(readFileSync(graph).length, 7))],
     ["a record of another onnxruntime", () => writeFileSync(record, JSON.stringify({ ...JSON.parse(readFileSync(record, "utf8")), onnxruntime: "0.0.1" }))],
+    ["a record with another hash", () => {
+      const r = JSON.parse(readFileSync(record, "utf8"));
+      writeFileSync(record, JSON.stringify({ ...r, graph: { ...r.graph, sha256: "0".repeat(64) } }));
+    }],
     ["a record that is not JSON", () => writeFileSync(record, "{")],
     ["a missing graph", () => rmSync(graph)],
   ];
@@ -91,6 +107,56 @@ test("a damaged, truncated, foreign or stale entry is not used: it is rebuilt an
     assert.deepEqual(await outputs(again.session), want);
     await again.session.release();
   }
+});
+
+test("a graph unchanged since it was hashed is used without hashing; a write to it still makes it rebuilt", async () => {
+  const dir = join(work, "cache-trust");
+  const fresh = await session(undefined);
+  const want = await outputs(fresh.session);
+  await fresh.session.release();
+  await (await session(dir)).session.release();
+  const graph = join(dir, entries(dir).find((f) => f.endsWith(".onnx"))!);
+  const record = graph.replace(/\.onnx$/, ".json");
+  // Just written: the first hit hashes the graph again (its ctime is too recent to stand for it), and renews the record.
+  const hashedAt = JSON.parse(readFileSync(record, "utf8")).graph.hashedAt as number;
+  const first = await session(dir);
+  assert.equal(first.cache, "hit");
+  await first.session.release();
+  assert.ok(JSON.parse(readFileSync(record, "utf8")).graph.hashedAt >= hashedAt);
+  ageRecord(record);
+  const trusted = await session(dir);
+  assert.equal(trusted.cache, "hit");
+  assert.deepEqual(await outputs(trusted.session), want);
+  await trusted.session.release();
+  // The same size, one byte different, the record aged: only the changed identity (ctime) can tell.
+  const b = readFileSync(graph);
+  b[b.length >> 1] ^= 0x40;
+  writeFileSync(graph, b);
+  ageRecord(record);
+  const s = await session(dir);
+  assert.equal(s.cache, "miss", "rebuilt");
+  assert.deepEqual(await outputs(s.session), want);
+  await s.session.release();
+});
+
+test("a model file replaced at the same path is hashed again, not taken for the one remembered there", async () => {
+  const dir = join(work, "cache-memo");
+  const path = join(work, "model-at-one-path.onnx");
+  const other = readFileSync(join(tinyModelPackage(join(work, "tiny-3"), { seed: 3 }).dir, "model.onnx"));
+  writeFileSync(path, bytes);
+  await (await session(dir, bytes, { path, identity: identityOf(path) })).session.release();
+  const memo = join(dir, "models", readdirSync(join(dir, "models"))[0]!);
+  // As if hashed long after the file was written, so that its identity is trusted.
+  writeFileSync(memo, JSON.stringify({ ...JSON.parse(readFileSync(memo, "utf8")), hashedAt: Date.now() + 60_000 }));
+  const again = await session(dir, bytes, { path, identity: identityOf(path) });
+  assert.equal(again.cache, "hit");
+  await again.session.release();
+  writeFileSync(path, other);
+  const replaced = await session(dir, other, { path, identity: identityOf(path) });
+  assert.equal(replaced.cache, "miss");
+  const fresh = await session(undefined, other);
+  assert.deepEqual(await outputs(replaced.session), await outputs(fresh.session));
+  for (const x of [replaced, fresh]) await x.session.release();
 });
 
 test("another model gets its own entry; an unwritable cache gives an ordinary session", async () => {
