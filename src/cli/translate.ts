@@ -4,17 +4,19 @@
 // files through temporary files renamed into place. Nothing here (or below) imports src/torch.
 import { basename, extname, join } from "node:path";
 import { loadModelPackage } from "../formats/model-package.ts";
-import { openSession } from "../infer/session.ts";
+import { NastSession, openSession } from "../infer/session.ts";
 import { Translator } from "../infer/translator.ts";
 import { loadSegmenter } from "../infer/vad.ts";
+import { defaultCacheDir } from "../infer/session-cache.ts";
 import { SEGMENTERS, type SegmenterName } from "../infer/segmenters.ts";
 import { OutputFile, checkOutputDir, checkOutputTarget, fsReason } from "../infer/writers.ts";
 import { FORMATS, resultWriter, teeSink, type Format, type ResultSink } from "../infer/result-formats.ts";
 import { UsageError, errorMessage } from "../util/errors.ts";
+import { StageTimes } from "../util/stage-times.ts";
 import { intFlag, parseFlags } from "./args.ts";
 
 const USAGE = `usage: nast translate <audio...> [-m MODEL_DIR] [-f txt|json|srt|vtt|all] [-o OUT_DIR] [--force]
-                      [--threads N] [--beam N] [--batch N] [--vad silero|energy]
+                      [--threads N] [--beam N] [--batch N] [--vad silero|energy] [--no-cache] [--timings]
 
 Translates speech in audio files of any format (WAV in-process, others through ffmpeg) and any length
 (long audio is cut at pauses into segments of at most ~20 s). "-" reads one input from stdin. Every
@@ -34,6 +36,9 @@ options:
       --vad V         how audio is cut into segments: silero (Silero VAD, a neural voice-activity
                       detector; the default) or energy (pauses in the signal energy); silero falls
                       back to energy, with a warning, when its model cannot be loaded
+      --no-cache      do not read or write the cache of optimized graphs (see below; also NAST_NO_CACHE=1)
+      --timings       report the time of each start-up and translation stage on stderr, as JSON
+                      lines {"event":"stage","stage":…,"start_ms":…,"ms":…} (ms since the process started)
   -h, --help          this help
 
 On stdout, txt prints exactly one line per input, in the order given: its whole translation, or an
@@ -47,6 +52,12 @@ be writable before the model is loaded. Each file is written to a temporary file
 renamed into place when complete, so a file is never left half-written (not even on a full disk).
 An output file that exists is kept: that input is not translated and counts as failed, unless
 --force is given. A symbolic link is never written through or replaced, even with --force.
+
+onnxruntime optimizes a model's graph each time it loads it; the optimized graphs of the model and of
+Silero VAD are cached in $XDG_CACHE_HOME/nast/onnxruntime (default ~/.cache/nast/onnxruntime), keyed by
+the model's SHA-256, the onnxruntime version and the CPU, so the next start skips that work. An entry
+that does not match (another model, version or CPU; a damaged file) is rebuilt; a cache that cannot be
+written is not used. Results are the same with and without it.
 
 An input in which no speech is found gives an empty translation and a warning on stderr that names
 it and its level. Exit status: 0 if every input was translated, 1 otherwise (2: usage errors).
@@ -137,12 +148,16 @@ export async function run(argv: string[]): Promise<number> {
         "top-k": { type: "string" },
         batch: { type: "string" },
         vad: { type: "string" },
+        timings: { type: "boolean" },
+        "no-cache": { type: "boolean" },
       },
     },
     USAGE,
   );
   if (!parsed) return 0;
   const { values, positionals: inputs } = parsed;
+  const stages = new StageTimes(values.timings ?? false);
+  stages.startup();
   if (inputs.length === 0) throw new UsageError(`no audio input given\n\n${USAGE}`);
   if (inputs.filter((i) => i === "-").length > 1) throw new UsageError(`"-" (stdin) can be given only once`);
   if (inputs.includes("-") && process.stdin.isTTY) throw new UsageError(`"-" reads audio from stdin, but stdin is a terminal; pipe a file in (nast translate - < talk.mp3)`);
@@ -176,67 +191,74 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
 
-  const pkg = loadModelPackage(values.model);
+  const cacheDir = values["no-cache"] ? undefined : defaultCacheDir();
+  const pkg = await stages.time("package", () => loadModelPackage(values.model));
   const modelDir = values.model ?? pkg.dir;
-  const session = await openSession(pkg, { threads });
-  const segmenter = await loadSegmenter(vad as SegmenterName, warn);
+  const session = await stages.time("session", () => openSession(pkg, { threads, ...(cacheDir !== undefined ? { cacheDir } : {}) }));
+  if (session instanceof NastSession) stages.note("session", { cache: session.cache });
+  const segmenter = await stages.time("vad", () => loadSegmenter(vad as SegmenterName, warn, undefined, cacheDir));
   const translator = new Translator(pkg, session, { beam, topK, batchSize, segmenter, warn });
 
   // stdout json with several inputs: one array, an element per input translated.
   const jsonArray = outDir === undefined && formats[0] === "json" && inputs.length > 1;
   let jsonElements = 0;
-  for (const [i, input] of inputs.entries()) {
-    const problems = refused.get(i);
-    if (problems) {
-      for (const err of problems) fail(input, err);
-      failed++;
-      continue;
-    }
-    if (outDir !== undefined) {
-      const files: OutputFile[] = [];
+  await stages.time("translate", async () => {
+    for (const [i, input] of inputs.entries()) {
+      const problems = refused.get(i);
+      if (problems) {
+        for (const err of problems) fail(input, err);
+        failed++;
+        continue;
+      }
+      if (outDir !== undefined) {
+        const files: OutputFile[] = [];
+        try {
+          for (const path of targets(i)) files.push(OutputFile.create(path, { force }));
+          await translator.translateStream(input, modelDir, teeSink(formats.map((f, k) => resultWriter(f, (text) => files[k]!.write(text)))));
+          for (const file of files) file.commit();
+        } catch (err) {
+          for (const file of files) file.abort();
+          failed++;
+          fail(input, err);
+        }
+        continue;
+      }
+      if (formats[0] === "txt") {
+        // The whole translation, on one line, once the input is done (also when it failed: an empty line).
+        const line = await oneLine(translator, input, modelDir).catch((err: unknown) => {
+          failed++;
+          fail(input, err);
+          return "";
+        });
+        toStdout(`${line}\n`);
+        continue;
+      }
+      let sink: ResultSink = resultWriter(formats[0]!, toStdout, jsonArray ? { indent: "  ", trailer: "" } : {});
+      if (jsonArray) {
+        const element = sink;
+        sink = {
+          begin: (h) => {
+            toStdout(jsonElements++ === 0 ? "[\n" : ",\n");
+            element.begin(h);
+          },
+          segment: (s) => element.segment(s),
+          end: (t) => element.end(t),
+        };
+      }
       try {
-        for (const path of targets(i)) files.push(OutputFile.create(path, { force }));
-        await translator.translateStream(input, modelDir, teeSink(formats.map((f, k) => resultWriter(f, (text) => files[k]!.write(text)))));
-        for (const file of files) file.commit();
+        await translator.translateStream(input, modelDir, sink);
       } catch (err) {
-        for (const file of files) file.abort();
         failed++;
         fail(input, err);
       }
-      continue;
     }
-    if (formats[0] === "txt") {
-      // The whole translation, on one line, once the input is done (also when it failed: an empty line).
-      const line = await oneLine(translator, input, modelDir).catch((err: unknown) => {
-        failed++;
-        fail(input, err);
-        return "";
-      });
-      toStdout(`${line}\n`);
-      continue;
-    }
-    let sink: ResultSink = resultWriter(formats[0]!, toStdout, jsonArray ? { indent: "  ", trailer: "" } : {});
-    if (jsonArray) {
-      const element = sink;
-      sink = {
-        begin: (h) => {
-          toStdout(jsonElements++ === 0 ? "[\n" : ",\n");
-          element.begin(h);
-        },
-        segment: (s) => element.segment(s),
-        end: (t) => element.end(t),
-      };
-    }
-    try {
-      await translator.translateStream(input, modelDir, sink);
-    } catch (err) {
-      failed++;
-      fail(input, err);
-    }
-  }
+  }, { inputs: inputs.length });
   if (jsonElements > 0) toStdout("\n]\n");
-  await session.release();
-  await segmenter.release();
+  await stages.time("release", async () => {
+    await session.release();
+    await segmenter.release();
+  });
+  stages.total();
   if (failed > 0) process.stderr.write(`nast translate: ${failed} of ${inputs.length} inputs failed\n`);
   return failed === 0 ? 0 : 1;
 }

@@ -103,9 +103,16 @@ export class OnnxOps implements Ops<Value> {
   silu(x: Value): Value {
     return this.mul(x, this.sigmoid(x));
   }
-  /** Exact (erf) GELU, torch's default: 0.5·x·(1 + erf(x/√2)); opset 17 has no Gelu node. */
+  /**
+   * Exact (erf) GELU, torch's default: (0.5·x)·(1 + erf(x/√2)); opset 17 has no Gelu node. Written as the pattern
+   * onnxruntime's GeluFusion matches (Div by √2 → Erf → Add 1 → Mul with Mul(x, 0.5): onnxruntime
+   * core/optimizer/gelu_fusion.cc), so that at level "all" the five elementwise passes become one Gelu kernel,
+   * which computes (0.5·x)·(erf(x·(1/√2)) + 1) in chunks on the thread pool (core/providers/cpu/tensor/gelu.cc).
+   * Its results differ from the unfused graph's by float32 rounding only (an ulp of erf times |x| in the negative
+   * tail, where 1 + erf cancels: test/export/onnx-ops.test.ts), far inside the parity bound against libtorch.
+   */
   gelu(x: Value): Value {
-    const erf = this.unary("Erf", this.mul(x, Math.SQRT1_2));
+    const erf = this.unary("Erf", this.div(x, Math.SQRT2));
     return this.mul(this.mul(x, 0.5), this.add(erf, 1));
   }
   glu(x: Value, axis: number): Value {

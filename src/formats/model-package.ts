@@ -8,7 +8,7 @@
 // the package (no symbolic link, device, FIFO or directory in its place: readPackageFile), and model.onnx must be
 // self-contained (no tensor with external data, which would make onnxruntime open a file anywhere). onnxruntime
 // gets the checked bytes, never a path, so nothing outside the package is opened.
-import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readSync, statSync } from "node:fs";
+import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readSync, statSync, type BigIntStats } from "node:fs";
 import { join, resolve } from "node:path";
 import { packageRoot } from "../util/package-root.ts";
 import { embeddedModelConfig, isArConfig, validateModelConfig, type ModelConfig } from "../model/config.ts";
@@ -30,6 +30,28 @@ export interface ModelPackage {
   /** Seconds per output frame of the CTC heads. */
   frameSeconds: number;
   metadata: Record<string, string>;
+  /**
+   * model.onnx as the file system knows it while its bytes were read (absent when it changed during the read):
+   * src/infer/session-cache.ts hashes the bytes again only when the file is not the one it hashed before.
+   */
+  onnxFile?: { path: string; identity: FileIdentity };
+}
+
+/** What tells one version of a file from another without reading it: a change through the file system changes ctime. */
+export interface FileIdentity {
+  dev: string;
+  ino: string;
+  size: string;
+  mtimeNs: string;
+  ctimeNs: string;
+}
+
+export function fileIdentity(st: BigIntStats): FileIdentity {
+  return { dev: String(st.dev), ino: String(st.ino), size: String(st.size), mtimeNs: String(st.mtimeNs), ctimeNs: String(st.ctimeNs) };
+}
+
+export function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
+  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
 }
 
 /** The largest file of each kind a package may hold: protobuf caps a message (model.onnx) at 2 GiB. */
@@ -45,19 +67,24 @@ function mib(bytes: number): string {
  * opened without following links and without blocking, and checked again once open.
  */
 export function readPackageFile(path: string, maxBytes: number, hint = "re-export it with `nast export CKPT -o MODEL_DIR`"): Buffer {
+  return readPackageFileWithIdentity(path, maxBytes, hint).bytes;
+}
+
+/** readPackageFile, with the file's identity when it did not change while it was read. */
+function readPackageFileWithIdentity(path: string, maxBytes: number, hint = "re-export it with `nast export CKPT -o MODEL_DIR`"): { bytes: Buffer; identity?: FileIdentity } {
   const refuse = (why: string): never => {
     throw new ModelPackageError(`${path}: ${why}; ${hint}`);
   };
-  let st;
+  let st: BigIntStats;
   try {
-    st = lstatSync(path);
+    st = lstatSync(path, { bigint: true });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return refuse(code === "ENOENT" ? "missing from the model package (model.onnx, spm.model, config.json)" : `cannot be read (${code ?? (err as Error).message})`);
   }
   if (st.isSymbolicLink()) return refuse("is a symbolic link; a model package holds its files themselves (copy the file in instead of linking it)");
   if (!st.isFile()) return refuse("is not a regular file (a directory, device or FIFO)");
-  if (st.size > maxBytes) return refuse(`is ${mib(st.size)}, more than the ${mib(maxBytes)} such a file may be`);
+  if (st.size > maxBytes) return refuse(`is ${mib(Number(st.size))}, more than the ${mib(maxBytes)} such a file may be`);
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -65,18 +92,21 @@ export function readPackageFile(path: string, maxBytes: number, hint = "re-expor
     return refuse(`cannot be opened (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   try {
-    const open = fstatSync(fd);
+    const open = fstatSync(fd, { bigint: true });
     // Swapped between the check and the open: refuse rather than read something else.
     if (!open.isFile() || open.ino !== st.ino || open.dev !== st.dev) return refuse("changed while it was being opened");
-    if (open.size > maxBytes) return refuse(`is ${mib(open.size)}, more than the ${mib(maxBytes)} such a file may be`);
-    const buf = Buffer.allocUnsafe(open.size);
+    const size = Number(open.size);
+    if (size > maxBytes) return refuse(`is ${mib(size)}, more than the ${mib(maxBytes)} such a file may be`);
+    const buf = Buffer.allocUnsafe(size);
     let off = 0;
     while (off < buf.length) {
       const n = readSync(fd, buf, off, buf.length - off, off);
       if (n === 0) return refuse("shrank while it was being read");
       off += n;
     }
-    return buf;
+    const before = fileIdentity(open);
+    const after = fileIdentity(fstatSync(fd, { bigint: true }));
+    return sameIdentity(before, after) ? { bytes: buf, identity: after } : { bytes: buf };
   } finally {
     closeSync(fd);
   }
@@ -114,7 +144,7 @@ export function loadModelPackage(dirArg: string | undefined): ModelPackage {
   const spmPath = join(dir, "spm.model");
   const configPath = join(dir, "config.json");
   // Every file is checked before any is parsed.
-  const onnx = readPackageFile(onnxPath, PACKAGE_FILE_LIMITS["model.onnx"], reexport);
+  const { bytes: onnx, identity: onnxIdentity } = readPackageFileWithIdentity(onnxPath, PACKAGE_FILE_LIMITS["model.onnx"], reexport);
   const spmBytes = readPackageFile(spmPath, PACKAGE_FILE_LIMITS["spm.model"], reexport);
   const configBytes = readPackageFile(configPath, PACKAGE_FILE_LIMITS["config.json"], reexport);
 
@@ -173,7 +203,8 @@ export function loadModelPackage(dirArg: string | undefined): ModelPackage {
     );
   }
   const frameSeconds = Number(info.metadata["nast.frame_seconds"] ?? 0.01 * 2 ** cfg.subsampler.layers);
-  if (!isArConfig(cfg)) return { dir, cfg, sp, onnx, frameSeconds, metadata: info.metadata };
+  const onnxFile = onnxIdentity !== undefined ? { onnxFile: { path: onnxPath, identity: onnxIdentity } } : {};
+  if (!isArConfig(cfg)) return { dir, cfg, sp, onnx, frameSeconds, metadata: info.metadata, ...onnxFile };
   const decoderPath = join(dir, "decoder.onnx");
   const decoderOnnx = readPackageFile(decoderPath, PACKAGE_FILE_LIMITS["decoder.onnx"], reexport);
   let decoderCfg: ModelConfig | null;

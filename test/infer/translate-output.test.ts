@@ -10,7 +10,7 @@ import { closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, rea
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { synthTalk, tinyModelPackage, SENTENCES_EN, type TinyModel } from "./fixtures.ts";
-import { REPO_ROOT, nastArgv, runNast as nast } from "../helpers/cli.ts";
+import { REPO_ROOT, nastArgv, runNast as nast, testEnv } from "../helpers/cli.ts";
 
 let work = "";
 let model: TinyModel;
@@ -129,6 +129,7 @@ test("stdout on a full disk: one line on stderr, exit 1, no stack trace", () => 
     for (const format of ["txt", "json", "srt"]) {
       const r = spawnSync(process.execPath, nastArgv(["translate", talk, talk, "-m", model.dir, "-f", format, "--threads", "1"]), {
         cwd: REPO_ROOT,
+        env: testEnv(),
         stdio: ["ignore", full, "pipe"],
         encoding: "utf8",
       });
@@ -143,6 +144,7 @@ test("stdout on a full disk: one line on stderr, exit 1, no stack trace", () => 
 test("stdout closed by its reader (EPIPE): a quiet exit, no stack trace", async () => {
   const child = spawn(process.execPath, nastArgv(["translate", talk, talk, talk, "-m", model.dir, "-f", "json", "--threads", "1"]), {
     cwd: REPO_ROOT,
+    env: testEnv(),
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout.destroy();
