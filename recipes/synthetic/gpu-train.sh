@@ -19,7 +19,8 @@
 # kept there), and so does $W. Every call's command starts with the same exports, since each stage reads
 # its own part of them:
 #   export W=/tmp/nast-gpu INIT=models/default MAIN_FLAGS=--no-curriculum LR=3e-4 WAIT_FOR='prefix speech' \
-#     CUDA_TESTS=0 ABLATIONS=0 TRAIN_END=1500 VALID_EVERY=400 WARMUP=500 KEEP_BEST=5 SKIP_FAILED=1; \
+#     CUDA_TESTS=0 ABLATIONS=0 TRAIN_END=1500 VALID_EVERY=400 WARMUP=500 KEEP_BEST=5 SKIP_FAILED=1 \
+#     SPEECH=/tmp/nast-gpu/speech SHIP=main [EXTRA_RUNS='ar 0 ar-small --lr 1e-3 --warmup 800 --valid-split dev'; SHIP='main ar']; \
 #     bash recipes/synthetic/gpu-train.sh STAGE
 # (2026-12-02, the shipped model's second stage: the same with LR 1e-3 and TRAIN_END=1320, then a 7th call
 # `TRAIN_SECONDS=170 ... gpu-train.sh train` that resumed the run, averaged and brought the parts back; the
@@ -30,19 +31,23 @@
 # tts-prefix-human.tar.xz 35.9, assets 12.0, tst-AST.tar.xz 14.9, speech 54.8, dist 2.8, corpus.tsv.xz
 # 1.6, node-api-headers 0.4, nast-corpus.mjs 0.2.
 #   1. start         carry .carry/node.xz .carry/tts-prefix.tar.xz .carry/corpus.tsv.xz .carry/nast-corpus.mjs
-#                    .carry/node-api-headers dist (63.0 MB with the tree): setup starts in the background
+#                    .carry/node-api-headers dist (64.2 MB with the tree): setup starts in the background
 #                    (the kernels build; the corpus waits for the rest of the prefix)
-#   2. ready prefix  carry .carry/tts-prefix-human.tar.xz .carry/assets (51.2 MB): the corpus starts
-#                    (45 h with every voice and augmentation: 427 s on 16 cores), then the real speech
-#                    (127 s) and the features (41 s): setup was done 612 s after `start`
-#   3. ready speech  carry .carry/speech (58.0 MB)
-#   4. launch, then watch 540 (`...gpu-train.sh launch && bash ...gpu-train.sh watch 540`)
-#                    carry .carry/tst-AST.tar.xz, with model.onnx in the tree (64.8 MB): launch copies INIT
-#                    to $W/init (later calls need no model.onnx); training starts when setup is done
-#   5. watch 540     nothing carried (3.2 MB)
-#   6. collect 540   nothing carried, OUT=$OUT: avg-fp16.part* (3 files of <= 15 MiB for small) and
-#                    logs.tar.xz (.gz without xz there) come back; here: cat the parts, then
-#                    st_precision.py --float, then `nast export --int8 --fp16` (the shipped form).
+#   2. ready prefix, gather   carry .carry/tts-prefix-human.tar.xz .carry/assets .carry/sp0 (the real speech as
+#                    tar parts: gather(), below): the corpus starts (45 h with every voice and augmentation: 427 s
+#                    on 16 cores), then the real speech (127 s) and the features (41 s)
+#   3. gather        carry .carry/sp1
+#   4. gather extract, ready speech, launch, then watch 540  carry .carry/sp2 .carry/tst-AST.tar.xz, with
+#                    model.onnx in the tree: launch copies INIT to $W/init (later calls need no model.onnx);
+#                    training starts when setup is done
+#   5. watch 540     nothing carried
+#   6. collect 540   nothing carried, OUT=$OUT: avg-RUN-fp16.part* of the runs in COLLECT (3 files of <= 15 MiB
+#                    each for small) and logs.tar.xz (.gz without xz there) come back; here: cat the parts, then
+#                    st_precision.py --float, then `nast export --int8 --fp16` (the shipped form). A second
+#                    collect with COLLECT=... brings the other runs of SHIP.
+#   A call's size is counted in disk blocks (`du -s --block-size=1`, not `du -b`); a call refused for size
+#   costs nothing but the 30 s after which an idle host is given back. Helpers of a session share its device:
+#   a helper's call or give_back between two calls of this plan ends the host and its setup (2026-12-02).
 #   TRAIN_END=1500: training stops 25 minutes after `start` began, whatever setup took (its last
 #   validation, the average and the parts take ~1 more), so that collect ends by ~27 minutes, inside the 30
 #   device minutes with the machine's start (~80 s before `start` runs) and the transfers. From scratch (INIT unset,
@@ -195,14 +200,21 @@ need() {
   while [ ! -f "$W/ready-$1" ]; do sleep 2; done
 }
 ready() { touch "$W/ready-${1:?ready NAME}"; echo "ready: $1"; }
-# Real speech in parts (.carry/speech-a, -b, ...: the 93 MB of clips fit no single call beside the rest): every
-# call that brings a part runs `gather`, which copies what has come into $SPEECH (set SPEECH outside .carry,
-# e.g. $W/speech); the call with the last part then says `ready speech`.
+# Real speech in parts: the 93 MB of clips fit no single call beside the rest, and a call's size is counted in
+# disk blocks, so thousands of small Opus files count ~20% more than their bytes. Here: one tar of the sources
+# and speech.tsv, cut by `split -b` into .carry/sp0/, sp1/, ... (e.g. 13.5, 61 and 25.5 MB beside the other
+# parts of calls 2-4). Every call that brings a part runs `gather`, which keeps it under $W/speech-parts; the
+# call with the last one runs `gather extract` (the parts joined in order, unpacked into $SPEECH, which must lie
+# outside .carry, e.g. $W/speech), then `ready speech`.
 gather() {
-  mkdir -p "$SPEECH"
-  local d
-  for d in .carry/speech-?; do [ ! -d "$d" ] || cp -rf "$d/." "$SPEECH/"; done
-  echo "gather: $(find "$SPEECH" -name '*.opus' | wc -l) clips in $SPEECH"
+  mkdir -p "$W/speech-parts"
+  local f
+  for f in .carry/sp[0-9]/speech.part*; do [ ! -f "$f" ] || cp -f "$f" "$W/speech-parts/"; done
+  if [ "${1:-}" = extract ]; then
+    mkdir -p "$SPEECH"
+    cat "$W"/speech-parts/speech.part* | tar -x -C "$SPEECH"
+  fi
+  echo "gather: $(ls "$W/speech-parts" | wc -l) parts; $(find "$SPEECH" -name '*.opus' 2>/dev/null | wc -l) clips in $SPEECH"
 }
 WITH_SPEECH=""
 case " ${WAIT_FOR:-} " in *" speech "*) WITH_SPEECH=1 ;; esac
@@ -358,6 +370,6 @@ collect() { # [SECONDS]: wait at most this long (default 540) for training to en
   ls -la "$out"
 }
 
-cmd=${1:?usage: gpu-train.sh all|start|ready NAME|gather|launch|watch SECONDS|collect [SECONDS]|setup|train}
+cmd=${1:?usage: gpu-train.sh all|start|ready NAME|gather [extract]|launch|watch SECONDS|collect [SECONDS]|setup|train}
 shift
 "$cmd" "$@"
