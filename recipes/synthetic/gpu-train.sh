@@ -236,7 +236,7 @@ runs() {
   echo "main 0 $PRESET${init:+ --init $init} $real ${MAIN_FLAGS:-}"
   # EXTRA_RUNS: more runs beside main, "NAME GPU CONFIG FLAGS..." separated by ';' (e.g. the AR counterpart
   # and a NAST from scratch with the same budget, sharing main's GPU: one small run leaves most of an H200 idle).
-  local extra
+  local extra line
   IFS=';' read -ra extra <<< "${EXTRA_RUNS:-}"
   for line in "${extra[@]}"; do [ -z "${line// }" ] || echo "$line"; done
   [ "${ABLATIONS:-1}" = 1 ] || return 0

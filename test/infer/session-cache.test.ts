@@ -45,6 +45,17 @@ async function session(dir: string | undefined, model: Uint8Array = bytes, model
 }
 
 /** A record as if its graph had been hashed long after its last change: its identity is then trusted. */
+/** A cache folder under `work` holding one entry, its graph and record paths, and the outputs of an uncached session. */
+async function filledCache(name: string): Promise<{ dir: string; want: Float32Array[]; graph: string; record: string }> {
+  const dir = join(work, name);
+  const fresh = await session(undefined);
+  const want = await outputs(fresh.session);
+  await fresh.session.release();
+  await (await session(dir)).session.release();
+  const graph = join(dir, entries(dir).find((f) => f.endsWith(".onnx"))!);
+  return { dir, want, graph, record: graph.replace(/\.onnx$/, ".json") };
+}
+
 function ageRecord(record: string): void {
   const r = JSON.parse(readFileSync(record, "utf8"));
   writeFileSync(record, JSON.stringify({ ...r, graph: { ...r.graph, hashedAt: Date.now() + 60_000 } }));
@@ -72,13 +83,7 @@ test("the second session comes from the cache and computes bit for bit what a fr
 });
 
 test("a damaged, truncated, foreign or stale entry is not used: it is rebuilt and the results stay the same", async () => {
-  const dir = join(work, "cache-b");
-  const fresh = await session(undefined);
-  const want = await outputs(fresh.session);
-  await fresh.session.release();
-  await (await session(dir)).session.release();
-  const graph = join(dir, entries(dir).find((f) => f.endsWith(".onnx"))!);
-  const record = graph.replace(/\.onnx$/, ".json");
+  const { dir, want, graph, record } = await filledCache("cache-b");
   const damage: [string, () => void][] = [
     // One byte of a weight changed: still a loadable model, so only the recorded SHA-256 can tell.
     ["a flipped byte", () => {
@@ -110,13 +115,7 @@ test("a damaged, truncated, foreign or stale entry is not used: it is rebuilt an
 });
 
 test("a graph unchanged since it was hashed is used without hashing; a write to it still makes it rebuilt", async () => {
-  const dir = join(work, "cache-trust");
-  const fresh = await session(undefined);
-  const want = await outputs(fresh.session);
-  await fresh.session.release();
-  await (await session(dir)).session.release();
-  const graph = join(dir, entries(dir).find((f) => f.endsWith(".onnx"))!);
-  const record = graph.replace(/\.onnx$/, ".json");
+  const { dir, want, graph, record } = await filledCache("cache-trust");
   // Just written: the first hit hashes the graph again (its ctime is too recent to stand for it), and renews the record.
   const hashedAt = JSON.parse(readFileSync(record, "utf8")).graph.hashedAt as number;
   const first = await session(dir);
