@@ -76,7 +76,9 @@
 # vocabulary size from it), MAIN_FLAGS (more `nast train` flags for main, e.g. --no-curriculum), SPEECH
 # (.carry/speech when it holds speech.tsv: the real-speech corpus is made and trained on; validation ranks
 # by its held-out speakers, dev-real), COPIES (3: times each real train talk is written, each copy after the
-# first augmented), CUDA_TESTS (1: run the op tests of .carry/torch-tests on CUDA during setup), SHARDS
+# first augmented), COPIES_OF (unset; other counts for some sources, `nast corpus speech --copies-of`),
+# SEED (1: of the synthetic and the real-speech corpus; another seed draws other voices and augmentations
+# for the same sentences and clips, e.g. for a later stage), CUDA_TESTS (1: run the op tests of .carry/torch-tests on CUDA during setup), SHARDS
 # (processes sharing the synthetic and the real-speech corpus: cores/4), and gpu-corpus.sh's JOBS and
 # SKIP_FAILED for the synthetic corpus.
 set -euo pipefail
@@ -166,7 +168,8 @@ speech_corpus() {
   kit=$(assets)
   shards=${SHARDS:-$(( $(nproc) >= 8 ? $(nproc) / 4 : 1 ))}
   per=$(( ($(nproc) + shards - 1) / shards ))
-  local common=(speech --from "$SPEECH" --tsv "$W/speech.tsv" -o "$REAL" --copies "${COPIES:-3}" --tools "$W/kit/tts" ${kit:+--aug-assets "$kit"})
+  local common=(speech --from "$SPEECH" --tsv "$W/speech.tsv" -o "$REAL" --copies "${COPIES:-3}" --seed "${SEED:-1}"
+    ${COPIES_OF:+--copies-of "$COPIES_OF"} --tools "$W/kit/tts" ${kit:+--aug-assets "$kit"})
   for ((k = 0; k < shards && shards > 1; k++)); do
     node .carry/nast-corpus.mjs "${common[@]}" --jobs "$per" --shard "$k/$shards" > "$W/speech$k.log" 2>&1 &
     pids+=($!)
@@ -339,15 +342,20 @@ train() {
   for name in $(runs | cut -d' ' -f1); do
     [ ! -f "$W/exp-$name/train.log.jsonl" ] || echo "$name: $(grep '"valid"' "$W/exp-$name/train.log.jsonl" | tail -n 1 | cut -c1-160)"
   done
-  local ship
+  # A run that failed (e.g. an extra run that never wrote a checkpoint) costs only its own parts: the others'
+  # still come back.
+  local ship failed=0
   for ship in ${SHIP:-main}; do
-    node dist/cli.js average "$W/exp-$ship" --best "${KEEP_BEST:-5}" -o "$W/avg-$ship.safetensors" ||
-      { tail -n 20 "$W/train-$ship.out"; exit 1; }
-    python3 recipes/synthetic/st_precision.py --half "$W/avg-$ship.safetensors" "$W/avg-$ship-fp16.safetensors"
     rm -f "$W/ret/avg-$ship-fp16.part"*
-    split -b 15M -d "$W/avg-$ship-fp16.safetensors" "$W/ret/avg-$ship-fp16.part"
+    if node dist/cli.js average "$W/exp-$ship" --best "${KEEP_BEST:-5}" -o "$W/avg-$ship.safetensors"; then
+      python3 recipes/synthetic/st_precision.py --half "$W/avg-$ship.safetensors" "$W/avg-$ship-fp16.safetensors"
+      split -b 15M -d "$W/avg-$ship-fp16.safetensors" "$W/ret/avg-$ship-fp16.part"
+    else
+      echo "$ship: no average (its log's end follows)"; tail -n 20 "$W/train-$ship.out"; failed=1
+    fi
   done
   touch "$W/done"
+  [ "$failed" = 0 ]
 }
 
 collect() { # [SECONDS]: wait at most this long (default 540) for training to end, then copy to $OUT
@@ -359,7 +367,7 @@ collect() { # [SECONDS]: wait at most this long (default 540) for training to en
   mkdir -p "$out"
   # COLLECT: which runs' parts come back in this call (default all; a call brings back at most 8 files).
   local ship
-  for ship in ${COLLECT:-${SHIP:-main}}; do cp "$W/ret/avg-$ship-fp16.part"* "$out/"; done
+  for ship in ${COLLECT:-${SHIP:-main}}; do cp "$W/ret/avg-$ship-fp16.part"* "$out/" 2>/dev/null || echo "collect: $ship has no average"; done
   # xz may be missing on the host: gzip then.
   local z=J ext=xz
   command -v xz >/dev/null || { z=z; ext=gz; }

@@ -29,6 +29,8 @@ options:
                     needed), else made and written there
   --text-only       only write --tsv (apertium runs here; the audio can then be made elsewhere)
   --copies K        times each train talk is written (default 3; the first as recorded)
+  --copies-of LIST  other counts for some sources, SOURCE=K,... (e.g. ljspeech_fixtures=8: a few
+                    minutes of one kind of voice weighed up against hours of another)
   --augment LIST    what the other copies get, as nast corpus synth's --augment (default all)
   --aug-assets DIR  the kit of \`nast corpus assets\` (real rooms, noise, music, babble); without it
                     simulated rooms and coloured noise stand in
@@ -49,6 +51,7 @@ export async function runSpeech(argv: string[]): Promise<number> {
       tsv: { type: "string" },
       "text-only": { type: "boolean", default: false },
       copies: { type: "string" },
+      "copies-of": { type: "string" },
       augment: { type: "string", default: "all" },
       "aug-assets": { type: "string" },
       pair: { type: "string", default: "en-es" },
@@ -101,10 +104,11 @@ export async function runSpeech(argv: string[]): Promise<number> {
     const part = clips.filter((c) => c.split === split);
     say(`  ${split}: ${part.length} clips, ${(part.reduce((s, c) => s + c.seconds, 0) / 3600).toFixed(2)} h, ${new Set(part.map((c) => `${c.corpus}/${c.speaker}`)).size} speakers`);
   }
-  const talks = planSpeechTalks(clips, { seed, copies });
+  const copiesOf = parseCopiesOf(values["copies-of"], new Set(clips.map((c) => c.corpus)));
+  const talks = planSpeechTalks(clips, { seed, copies, copiesOf });
   mkdirSync(join(out, values.pair), { recursive: true });
   const logger = new JsonLogger(join(out, values.pair, "speech.log"));
-  logger.log("start", { from: values.from, seed, copies, talks: talks.length, jobs, augment: values.augment, assets: values["aug-assets"] ?? null });
+  logger.log("start", { from: values.from, seed, copies, copiesOf: Object.fromEntries(copiesOf), talks: talks.length, jobs, augment: values.augment, assets: values["aug-assets"] ?? null });
   let shard: { index: number; count: number } | undefined;
   if (values.shard !== undefined) {
     const m = /^(\d+)\/(\d+)$/.exec(values.shard);
@@ -124,4 +128,18 @@ export async function runSpeech(argv: string[]): Promise<number> {
   for (const [s, sec] of Object.entries(summary.seconds)) say(`  ${s}: ${summary.segments[s]} segments, ${(sec / 3600).toFixed(2)} h written`);
   say(`speech corpus: ${summary.made} talks made, ${summary.resumed} already there, in ${((performance.now() - t0) / 1000).toFixed(1)} s → ${join(out, values.pair)}${shard ? ` (shard ${shard.index}/${shard.count}: run without --shard to write the text files)` : ""}`);
   return 0;
+}
+
+/** `--copies-of SOURCE=K,...`: every SOURCE must be a source folder of the TSV (a misspelt one would weigh nothing). */
+export function parseCopiesOf(value: string | undefined, sources: ReadonlySet<string>): Map<string, number> {
+  const out = new Map<string, number>();
+  if (value === undefined) return out;
+  for (const item of value.split(",")) {
+    const m = /^([^=]+)=(.*)$/.exec(item.trim());
+    if (!m) throw new UsageError(`corpus speech: --copies-of needs SOURCE=K items separated by commas, got '${item}'`);
+    const source = m[1]!;
+    if (!sources.has(source)) throw new UsageError(`corpus speech: --copies-of names '${source}', which is not a source here (sources: ${[...sources].sort().join(", ")})`);
+    out.set(source, intFlag(m[2], `--copies-of ${source}`, 1)!);
+  }
+  return out;
 }

@@ -166,9 +166,14 @@ export interface SpeechTalk {
 
 /**
  * Talks of `minClips`..`maxClips` consecutive clips of one speaker (one source corpus), for each split;
- * train talks repeated `copies` times. Deterministic for a seed.
+ * train talks repeated `copies` times, or `copiesOf.get(source)` times for a source listed there (issue 11:
+ * the few native adult readers weigh more than their minutes against the thousands of learners' prompts).
+ * Deterministic for a seed; the talks themselves do not depend on the copy counts.
  */
-export function planSpeechTalks(clips: readonly SpeechClip[], opts: { seed: number; copies: number; minClips?: number; maxClips?: number }): SpeechTalk[] {
+export function planSpeechTalks(
+  clips: readonly SpeechClip[],
+  opts: { seed: number; copies: number; copiesOf?: ReadonlyMap<string, number>; minClips?: number; maxClips?: number },
+): SpeechTalk[] {
   const minClips = opts.minClips ?? 4;
   const maxClips = opts.maxClips ?? 12;
   const groups = new Map<string, SpeechClip[]>();
@@ -187,7 +192,7 @@ export function planSpeechTalks(clips: readonly SpeechClip[], opts: { seed: numb
       const part = list.slice(i, i + size);
       const pauses = part.map(() => Math.round(rng.uniform(0.1, 0.5) * 1000) / 1000);
       n++;
-      const copies = split === realTrainSplit ? opts.copies : 1;
+      const copies = split === realTrainSplit ? (opts.copiesOf?.get(part[0]!.corpus) ?? opts.copies) : 1;
       for (let copy = 0; copy < copies; copy++) talks.push({ split, name: `real_${n}_c${copy}`, speaker, copy, clips: part, pauses });
       i += size;
     }

@@ -24,6 +24,7 @@ import {
   writeSpeechTsv,
 } from "../../src/corpus/speech.ts";
 import { systemTools } from "../../src/corpus/tools.ts";
+import { parseCopiesOf } from "../../src/cli/corpus-speech.ts";
 import { augmentKinds, timeScale } from "../../src/corpus/augment.ts";
 import { InputError } from "../../src/util/errors.ts";
 import { makeTinyMustc } from "../data/tiny-mustc.ts";
@@ -113,6 +114,17 @@ describe("nast corpus speech", () => {
     const talks = planSpeechTalks(clips, { seed: 1, copies: 2 });
     assert.ok(talks.filter((t) => t.split === "train").every((t) => talks.some((u) => u.copy !== t.copy && u.clips === t.clips)));
     assert.ok(talks.filter((t) => t.split === realDevSplit).every((t) => t.copy === 0));
+    // One source weighed up: its train talks are written 5 times, the others' still twice, and the talks
+    // (clips, pauses) are the same plan.
+    const weighed = planSpeechTalks(clips, { seed: 1, copies: 2, copiesOf: parseCopiesOf("many=5", new Set(clips.map((c) => c.corpus))) });
+    const countOf = (ts: typeof talks, corpus: string) => ts.filter((t) => t.split === "train" && t.clips[0]!.corpus === corpus).length;
+    for (const corpus of new Set(clips.map((c) => c.corpus))) {
+      assert.equal(countOf(weighed, corpus), countOf(talks, corpus) / 2 * (corpus === "many" ? 5 : 2), corpus);
+    }
+    assert.deepEqual(weighed.filter((t) => t.copy === 0).map((t) => [t.clips, t.pauses]), talks.filter((t) => t.copy === 0).map((t) => [t.clips, t.pauses]));
+    assert.throws(() => parseCopiesOf("nosuch=4", new Set(["many"])), /--copies-of names 'nosuch', which is not a source here \(sources: many\)/);
+    assert.throws(() => parseCopiesOf("many=0", new Set(["many"])), /--copies-of many needs an integer >= 1, got '0'/);
+    assert.throws(() => parseCopiesOf("many", new Set(["many"])), /SOURCE=K items/);
     const out = join(root, "out");
     // Every kind that needs no asset kit: speed/tempo/pitch per clip, the rest on the whole talk.
     const augment = { kinds: augmentKinds, kit: null, seed: 1 };
