@@ -18,15 +18,16 @@
 # had half made, that way). What a call carries stays on the host for the later ones (ignored paths are
 # kept there), and so does $W. Every call's command starts with the same exports, since each stage reads
 # its own part of them:
-#   export W=/tmp/nast-gpu INIT=models/default MAIN_FLAGS=--no-curriculum LR=3e-4 WAIT_FOR='prefix speech' \
-#     CUDA_TESTS=0 ABLATIONS=0 TRAIN_END=1500 VALID_EVERY=400 WARMUP=500 KEEP_BEST=5 SKIP_FAILED=1 \
-#     SPEECH=/tmp/nast-gpu/speech SHIP=main [EXTRA_RUNS='ar 0 ar-small --lr 1e-3 --warmup 800 --valid-split dev'; SHIP='main ar']; \
+#   export W=/tmp/nast-gpu INIT=models/default MAIN_FLAGS=--no-curriculum LR=5e-4 WARMUP=500 WAIT_FOR='prefix speech' \
+#     CUDA_TESTS=0 ABLATIONS=0 TRAIN_END=1450 VALID_EVERY=400 KEEP_BEST=5 SKIP_FAILED=1 SEED=2 \
+#     SPEECH=/tmp/nast-gpu/speech COPIES_OF=ljspeech_fixtures=8,dc_tts_philipp=8,hifitts_6097_whispercpp=8,misc_fixtures=8 \
+#     SHIP='main ar' EXTRA_RUNS='ar 0 ar-small --lr 1e-3 --warmup 800 --valid-split dev-real --also-validate dev,tst-AST'; \
 #     bash recipes/synthetic/gpu-train.sh STAGE
 # (2026-12-02, the shipped model's second stage: the same with LR 1e-3 and TRAIN_END=1320, then a 7th call
 # `TRAIN_SECONDS=170 ... gpu-train.sh train` that resumed the run, averaged and brought the parts back; the
 # lease had then held the machine 1,620 s. Its 1e-3 peak cost synthetic dev BLEU 34.8 -> 19 at first, hence
-# 3e-4 when continuing a trained model.)
-# models/default/model.onnx (46.7 MB) travels with the tree (3.2 MB without it): move it out of the tree
+# a lower peak (3e-4 to 5e-4) when continuing a trained model.)
+# models/default/model.onnx (30.3 MB) travels with the tree (4.5 MB without it): move it out of the tree
 # for every call but call 4, and put it back afterwards. Sizes (MB): node.xz 24.2, tts-prefix.tar.xz 30.6,
 # tts-prefix-human.tar.xz 35.9, assets 12.0, tst-AST.tar.xz 14.9, speech 54.8, dist 2.8, corpus.tsv.xz
 # 1.6, node-api-headers 0.4, nast-corpus.mjs 0.2.
@@ -37,21 +38,26 @@
 #                    tar parts: gather(), below): the corpus starts (45 h with every voice and augmentation: 427 s
 #                    on 16 cores), then the real speech (127 s) and the features (41 s)
 #   3. gather        carry .carry/sp1
-#   4. gather extract, ready speech, launch, then watch 540  carry .carry/sp2 .carry/tst-AST.tar.xz, with
-#                    model.onnx in the tree: launch copies INIT to $W/init (later calls need no model.onnx);
-#                    training starts when setup is done
-#   5. watch 540     nothing carried
-#   6. collect 540   nothing carried, OUT=$OUT: avg-RUN-fp16.part* of the runs in COLLECT (3 files of <= 15 MiB
+#   4. gather extract, ready speech   carry .carry/sp2 .carry/tst-AST.tar.xz (25.5 + 14.9 MB: model.onnx
+#                    does not fit beside them)
+#   5. launch, then watch 530   nothing carried, model.onnx in the tree: launch copies INIT to $W/init (later
+#                    calls need no model.onnx); training starts when setup is done (543 s after `start` on
+#                    2026-12-02: synthetic corpus 372 s, real speech 121 s, features 33 s)
+#   6. watch 530     nothing carried
+#   7. collect 540   nothing carried, OUT=$OUT: avg-RUN-fp16.part* of the runs in COLLECT (3 files of <= 15 MiB
 #                    each for small) and logs.tar.xz (.gz without xz there) come back; here: cat the parts, then
 #                    st_precision.py --float, then `nast export --int8 --fp16` (the shipped form). A second
 #                    collect with COLLECT=... brings the other runs of SHIP.
+#   Read "warm" in every call's answer: false after the first call means the host was given back in between
+#   (a turn that came 30 s late) and this one is bare. Every stage after `start` then fails at once (exit 3,
+#   held(), below): give the machine back or start the chain again; never watch a bare host.
 #   A call's size is counted in disk blocks (`du -s --block-size=1`, not `du -b`); a call refused for size
 #   costs nothing but the 30 s after which an idle host is given back. Helpers of a session share its device:
 #   a helper's call or give_back between two calls of this plan ends the host and its setup (2026-12-02).
 #   TRAIN_END=1500: training stops 25 minutes after `start` began, whatever setup took (its last
 #   validation, the average and the parts take ~1 more), so that collect ends by ~27 minutes, inside the 30
 #   device minutes with the machine's start (~80 s before `start` runs) and the transfers. From scratch (INIT unset,
-#   e.g. PRESET=small): call 4 carries only tst-AST. A dry run of the chain without a GPU: DEVICE=cpu,
+#   e.g. PRESET=small): call 5 needs no model.onnx. A dry run of the chain without a GPU: DEVICE=cpu,
 #   PRESET=tiny, a small .carry/corpus.tsv.xz and a small .carry/speech, in a copy of the tree as the host
 #   gets it (every stage's output then takes seconds).
 #
@@ -202,7 +208,7 @@ need() {
   echo "setup: waiting for a call to bring $1 (gpu-train.sh ready $1)"
   while [ ! -f "$W/ready-$1" ]; do sleep 2; done
 }
-ready() { touch "$W/ready-${1:?ready NAME}"; echo "ready: $1"; }
+ready() { held; touch "$W/ready-${1:?ready NAME}"; echo "ready: $1"; }
 # Real speech in parts: the 93 MB of clips fit no single call beside the rest, and a call's size is counted in
 # disk blocks, so thousands of small Opus files count ~20% more than their bytes. Here: one tar of the sources
 # and speech.tsv, cut by `split -b` into .carry/sp0/, sp1/, ... (e.g. 13.5, 61 and 25.5 MB beside the other
@@ -210,6 +216,7 @@ ready() { touch "$W/ready-${1:?ready NAME}"; echo "ready: $1"; }
 # call with the last one runs `gather extract` (the parts joined in order, unpacked into $SPEECH, which must lie
 # outside .carry, e.g. $W/speech), then `ready speech`.
 gather() {
+  held
   mkdir -p "$W/speech-parts"
   local f
   for f in .carry/sp[0-9]/speech.part*; do [ ! -f "$f" ] || cp -f "$f" "$W/speech-parts/"; done
@@ -287,6 +294,7 @@ all() {
 
 # Training in the background (`setsid`): it runs on between calls while the host is held.
 launch() {
+  held
   if [ -n "${INIT:-}" ] && [ ! -e "$W/init" ]; then
     # A copy, so that the calls after this one need not bring the model again.
     if [ -f "${INIT%/}/model.onnx" ]; then
@@ -299,7 +307,16 @@ launch() {
   echo "training launched in the background (log: $W/launch.log)"
 }
 
+# A call that goes on with a chain must find the earlier calls' work on the host: a host given back between
+# two calls (idle 30 s) comes back bare, and a `watch 540` there once spent 540 s of the session's device time
+# watching nothing (2026-12-02). Each later stage fails at once instead, saying so.
+held() {
+  [ -f "$W/t0" ] || { echo "this host has none of the chain's earlier work ($W/t0 is missing): it was given back between calls and is a fresh one; start again from \`start\`"; exit 3; }
+}
+
 watch() { # SECONDS: watch the background run, at most this long
+  held
+  [ -f "$W/launch.pid" ] || { echo "watch: nothing was launched on this host"; exit 3; }
   local until=$((SECONDS + ${1:?watch SECONDS}))
   while [ $SECONDS -lt "$until" ] && [ ! -f "$W/done" ]; do sleep 10; done
   tail -n 5 "$W/launch.log" 2>/dev/null || true
@@ -359,6 +376,7 @@ train() {
 }
 
 collect() { # [SECONDS]: wait at most this long (default 540) for training to end, then copy to $OUT
+  held
   local out=${OUT:?collect writes to \$OUT} until=$((SECONDS + ${1:-540}))
   local pid
   pid=$(cat "$W/launch.pid" 2>/dev/null || true)
