@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Data-parallel checks on a GPU host (issue 16, item 5; the host of docs/gpu.md: CUDA PyTorch, g++, no Node):
+# Data-parallel checks on a GPU host (docs/gpu.md §6; the host of docs/gpu.md: CUDA PyTorch, g++, no Node):
 #   1. `nast bench train --ddp`: updates through a one-rank NCCL group alternating with plain ones (the ratio);
 #   2. `nast train` on the carried tiny data, plain and through NCCL with world size 1 (--nproc 1);
 #   3. two ranks sharing the one GPU through NCCL (NCCL may refuse: its message is the result).

@@ -1,4 +1,4 @@
-// `nast bench speedup` (issue 15): the paper's claim, "comparable BLEU at 5.67x the speed of the autoregressive
+// `nast bench speedup`: the paper's claim, "comparable BLEU at 5.67x the speed of the autoregressive
 // counterpart" (CTC-NAST, ACL 2023), measured on our models. The same utterances of a prepared split (the feature
 // store of `nast prep`, utterance CMVN as in training) go through CTC-NAST (greedy CTC) and its autoregressive
 // counterpart (greedy and beam search). Timed is the model alone (network and search, fairseq's sentences/s),

@@ -133,6 +133,42 @@ async function oneLine(translator: Translator, input: string, modelDir: string):
   return line;
 }
 
+/** One input into its files under -o: each file appears whole (committed) or not at all. */
+async function translateToFiles(translator: Translator, input: string, modelDir: string, paths: string[], formats: readonly Format[], force: boolean): Promise<void> {
+  const files: OutputFile[] = [];
+  try {
+    for (const path of paths) files.push(OutputFile.create(path, { force }));
+    await translator.translateStream(input, modelDir, teeSink(formats.map((f, k) => resultWriter(f, (text) => files[k]!.write(text)))));
+    for (const file of files) file.commit();
+  } catch (err) {
+    for (const file of files) file.abort();
+    throw err;
+  }
+}
+
+/** txt on stdout: the whole translation on one line once the input is done, and an empty line when it failed. */
+async function translateToLine(translator: Translator, input: string, modelDir: string): Promise<void> {
+  let line = "";
+  try {
+    line = await oneLine(translator, input, modelDir);
+  } finally {
+    toStdout(`${line}\n`);
+  }
+}
+
+/** One element of the JSON array that several inputs make on stdout (the first opens the array). */
+function jsonArrayElement(array: { elements: number }): ResultSink {
+  const element = resultWriter("json", toStdout, { indent: "  ", trailer: "" });
+  return {
+    begin: (h) => {
+      toStdout(array.elements++ === 0 ? "[\n" : ",\n");
+      element.begin(h);
+    },
+    segment: (s) => element.segment(s),
+    end: (t) => element.end(t),
+  };
+}
+
 export async function run(argv: string[]): Promise<number> {
   const parsed = parseFlags(
     {
@@ -200,8 +236,7 @@ export async function run(argv: string[]): Promise<number> {
   const translator = new Translator(pkg, session, { beam, topK, batchSize, segmenter, warn });
 
   // stdout json with several inputs: one array, an element per input translated.
-  const jsonArray = outDir === undefined && formats[0] === "json" && inputs.length > 1;
-  let jsonElements = 0;
+  const jsonArray = outDir === undefined && formats[0] === "json" && inputs.length > 1 ? { elements: 0 } : undefined;
   await stages.time("translate", async () => {
     for (const [i, input] of inputs.entries()) {
       const problems = refused.get(i);
@@ -210,50 +245,17 @@ export async function run(argv: string[]): Promise<number> {
         failed++;
         continue;
       }
-      if (outDir !== undefined) {
-        const files: OutputFile[] = [];
-        try {
-          for (const path of targets(i)) files.push(OutputFile.create(path, { force }));
-          await translator.translateStream(input, modelDir, teeSink(formats.map((f, k) => resultWriter(f, (text) => files[k]!.write(text)))));
-          for (const file of files) file.commit();
-        } catch (err) {
-          for (const file of files) file.abort();
-          failed++;
-          fail(input, err);
-        }
-        continue;
-      }
-      if (formats[0] === "txt") {
-        // The whole translation, on one line, once the input is done (also when it failed: an empty line).
-        const line = await oneLine(translator, input, modelDir).catch((err: unknown) => {
-          failed++;
-          fail(input, err);
-          return "";
-        });
-        toStdout(`${line}\n`);
-        continue;
-      }
-      let sink: ResultSink = resultWriter(formats[0]!, toStdout, jsonArray ? { indent: "  ", trailer: "" } : {});
-      if (jsonArray) {
-        const element = sink;
-        sink = {
-          begin: (h) => {
-            toStdout(jsonElements++ === 0 ? "[\n" : ",\n");
-            element.begin(h);
-          },
-          segment: (s) => element.segment(s),
-          end: (t) => element.end(t),
-        };
-      }
       try {
-        await translator.translateStream(input, modelDir, sink);
+        if (outDir !== undefined) await translateToFiles(translator, input, modelDir, targets(i), formats, force);
+        else if (formats[0] === "txt") await translateToLine(translator, input, modelDir);
+        else await translator.translateStream(input, modelDir, jsonArray ? jsonArrayElement(jsonArray) : resultWriter(formats[0]!, toStdout));
       } catch (err) {
         failed++;
         fail(input, err);
       }
     }
   }, { inputs: inputs.length });
-  if (jsonElements > 0) toStdout("\n]\n");
+  if (jsonArray && jsonArray.elements > 0) toStdout("\n]\n");
   await stages.time("release", async () => {
     await session.release();
     await segmenter.release();

@@ -166,7 +166,7 @@ export interface SpeechTalk {
 
 /**
  * Talks of `minClips`..`maxClips` consecutive clips of one speaker (one source corpus), for each split;
- * train talks repeated `copies` times, or `copiesOf.get(source)` times for a source listed there (issue 11:
+ * train talks repeated `copies` times, or `copiesOf.get(source)` times for a source listed there (so that
  * the few native adult readers weigh more than their minutes against the thousands of learners' prompts).
  * Deterministic for a seed; the talks themselves do not depend on the copy counts.
  */
