@@ -18,7 +18,7 @@ import { isLisaLayer } from "../model/params.ts";
 import { noGrad, setNumThreads, tensor, tidy } from "../torch/index.ts";
 import { UsageError, errorMessage } from "../util/errors.ts";
 import { Progress } from "../util/progress.ts";
-import { parseFlags } from "./args.ts";
+import { parseFlags, stringFlags } from "./args.ts";
 
 const USAGE = `usage: nast analyze attention -c CKPT (--audio FILE... | --data DATA_DIR [--split dev] [--n 32]) -o OUT_DIR
                              [--metric js|cosine] [--max-seconds 30] [--device cpu|cuda] [--threads N]
@@ -83,14 +83,13 @@ export async function run(argv: string[]): Promise<number> {
     options: {
       checkpoint: { type: "string", short: "c" },
       audio: { type: "string", multiple: true },
-      data: { type: "string" },
+      ...stringFlags("data", "threads"),
       split: { type: "string", default: "dev" },
       n: { type: "string", default: "32" },
       output: { type: "string", short: "o" },
       metric: { type: "string", default: "js" },
       "max-seconds": { type: "string", default: "30" },
       device: { type: "string", default: "cpu" },
-      threads: { type: "string" },
     },
   }, USAGE);
   if (!parsed) return 0;

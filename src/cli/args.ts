@@ -32,3 +32,13 @@ export function intFlag(value: string | undefined, flag: string, min: number): n
   if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} needs an integer >= ${min}, got '${value}'`);
   return n;
 }
+
+/** parseArgs options of string flags, by name (`...stringFlags("beam", "top-k")`): one line for a command's many value flags. */
+export function stringFlags<const N extends string>(...names: N[]): { [K in N]: { type: "string" } } {
+  return Object.fromEntries(names.map((n) => [n, { type: "string" }])) as { [K in N]: { type: "string" } };
+}
+
+/** parseArgs options of boolean flags, by name. */
+export function booleanFlags<const N extends string>(...names: N[]): { [K in N]: { type: "boolean" } } {
+  return Object.fromEntries(names.map((n) => [n, { type: "boolean" }])) as { [K in N]: { type: "boolean" } };
+}

@@ -1,7 +1,7 @@
 // `nast average EXP_DIR [--best N | --last N] -o CKPT`: the mean of an experiment's best N checkpoints by dev
 // BLEU (the reference recipe averages the 10 best, docs/model.md §5.5) or its last N. Pure TypeScript: needs
 // no libtorch. Logs the exact list of files it averages, as icefall does (docs/design.md §8).
-import { parseFlags } from "./args.ts";
+import { parseFlags, stringFlags } from "./args.ts";
 import { UsageError } from "../util/errors.ts";
 import { JsonLogger } from "../util/log.ts";
 import { averageCheckpoints, bestCheckpoints, listCheckpoints } from "../train/checkpoint.ts";
@@ -22,8 +22,7 @@ export async function run(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     options: {
-      best: { type: "string" },
-      last: { type: "string" },
+      ...stringFlags("best", "last"),
       output: { type: "string", short: "o" },
     },
   }, USAGE);

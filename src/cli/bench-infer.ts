@@ -20,7 +20,7 @@ import { SentencePiece } from "../text/sentencepiece.ts";
 import { UsageError, errorMessage } from "../util/errors.ts";
 import { Rng } from "../util/rng.ts";
 import type { Tensor } from "../torch/index.ts";
-import { parseFlags } from "./args.ts";
+import { parseFlags, stringFlags } from "./args.ts";
 
 const USAGE = `usage: nast bench infer [--json] [--presets tiny,small,base] [--seconds 60] [--threads N] [--batch 8]
                         [--engines onnx,onnx-int8,torch] [--repeat 2]
@@ -148,12 +148,7 @@ export async function run(argv: string[]): Promise<number> {
       args: argv,
       options: {
         json: { type: "boolean" },
-        presets: { type: "string" },
-        seconds: { type: "string" },
-        threads: { type: "string" },
-        batch: { type: "string" },
-        engines: { type: "string" },
-        repeat: { type: "string" },
+        ...stringFlags("presets", "seconds", "threads", "batch", "engines", "repeat"),
       },
     },
     USAGE,

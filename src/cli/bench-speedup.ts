@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { measureSpeedup, speedupMarkdown, type SpeedupEngine } from "../../eval/harness/speedup.ts";
 import { UsageError } from "../util/errors.ts";
-import { intFlag, parseFlags } from "./args.ts";
+import { intFlag, parseFlags, stringFlags } from "./args.ts";
 
 const USAGE = `usage: nast bench speedup --nast NAST --ar AR --data DATA_DIR [--split tst-COMMON] [--engine onnx|torch]
                           [--device cpu|cuda] [--precision bf16|fp32] [--threads 2] [--batch-frames N] [--beam 5]
@@ -42,19 +42,8 @@ export async function run(argv: string[]): Promise<number> {
     {
       args: argv,
       options: {
-        nast: { type: "string" },
-        ar: { type: "string" },
-        data: { type: "string" },
-        split: { type: "string" },
-        engine: { type: "string" },
-        device: { type: "string" },
-        precision: { type: "string" },
-        threads: { type: "string" },
-        "batch-frames": { type: "string" },
-        beam: { type: "string" },
-        limit: { type: "string" },
-        lengths: { type: "string" },
-        bootstrap: { type: "string" },
+        ...stringFlags("nast", "ar", "data", "split", "engine", "device", "precision", "threads"),
+        ...stringFlags("batch-frames", "beam", "limit", "lengths", "bootstrap"),
         json: { type: "boolean" },
         output: { type: "string", short: "o" },
       },

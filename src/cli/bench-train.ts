@@ -1,7 +1,7 @@
 // `nast bench train`: ms/step and frames/s of full training updates per preset on a synthetic batch, LiSA's
 // effect on encoder time and Q/K parameters, and (--pytorch) the same step in plain PyTorch for the ratio.
 import { UsageError } from "../util/errors.ts";
-import { parseFlags } from "./args.ts";
+import { booleanFlags, parseFlags, stringFlags } from "./args.ts";
 
 const USAGE = `usage: nast bench train [--json] [--device cpu|cuda] [--presets tiny,small] [options]
 
@@ -38,21 +38,12 @@ export async function run(argv: string[]): Promise<number> {
     args,
     allowPositionals: true,
     options: {
-      json: { type: "boolean" },
+      ...booleanFlags("json", "no-curriculum", "ddp"),
       device: { type: "string", default: "cpu" },
       presets: { type: "string", default: "tiny,small" },
-      "max-frames": { type: "string" },
+      ...stringFlags("max-frames", "steps", "warmup", "vocab", "pytorch", "threads", "nproc", "bucket-mb"),
       "utt-frames": { type: "string", default: "600" },
-      steps: { type: "string" },
-      warmup: { type: "string" },
       precision: { type: "string", default: "bf16" },
-      vocab: { type: "string" },
-      "no-curriculum": { type: "boolean" },
-      pytorch: { type: "string" },
-      threads: { type: "string" },
-      ddp: { type: "boolean" },
-      nproc: { type: "string" },
-      "bucket-mb": { type: "string" },
     },
   }, USAGE);
   if (!parsed) return 0;

@@ -10,7 +10,7 @@ import { planSpeechTalks, readSpeechTsv, realDevSplit, speechText, writeSpeechCo
 import { prefixTools, systemTools } from "../corpus/tools.ts";
 import { parseAugmentKinds } from "../corpus/augment.ts";
 import { AssetKit } from "../corpus/assets.ts";
-import { intFlag, parseFlags } from "./args.ts";
+import { intFlag, parseFlags, stringFlags } from "./args.ts";
 
 export const speechUsage = `usage: nast corpus speech --from DIR -o OUT [options]
 
@@ -46,19 +46,11 @@ export async function runSpeech(argv: string[]): Promise<number> {
   const parsed = parseFlags({
     args: argv,
     options: {
-      from: { type: "string" },
+      ...stringFlags("from", "tsv", "copies", "copies-of", "aug-assets", "seed", "tools", "jobs", "shard"),
       output: { type: "string", short: "o" },
-      tsv: { type: "string" },
       "text-only": { type: "boolean", default: false },
-      copies: { type: "string" },
-      "copies-of": { type: "string" },
       augment: { type: "string", default: "all" },
-      "aug-assets": { type: "string" },
       pair: { type: "string", default: "en-es" },
-      seed: { type: "string" },
-      tools: { type: "string" },
-      jobs: { type: "string" },
-      shard: { type: "string" },
     },
     allowPositionals: false,
     strict: true,

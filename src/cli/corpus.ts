@@ -13,7 +13,7 @@ import { planTalks } from "../corpus/talks.ts";
 import { synthesizeCorpus } from "../corpus/synth.ts";
 import { prefixTools, systemTools } from "../corpus/tools.ts";
 import { enginePackages, engines, parseEngines } from "../corpus/voices.ts";
-import { parseFlags } from "./args.ts";
+import { parseFlags, stringFlags } from "./args.ts";
 import { runSpeech } from "./corpus-speech.ts";
 import { runAsterisk } from "../corpus/asterisk.ts";
 import { runAssets } from "./corpus-assets.ts";
@@ -71,21 +71,13 @@ function parseSynthFlags(args: string[]) {
     options: {
       output: { type: "string", short: "o" },
       pair: { type: "string", default: "en-es" },
-      hours: { type: "string" },
-      sentences: { type: "string" },
+      ...stringFlags("hours", "sentences", "text", "tsv", "jobs", "aug-assets", "tools", "shard", "splits"),
       seed: { type: "string", default: "1" },
-      text: { type: "string" },
-      tsv: { type: "string" },
-      jobs: { type: "string" },
       engines: { type: "string", default: engines.join(",") },
       "holdout-engine": { type: "string", default: "" },
       "no-augment": { type: "boolean", default: false },
       augment: { type: "string", default: "all" },
-      "aug-assets": { type: "string" },
-      tools: { type: "string" },
-      shard: { type: "string" },
       "skip-failed": { type: "boolean", default: false },
-      splits: { type: "string" },
     },
   }, usage);
 }

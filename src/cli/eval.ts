@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { END_TOLERANCE_SECONDS, evaluateMustc, reportMarkdown, SEGMENTATIONS, type Segmentation } from "../../eval/harness/mustc-eval.ts";
 import { parsePair } from "../data/mustc.ts";
 import { UsageError } from "../util/errors.ts";
-import { intFlag, parseFlags } from "./args.ts";
+import { intFlag, parseFlags, stringFlags } from "./args.ts";
 
 const USAGE = `usage: nast eval --mustc ROOT --pair en-es --split tst-COMMON [-m MODEL_DIR] [-o REPORT_DIR] [--json]
                  [--beam N] [--batch N] [--threads N] [--segment oracle|silero|energy]
@@ -52,16 +52,10 @@ export async function run(argv: string[]): Promise<number> {
     {
       args: argv,
       options: {
-        mustc: { type: "string" },
-        pair: { type: "string" },
-        split: { type: "string" },
+        ...stringFlags("mustc", "pair", "split", "beam", "batch", "threads", "segment"),
         model: { type: "string", short: "m" },
         output: { type: "string", short: "o" },
         json: { type: "boolean" },
-        beam: { type: "string" },
-        batch: { type: "string" },
-        threads: { type: "string" },
-        segment: { type: "string" },
       },
     },
     USAGE,

@@ -5,7 +5,7 @@ import { loadModelPackage } from "../formats/model-package.ts";
 import { openSession } from "../infer/session.ts";
 import { isSearchRunner } from "../infer/batch-runner.ts";
 import { UsageError } from "../util/errors.ts";
-import { parseFlags } from "./args.ts";
+import { booleanFlags, parseFlags } from "./args.ts";
 
 const USAGE = `usage: nast export CKPT -o MODEL_DIR [--fp16] [--int8] [--spm SPM_MODEL] [--force]
 
@@ -34,10 +34,8 @@ export async function run(argv: string[]): Promise<number> {
       allowPositionals: true,
       options: {
         output: { type: "string", short: "o" },
-        fp16: { type: "boolean" },
-        int8: { type: "boolean" },
+        ...booleanFlags("fp16", "int8", "force"),
         spm: { type: "string" },
-        force: { type: "boolean" },
       },
     },
     USAGE,

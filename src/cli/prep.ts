@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { prepareMustc, SPM_MODEL } from "../data/prep.ts";
 import { UsageError } from "../util/errors.ts";
 import { JsonLogger } from "../util/log.ts";
-import { parseFlags } from "./args.ts";
+import { parseFlags, stringFlags } from "./args.ts";
 
 const USAGE = `usage: nast prep --mustc ROOT [--mustc ROOT2 ...] --pair en-es -o DATA_DIR [options]
 
@@ -46,17 +46,10 @@ export async function run(argv: string[]): Promise<number> {
       args: argv,
       options: {
         mustc: { type: "string", multiple: true },
-        pair: { type: "string" },
+        ...stringFlags("pair", "vocab", "spm", "targets", "splits", "jobs", "min-frames", "max-frames"),
+        ...stringFlags("log"),
         out: { type: "string", short: "o" },
-        vocab: { type: "string" },
-        spm: { type: "string" },
-        targets: { type: "string" },
-        splits: { type: "string" },
         fp16: { type: "boolean" },
-        jobs: { type: "string" },
-        "min-frames": { type: "string" },
-        "max-frames": { type: "string" },
-        log: { type: "string" },
       },
       strict: true,
       allowPositionals: false,

@@ -1,5 +1,5 @@
 // `nast train`: train a CTC-NAST (+LiSA) model on a prepared data directory (src/train/trainer.ts).
-import { parseFlags } from "./args.ts";
+import { booleanFlags, parseFlags, stringFlags } from "./args.ts";
 import { UsageError } from "../util/errors.ts";
 import { settingFlags, settingOptions, settingUsage } from "./train-setting-flags.ts";
 
@@ -83,19 +83,10 @@ export async function run(argv: string[]): Promise<number> {
       out: { type: "string", short: "o" },
       device: { type: "string", default: "cpu" },
       precision: { type: "string", default: "bf16" },
-      resume: { type: "boolean" },
+      ...booleanFlags("resume", "no-progress", "no-prefetch"),
       ...settingOptions(),
-      "max-seconds": { type: "string" },
-      threads: { type: "string" },
-      "retrofit-lisa": { type: "string" },
-      init: { type: "string" },
-      "kl-weight": { type: "string" },
-      "unfreeze-after": { type: "string" },
-      "no-progress": { type: "boolean" },
-      "no-prefetch": { type: "boolean" },
-      nproc: { type: "string" },
-      "dist-timeout": { type: "string" },
-      "bucket-mb": { type: "string" },
+      ...stringFlags("max-seconds", "threads", "retrofit-lisa", "init", "kl-weight", "unfreeze-after"),
+      ...stringFlags("nproc", "dist-timeout", "bucket-mb"),
     },
   }, USAGE);
   if (!parsed) return 0;

@@ -13,7 +13,7 @@ import { OutputFile, checkOutputDir, checkOutputTarget, fsReason } from "../infe
 import { FORMATS, resultWriter, teeSink, type Format, type ResultSink } from "../infer/result-formats.ts";
 import { UsageError, errorMessage } from "../util/errors.ts";
 import { StageTimes } from "../util/stage-times.ts";
-import { intFlag, parseFlags } from "./args.ts";
+import { booleanFlags, intFlag, parseFlags, stringFlags } from "./args.ts";
 
 const USAGE = `usage: nast translate <audio...> [-m MODEL_DIR] [-f txt|json|srt|vtt|all] [-o OUT_DIR] [--force]
                       [--threads N] [--beam N] [--batch N] [--vad silero|energy] [--no-cache] [--timings]
@@ -178,14 +178,8 @@ export async function run(argv: string[]): Promise<number> {
         model: { type: "string", short: "m" },
         format: { type: "string", short: "f" },
         output: { type: "string", short: "o" },
-        force: { type: "boolean" },
-        threads: { type: "string" },
-        beam: { type: "string" },
-        "top-k": { type: "string" },
-        batch: { type: "string" },
-        vad: { type: "string" },
-        timings: { type: "boolean" },
-        "no-cache": { type: "boolean" },
+        ...booleanFlags("force", "timings", "no-cache"),
+        ...stringFlags("threads", "beam", "top-k", "batch", "vad"),
       },
     },
     USAGE,

@@ -18,7 +18,7 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { PCM16_MONO, wavHeader } from "../audio/wav-header.ts";
-import { intFlag, parseFlags } from "../cli/args.ts";
+import { intFlag, parseFlags, stringFlags } from "../cli/args.ts";
 import { writeFileAtomic } from "../formats/atomic-file.ts";
 import { InputError, UsageError, errorMessage } from "../util/errors.ts";
 import { JsonLogger } from "../util/log.ts";
@@ -509,9 +509,7 @@ export async function runAsterisk(argv: string[]): Promise<number> {
     options: {
       output: { type: "string", short: "o" },
       pair: { type: "string", default: "en-es" },
-      seed: { type: "string" },
-      jobs: { type: "string" },
-      "max-prompts": { type: "string" },
+      ...stringFlags("seed", "jobs", "max-prompts"),
     },
     allowPositionals: false,
     strict: true,
