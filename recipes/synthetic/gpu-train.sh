@@ -86,7 +86,8 @@
 # SEED (1: of the synthetic and the real-speech corpus; another seed draws other voices and augmentations
 # for the same sentences and clips, e.g. for a later stage), CUDA_TESTS (1: run the op tests of .carry/torch-tests on CUDA during setup), SHARDS
 # (processes sharing the synthetic and the real-speech corpus: cores/4), and gpu-corpus.sh's JOBS and
-# SKIP_FAILED for the synthetic corpus.
+# SKIP_FAILED and TRAIN_SENTENCES for the synthetic corpus (e.g. TRAIN_SENTENCES=20000 HOURS=20 for a stage
+# that continues a trained model: training then starts ~3 minutes sooner).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 W=${W:-/tmp/nast-gpu}
