@@ -46,8 +46,8 @@ export async function run(argv: string[]): Promise<number> {
       args: argv,
       options: {
         mustc: { type: "string", multiple: true },
-        ...stringFlags("pair", "vocab", "spm", "targets", "splits", "jobs", "min-frames", "max-frames"),
-        ...stringFlags("log"),
+        ...stringFlags("pair", "vocab", "spm", "targets", "splits", "jobs"),
+        ...stringFlags("min-frames", "max-frames", "log"),
         out: { type: "string", short: "o" },
         fp16: { type: "boolean" },
       },
