@@ -24,7 +24,8 @@ import { type Decoded } from "../../src/infer/segment-translator.ts";
 import { loadSegmenter } from "../../src/infer/vad.ts";
 import { SEGMENTERS, type Segmenter, type SegmenterName } from "../../src/infer/segmenters.ts";
 import { Progress } from "../../src/util/progress.ts";
-import { errorMessage } from "../../src/util/errors.ts";
+import { UsageError, errorMessage } from "../../src/util/errors.ts";
+import { isArConfig } from "../../src/model/config.ts";
 import { corpusBleu, corpusChrf, corpusTer, wer, type Score } from "../metrics/index.ts";
 
 /** How talks are cut for translation: the YAML segments (oracle), or a segmenter. */
@@ -47,6 +48,8 @@ export interface EvalOptions {
   modelDir: string | undefined;
   beam?: number;
   topK?: number;
+  /** The target CTC's blank penalty (src/infer/ctc.ts greedyDecodePenalized); default 0. */
+  blankPenalty?: number;
   batchSize?: number;
   threads?: number;
   progress?: boolean;
@@ -106,7 +109,7 @@ export interface EvalReport {
     /** Seconds of the talks' audio (what an automatic segmentation reads). */
     talkSeconds: number;
   };
-  decoding: { method: "greedy" | "beam"; beam: number; topK: number; batch: number; threads: number | null };
+  decoding: { method: "greedy" | "beam"; beam: number; topK: number; blankPenalty: number; batch: number; threads: number | null };
   segmentation: {
     method: Segmentation;
     /** Segments translated (YAML segments, or the automatic ones). */
@@ -259,7 +262,8 @@ export async function evaluateMustc(opts: EvalOptions): Promise<EvalResult> {
   const split = readMustcSplit(opts.root, opts.pair, opts.split);
   const pkg = loadModelPackage(opts.modelDir);
   const session = await openSession(pkg, { threads: opts.threads });
-  const translator = new Translator(pkg, session, { beam: opts.beam, topK: opts.topK, batchSize: opts.batchSize });
+  if ((opts.blankPenalty ?? 0) !== 0 && isArConfig(pkg.cfg)) throw new UsageError(`--blank-penalty: ${pkg.dir} is an autoregressive model, which has no target CTC to penalize`);
+  const translator = new Translator(pkg, session, { beam: opts.beam, topK: opts.topK, blankPenalty: opts.blankPenalty ?? 0, batchSize: opts.batchSize });
   const warn = opts.warn ?? (() => {});
   const segmenter: Segmenter | null = method === "oracle" ? null : await loadSegmenter(method as SegmenterName, warn, opts.vadModel);
 
@@ -416,7 +420,7 @@ export async function evaluateMustc(opts: EvalOptions): Promise<EvalResult> {
       audioSeconds: Number(audioSeconds.toFixed(3)),
       talkSeconds: Number(talkSeconds.toFixed(3)),
     },
-    decoding: { method: (opts.beam ?? 0) > 1 ? "beam" : "greedy", beam: opts.beam ?? 0, topK: opts.topK ?? 40, batch: opts.batchSize ?? 8, threads: opts.threads ?? null },
+    decoding: { method: (opts.beam ?? 0) > 1 ? "beam" : "greedy", beam: opts.beam ?? 0, topK: opts.topK ?? 40, blankPenalty: opts.blankPenalty ?? 0, batch: opts.batchSize ?? 8, threads: opts.threads ?? null },
     segmentation: { method: segmenter ? segmenter.name : "oracle", segments: translatedSegments, boundaries: segmenter ? boundaryReport(tally) : null },
     scoring: segmenter ? "talk" : "segment",
     translated: n - failures.reduce((a, f) => a + f.segments, 0),
@@ -456,7 +460,7 @@ export function reportMarkdown(r: EvalReport): string {
   const lines = [
     `# nast eval: ${r.corpus.pair} ${r.corpus.split}`,
     "",
-    `Model: \`${r.model}\`; decoding: ${r.decoding.method}${r.decoding.method === "beam" ? ` (beam ${r.decoding.beam}, top-${r.decoding.topK})` : ""}; ${r.date}.`,
+    `Model: \`${r.model}\`; decoding: ${r.decoding.method}${r.decoding.method === "beam" ? ` (beam ${r.decoding.beam}, top-${r.decoding.topK})` : ""}${r.decoding.blankPenalty !== 0 ? `, blank penalty ${r.decoding.blankPenalty}` : ""}; ${r.date}.`,
     `Corpus: \`${r.corpus.yaml}\`: ${r.corpus.segments} segments in ${r.corpus.talks} talks, ${(r.corpus.audioSeconds / 3600).toFixed(2)} h of audio; ${r.translated} segments translated` +
       (r.failures.length > 0 ? `, ${r.corpus.segments - r.translated} not (${r.failures.length} failure${r.failures.length === 1 ? "" : "s"}, below).` : "."),
     r.scoring === "segment"

@@ -33,6 +33,14 @@ export function intFlag(value: string | undefined, flag: string, min: number): n
   return n;
 }
 
+/** A finite number flag's value; undefined when the flag was not given. */
+export function numberFlag(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n)) throw new UsageError(`${flag} needs a number, got '${value}'`);
+  return n;
+}
+
 /** parseArgs options of string flags, by name (`...stringFlags("beam", "top-k")`): one line for a command's many value flags. */
 export function stringFlags<const N extends string>(...names: N[]): { [K in N]: { type: "string" } } {
   return Object.fromEntries(names.map((n) => [n, { type: "string" }])) as { [K in N]: { type: "string" } };

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { END_TOLERANCE_SECONDS, evaluateMustc, reportMarkdown, SEGMENTATIONS, type Segmentation } from "../../eval/harness/mustc-eval.ts";
 import { parsePair } from "../data/mustc.ts";
 import { UsageError } from "../util/errors.ts";
-import { intFlag, parseFlags, stringFlags } from "./args.ts";
+import { intFlag, numberFlag, parseFlags, stringFlags } from "./args.ts";
 
 const USAGE = `usage: nast eval --mustc ROOT --pair en-es --split tst-COMMON [-m MODEL_DIR] [-o REPORT_DIR] [--json]
                  [--beam N] [--batch N] [--threads N] [--segment oracle|silero|energy]
@@ -31,6 +31,7 @@ options:
       --json           print report.json instead of report.md
       --beam N         CTC prefix beam search with N beams (default 0: greedy); for an
                        autoregressive model the decoder's beam search
+      --blank-penalty X  lower the translation CTC's blank log-probability by X (as nast translate)
       --batch N        segments per network batch (default 8)
       --threads N      onnxruntime threads (default: all cores)
       --segment S      oracle (default: the YAML segments), silero or energy (see above)
@@ -52,7 +53,7 @@ export async function run(argv: string[]): Promise<number> {
     {
       args: argv,
       options: {
-        ...stringFlags("mustc", "pair", "split", "beam", "batch", "threads", "segment"),
+        ...stringFlags("mustc", "pair", "split", "beam", "blank-penalty", "batch", "threads", "segment"),
         model: { type: "string", short: "m" },
         output: { type: "string", short: "o" },
         json: { type: "boolean" },
@@ -73,6 +74,7 @@ export async function run(argv: string[]): Promise<number> {
     split: v.split,
     modelDir: v.model,
     beam: intFlag(v.beam, "--beam", 0),
+    blankPenalty: numberFlag(v["blank-penalty"], "--blank-penalty") ?? 0,
     batchSize: intFlag(v.batch, "--batch", 1),
     threads: intFlag(v.threads, "--threads", 1),
     segment: segment as Segmentation,

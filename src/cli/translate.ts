@@ -13,10 +13,11 @@ import { OutputFile, checkOutputDir, checkOutputTarget, fsReason } from "../infe
 import { FORMATS, resultWriter, teeSink, type Format, type ResultSink } from "../infer/result-formats.ts";
 import { UsageError, errorMessage } from "../util/errors.ts";
 import { StageTimes } from "../util/stage-times.ts";
-import { booleanFlags, intFlag, parseFlags, stringFlags } from "./args.ts";
+import { booleanFlags, intFlag, numberFlag, parseFlags, stringFlags } from "./args.ts";
+import { isArConfig } from "../model/config.ts";
 
 const USAGE = `usage: nast translate <audio...> [-m MODEL_DIR] [-f txt|json|srt|vtt|all] [-o OUT_DIR] [--force]
-                      [--threads N] [--beam N] [--batch N] [--vad silero|energy] [--no-cache] [--timings]
+                      [--threads N] [--beam N] [--blank-penalty X] [--batch N] [--vad silero|energy] [--no-cache] [--timings]
 
 Translates speech in audio files of any format (WAV in-process, others through ffmpeg) and any length
 (long audio is cut at pauses into segments of at most ~20 s). "-" reads one input from stdin. Every
@@ -32,6 +33,9 @@ options:
       --beam N        CTC prefix beam search with N beams (default 0: greedy, as the reference);
                       for an autoregressive model the decoder's beam search (length-normalised)
       --top-k K       tokens per frame the beam search considers (default 40)
+      --blank-penalty X  lower the translation CTC's blank log-probability by X in every frame
+                      (default 0): longer outputs where the model is unsure, e.g. on real voices
+                      (docs/model.md §6); CTC-NAST models only
       --batch N       segments per network batch (default 8)
       --vad V         how audio is cut into segments: silero (Silero VAD, a neural voice-activity
                       detector; the default) or energy (pauses in the signal energy); silero falls
@@ -179,7 +183,7 @@ export async function run(argv: string[]): Promise<number> {
         format: { type: "string", short: "f" },
         output: { type: "string", short: "o" },
         ...booleanFlags("force", "timings", "no-cache"),
-        ...stringFlags("threads", "beam", "top-k", "batch", "vad"),
+        ...stringFlags("threads", "beam", "top-k", "blank-penalty", "batch", "vad"),
       },
     },
     USAGE,
@@ -196,6 +200,7 @@ export async function run(argv: string[]): Promise<number> {
   if (outDir === undefined && formats.length > 1) throw new UsageError(`several formats (-f ${values.format}) need -o OUT_DIR`);
   const threads = intFlag(values.threads, "--threads", 1);
   const beam = intFlag(values.beam, "--beam", 0);
+  const blankPenalty = numberFlag(values["blank-penalty"], "--blank-penalty") ?? 0;
   const topK = intFlag(values["top-k"], "--top-k", 1);
   const batchSize = intFlag(values.batch, "--batch", 1);
   const vad = values.vad ?? DEFAULT_VAD;
@@ -227,7 +232,8 @@ export async function run(argv: string[]): Promise<number> {
   const session = await stages.time("session", () => openSession(pkg, { threads, ...(cacheDir !== undefined ? { cacheDir } : {}) }));
   if (session instanceof NastSession) stages.note("session", { cache: session.cache });
   const segmenter = await stages.time("vad", () => loadSegmenter(vad as SegmenterName, warn, undefined, cacheDir));
-  const translator = new Translator(pkg, session, { beam, topK, batchSize, segmenter, warn });
+  if (blankPenalty !== 0 && isArConfig(pkg.cfg)) throw new UsageError(`--blank-penalty: ${modelDir} is an autoregressive model, which has no target CTC to penalize`);
+  const translator = new Translator(pkg, session, { beam, topK, blankPenalty, batchSize, segmenter, warn });
 
   // stdout json with several inputs: one array, an element per input translated.
   const jsonArray = outDir === undefined && formats[0] === "json" && inputs.length > 1 ? { elements: 0 } : undefined;

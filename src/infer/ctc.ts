@@ -39,6 +39,35 @@ export function greedyDecode(ids: ArrayLike<number | bigint>, logProbs: ArrayLik
   return { tokens, score };
 }
 
+/**
+ * Greedy decoding from the log-probabilities (T × V, row-major) of one utterance with the blank's lowered by
+ * `blankPenalty`: a frame whose blank wins by less than the penalty emits its most likely token instead. A
+ * CTC model that is unsure of a stretch of speech gives it to the blank, so its output runs short of the
+ * reference (a brevity penalty in BLEU); the penalty is the length lever of icefall's CTC and transducer
+ * decoders (k2-fsa/icefall, `blank_penalty`). With 0 it is greedyDecode of the graph's argmax, ties
+ * included (ArgMax takes the first index, and the blank is 0). The score sums the chosen frames'
+ * log-probabilities without the penalty.
+ */
+export function greedyDecodePenalized(logProbs: Float32Array, vocab: number, length: number, blankPenalty: number): CtcHypothesis {
+  const ids = new Int32Array(length);
+  const scores = new Float32Array(length);
+  for (let t = 0; t < length; t++) {
+    const row = t * vocab;
+    let best = BLANK;
+    let bestLp = logProbs[row + BLANK]! - blankPenalty;
+    for (let v = 1; v < vocab; v++) {
+      const lp = logProbs[row + v]!;
+      if (lp > bestLp) {
+        best = v;
+        bestLp = lp;
+      }
+    }
+    ids[t] = best;
+    scores[t] = logProbs[row + best]!;
+  }
+  return greedyDecode(ids, scores, length);
+}
+
 function logAdd(a: number, b: number): number {
   if (a === -Infinity) return b;
   if (b === -Infinity) return a;
@@ -86,6 +115,8 @@ export interface BeamOptions {
   width: number;
   /** Only the `topK` most likely tokens of a frame may extend a prefix (ctcdecode cutoff_top_n). */
   topK?: number;
+  /** Subtracted from the blank's log-probability in every frame (greedyDecodePenalized); the score includes it. */
+  blankPenalty?: number;
 }
 
 /** Indices of the k largest entries of row[offset .. offset+n), unordered. */
@@ -160,7 +191,7 @@ export function beamDecode(logProbs: Float32Array, vocab: number, length: number
       }
     };
     const n = topIndices(logProbs, row, vocab, topK, cand);
-    const blankLp = logProbs[row + BLANK]!;
+    const blankLp = logProbs[row + BLANK]! - (opts.blankPenalty ?? 0);
     for (const beam of beams) {
       const total = logAdd(beam.pb, beam.pnb);
       // Blank: the prefix is unchanged.

@@ -7,7 +7,7 @@ import { fbank, fbankFrameCount, FBANK_DIM } from "../audio/fbank.ts";
 import { utteranceCmvn } from "../audio/cmvn.ts";
 import { AudioMeter, type AudioStats, type SpeechSegment } from "../audio/segment.ts";
 import { InputError } from "../util/errors.ts";
-import { beamDecode, greedyDecode, type CtcToken } from "./ctc.ts";
+import { beamDecode, greedyDecode, greedyDecodePenalized, type CtcToken } from "./ctc.ts";
 import type { SentencePieceCodec } from "../text/sentencepiece-codec.ts";
 import { isSearchRunner, type BatchRunner, type Features, type SearchRunner } from "./batch-runner.ts";
 import { energySegmenter, type Segmenter } from "./segmenters.ts";
@@ -54,6 +54,8 @@ export interface TranslatorOptions {
   beam?: number;
   /** Tokens considered per frame by the beam search (ctcdecode cutoff_top_n; reference 40). */
   topK?: number;
+  /** Lowers the target CTC's blank log-probability by this much (./ctc.ts greedyDecodePenalized); default 0. */
+  blankPenalty?: number;
   /** Most segments per batch. */
   batchSize?: number;
   /** Most padded frames per batch (batch size × longest segment). */
@@ -89,6 +91,7 @@ export class SegmentTranslator {
   readonly timings: Timings = { audio: 0, features: 0, network: 0, ctc: 0 };
   private readonly beam: number;
   private readonly topK: number;
+  private readonly blankPenalty: number;
   private readonly batchSize: number;
   private readonly maxBatchFrames: number;
 
@@ -99,11 +102,17 @@ export class SegmentTranslator {
   ) {
     this.beam = opts.beam ?? 0;
     this.topK = opts.topK ?? 40;
+    this.blankPenalty = opts.blankPenalty ?? 0;
     this.batchSize = Math.max(1, opts.batchSize ?? 8);
     // Beam search reads the full log-probabilities back, B × T/4 × V floats = B·T·V bytes for T input
     // frames: keep that near 64 MB per batch (V = 10000: 6400 padded frames, three 20 s segments).
     const frameBudget = opts.maxBatchFrames ?? 16000;
-    this.maxBatchFrames = this.beam > 1 && !isSearchRunner(session) ? Math.min(frameBudget, Math.floor(64e6 / pkg.cfg.vocabSize)) : frameBudget;
+    this.maxBatchFrames = this.readsLogProbs() && !isSearchRunner(session) ? Math.min(frameBudget, Math.floor(64e6 / pkg.cfg.vocabSize)) : frameBudget;
+  }
+
+  /** Beam search and a blank penalty need the whole T × V log-probabilities; plain greedy, the graph's argmax. */
+  private readsLogProbs(): boolean {
+    return this.beam > 1 || this.blankPenalty !== 0;
   }
 
   /** Features of one stretch of 16 kHz samples: Kaldi fbank, then utterance CMVN. */
@@ -157,7 +166,7 @@ export class SegmentTranslator {
     if (isSearchRunner(this.session)) return this.searchBatch(this.session, items);
     const useBeam = this.beam > 1;
     let t0 = performance.now();
-    const out = await this.session.run(items, useBeam);
+    const out = await this.session.run(items, this.readsLogProbs());
     this.timings.network += (performance.now() - t0) / 1000;
     t0 = performance.now();
     const { steps, vocab } = out;
@@ -165,8 +174,10 @@ export class SegmentTranslator {
       const len = out.outLengths[b]!;
       const from = b * steps;
       const hyp = useBeam
-        ? beamDecode(out.tgtLogProbs!.subarray(from * vocab, (from + steps) * vocab), vocab, len, { width: this.beam, topK: this.topK })
-        : greedyDecode(out.tgtIds.subarray(from, from + steps), out.tgtScores.subarray(from, from + steps), len);
+        ? beamDecode(out.tgtLogProbs!.subarray(from * vocab, (from + steps) * vocab), vocab, len, { width: this.beam, topK: this.topK, blankPenalty: this.blankPenalty })
+        : this.blankPenalty !== 0
+          ? greedyDecodePenalized(out.tgtLogProbs!.subarray(from * vocab, (from + steps) * vocab), vocab, len, this.blankPenalty)
+          : greedyDecode(out.tgtIds.subarray(from, from + steps), out.tgtScores.subarray(from, from + steps), len);
       const src = greedyDecode(out.srcIds.subarray(from, from + steps), undefined, len);
       return {
         translation: this.pkg.sp.decode(hyp.tokens.map((t) => t.id)),

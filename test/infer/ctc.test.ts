@@ -1,7 +1,7 @@
 // CTC decoding against hand-worked examples and against brute force over every alignment.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { beamDecode, greedyDecode, type CtcHypothesis } from "../../src/infer/ctc.ts";
+import { beamDecode, greedyDecode, greedyDecodePenalized, type CtcHypothesis } from "../../src/infer/ctc.ts";
 
 /** Greedy decoding from full log-probabilities (T × V): the per-frame argmax, then greedyDecode. */
 function greedyFromLogProbs(lp: Float32Array, V: number, T: number): CtcHypothesis {
@@ -114,4 +114,49 @@ test("beam width 1 with top-1 pruning equals greedy on peaked outputs", () => {
   const g = greedyFromLogProbs(lp, V, T);
   const b = beamDecode(lp, V, T, { width: 1, topK: 1 });
   assert.deepEqual(b.tokens.map((t) => t.id), g.tokens.map((t) => t.id));
+});
+
+test("blank penalty: 0 is the graph's argmax (ties to the blank), a penalty turns close blank frames into their best token", () => {
+  const V = 4;
+  // Frame 0: blank wins by 0.3; frame 1: blank and token 2 tie; frame 2: token 1 wins; frame 3: blank wins by 2.
+  const rows = [
+    [-0.2, -0.5, -3.0, -4.0],
+    [-0.7, -2.0, -0.7, -3.0],
+    [-1.5, -0.3, -2.5, -3.0],
+    [-0.1, -2.1, -4.0, -4.0],
+    [-9.0, -9.0, -9.0, -0.0], // padding
+  ];
+  const lp = Float32Array.from(rows.flat());
+  const T = 4;
+  const plain = greedyDecodePenalized(lp, V, T, 0);
+  assert.deepEqual(plain.tokens, greedyFromLogProbs(lp, V, T).tokens);
+  assert.deepEqual(plain.tokens, [{ id: 1, start: 2, end: 3 }]);
+  assert.ok(Math.abs(plain.score - (-0.2 - 0.7 - 0.3 - 0.1)) < 1e-6);
+  // 0.5 flips frame 0 (by 0.3) and the tie, not frame 3 (by 2.0); the score has no penalty in it.
+  const half = greedyDecodePenalized(lp, V, T, 0.5);
+  assert.deepEqual(half.tokens, [
+    { id: 1, start: 0, end: 1 },
+    { id: 2, start: 1, end: 2 },
+    { id: 1, start: 2, end: 3 },
+  ]);
+  assert.ok(Math.abs(half.score - (-0.5 - 0.7 - 0.3 - 0.1)) < 1e-6);
+  // 2.5 flips frame 3 too, which then continues frame 2's token.
+  assert.deepEqual(greedyDecodePenalized(lp, V, T, 2.5).tokens.at(-1), { id: 1, start: 2, end: 4 });
+  // A negative penalty favours the blank.
+  assert.deepEqual(greedyDecodePenalized(lp, V, T, -2).tokens, []);
+});
+
+test("blank penalty in the beam search: the same as searching log-probabilities whose blank column was lowered", () => {
+  const T = 5;
+  const V = 4;
+  const lp = normalizedRows(T, V, 3);
+  const lowered = new Float64Array(lp);
+  for (let t = 0; t < T; t++) lowered[t * V] -= 0.8;
+  const a = beamDecode(lp, V, T, { width: 8, topK: V, blankPenalty: 0.8 });
+  const b = beamDecode(Float32Array.from(lowered), V, T, { width: 8, topK: V });
+  assert.deepEqual(a.tokens, b.tokens);
+  assert.ok(Math.abs(a.score - b.score) < 1e-5, `${a.score} vs ${b.score}`);
+  // Here the penalty makes the search find a longer labeling: 2,3,2 instead of 3,2.
+  assert.deepEqual(beamDecode(lp, V, T, { width: 8, topK: V }).tokens.map((t) => t.id), [3, 2]);
+  assert.deepEqual(a.tokens.map((t) => t.id), [2, 3, 2]);
 });

@@ -125,6 +125,26 @@ for (const method of ["energy", "silero"]) {
   });
 }
 
+test("--blank-penalty: 0 decodes as without it; a large one gives the blank up (longer hypotheses), and the report says so", () => {
+  const run = (extra: string[], name: string) => {
+    const out = join(work, name);
+    const r = nast(["eval", "--mustc", corpus, "--pair", "en-es", "--split", "tst-COMMON", "-m", model.dir, "-o", out, "--json", "--threads", "1", ...extra]);
+    assert.equal(r.code, 0, r.stderr);
+    return { report: JSON.parse(r.stdout), hyps: readFileSync(join(out, "hyp.es"), "utf8"), md: readFileSync(join(out, "report.md"), "utf8") };
+  };
+  const plain = run([], "bp-none");
+  const zero = run(["--blank-penalty", "0"], "bp-0");
+  const big = run(["--blank-penalty", "30"], "bp-30");
+  assert.equal(zero.hyps, plain.hyps);
+  assert.equal(plain.report.decoding.blankPenalty, 0);
+  assert.equal(big.report.decoding.blankPenalty, 30);
+  assert.match(big.md, /decoding: greedy, blank penalty 30;/);
+  assert.ok(big.hyps.length > plain.hyps.length, `${big.hyps.length} vs ${plain.hyps.length} characters`);
+  const bad = nast(["eval", "--mustc", corpus, "--pair", "en-es", "--split", "tst-COMMON", "-m", model.dir, "--blank-penalty", "lots"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--blank-penalty needs a number, got 'lots'/);
+});
+
 test("--segment with an unknown method is a usage error", () => {
   const r = nast(["eval", "--mustc", corpus, "--pair", "en-es", "--split", "tst-COMMON", "-m", model.dir, "--segment", "vad"]);
   assert.equal(r.code, 2);

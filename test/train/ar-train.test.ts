@@ -64,6 +64,9 @@ test("ar-tiny: the loss falls, validation logs dev BLEU, checkpoints average; th
     for (const s of result.segments) for (const w of s.words) assert.ok(s.start <= w.start && w.start <= w.end && w.end <= s.end, `word times ${JSON.stringify(w)} in ${s.start}-${s.end}`);
   }
   assert.match(nast(["translate", wav, "-m", pkg, "-f", "srt"]).stdout, /^1\n\d\d:\d\d:\d\d,\d{3} --> /);
+  const penalized = nast(["translate", wav, "-m", pkg, "--blank-penalty", "1"], { allowFail: true });
+  assert.equal(penalized.status, 2);
+  assert.match(penalized.stderr, /--blank-penalty: .* is an autoregressive model, which has no target CTC to penalize/);
   const report = JSON.parse(nast(["eval", "--mustc", d.corpus, "--pair", "en-es", "--split", "tst-COMMON", "-m", pkg, "-o", join(d.dir, "eval-ar"), "--json", "--threads", "1", "--beam", "3"]).stdout);
   assert.equal(report.corpus.segments, 3);
   assert.equal(report.translated, 3);
