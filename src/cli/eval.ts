@@ -8,7 +8,7 @@ import { UsageError } from "../util/errors.ts";
 import { intFlag, numberFlag, parseFlags, stringFlags } from "./args.ts";
 
 const USAGE = `usage: nast eval --mustc ROOT --pair en-es --split tst-COMMON [-m MODEL_DIR] [-o REPORT_DIR] [--json]
-                 [--beam N] [--batch N] [--threads N] [--segment oracle|silero|energy]
+                 [--beam N] [--blank-penalty X] [--batch N] [--threads N] [--segment oracle|silero|energy]
 
 Translates every segment of ROOT/<pair>/data/<split> (MuST-C layout: wav/, txt/<split>.yaml, .<src>, .<tgt>)
 and scores it: BLEU, chrF2 and TER with sacreBLEU signatures against .<tgt>, source WER of the source CTC
@@ -31,7 +31,8 @@ options:
       --json           print report.json instead of report.md
       --beam N         CTC prefix beam search with N beams (default 0: greedy); for an
                        autoregressive model the decoder's beam search
-      --blank-penalty X  lower the translation CTC's blank log-probability by X (as nast translate)
+      --blank-penalty X
+                       lower the translation CTC's blank log-probability by X (as nast translate)
       --batch N        segments per network batch (default 8)
       --threads N      onnxruntime threads (default: all cores)
       --segment S      oracle (default: the YAML segments), silero or energy (see above)

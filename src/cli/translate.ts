@@ -33,7 +33,8 @@ options:
       --beam N        CTC prefix beam search with N beams (default 0: greedy, as the reference);
                       for an autoregressive model the decoder's beam search (length-normalised)
       --top-k K       tokens per frame the beam search considers (default 40)
-      --blank-penalty X  lower the translation CTC's blank log-probability by X in every frame
+      --blank-penalty X
+                      lower the translation CTC's blank log-probability by X in every frame
                       (default 0): longer outputs where the model is unsure, e.g. on real voices
                       (docs/model.md §6); CTC-NAST models only
       --batch N       segments per network batch (default 8)
