@@ -75,7 +75,7 @@ export async function run(argv: string[]): Promise<number> {
     split: v.split,
     modelDir: v.model,
     beam: intFlag(v.beam, "--beam", 0),
-    blankPenalty: numberFlag(v["blank-penalty"], "--blank-penalty") ?? 0,
+    blankPenalty: numberFlag(v["blank-penalty"], "--blank-penalty"),
     batchSize: intFlag(v.batch, "--batch", 1),
     threads: intFlag(v.threads, "--threads", 1),
     segment: segment as Segmentation,

@@ -35,8 +35,8 @@ options:
       --top-k K       tokens per frame the beam search considers (default 40)
       --blank-penalty X
                       lower the translation CTC's blank log-probability by X in every frame
-                      (default 0): longer outputs where the model is unsure, e.g. on real voices
-                      (docs/model.md §6); CTC-NAST models only
+                      (default: the package's, config.json "decoding", else 0): longer outputs where
+                      the model is unsure, e.g. on real voices (docs/model.md §6); CTC-NAST models only
       --batch N       segments per network batch (default 8)
       --vad V         how audio is cut into segments: silero (Silero VAD, a neural voice-activity
                       detector; the default) or energy (pauses in the signal energy); silero falls
@@ -201,7 +201,7 @@ export async function run(argv: string[]): Promise<number> {
   if (outDir === undefined && formats.length > 1) throw new UsageError(`several formats (-f ${values.format}) need -o OUT_DIR`);
   const threads = intFlag(values.threads, "--threads", 1);
   const beam = intFlag(values.beam, "--beam", 0);
-  const blankPenalty = numberFlag(values["blank-penalty"], "--blank-penalty") ?? 0;
+  const blankPenalty = numberFlag(values["blank-penalty"], "--blank-penalty");
   const topK = intFlag(values["top-k"], "--top-k", 1);
   const batchSize = intFlag(values.batch, "--batch", 1);
   const vad = values.vad ?? DEFAULT_VAD;
@@ -233,8 +233,8 @@ export async function run(argv: string[]): Promise<number> {
   const session = await stages.time("session", () => openSession(pkg, { threads, ...(cacheDir !== undefined ? { cacheDir } : {}) }));
   if (session instanceof NastSession) stages.note("session", { cache: session.cache });
   const segmenter = await stages.time("vad", () => loadSegmenter(vad as SegmenterName, warn, undefined, cacheDir));
-  if (blankPenalty !== 0 && isArConfig(pkg.cfg)) throw new UsageError(`--blank-penalty: ${modelDir} is an autoregressive model, which has no target CTC to penalize`);
-  const translator = new Translator(pkg, session, { beam, topK, blankPenalty, batchSize, segmenter, warn });
+  if (blankPenalty !== undefined && blankPenalty !== 0 && isArConfig(pkg.cfg)) throw new UsageError(`--blank-penalty: ${modelDir} is an autoregressive model, which has no target CTC to penalize`);
+  const translator = new Translator(pkg, session, { beam, topK, batchSize, segmenter, warn, ...(blankPenalty !== undefined ? { blankPenalty } : {}) });
 
   // stdout json with several inputs: one array, an element per input translated.
   const jsonArray = outDir === undefined && formats[0] === "json" && inputs.length > 1 ? { elements: 0 } : undefined;

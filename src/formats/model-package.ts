@@ -176,8 +176,14 @@ export function loadModelPackage(dirArg: string | undefined): ModelPackage {
     throw new ModelPackageError(`${(err as Error).message}; ${reexport}`);
   }
   if (embeddedCfg === null) throw new ModelPackageError(`${onnxPath}: holds no "nast.config" metadata (not written by nast export, or truncated); ${reexport}`);
-  if (canonical(embeddedCfg) !== canonical(cfg)) {
-    const diff = Object.keys({ ...embeddedCfg, ...cfg }).filter(
+  // config.json's "decoding" (the package's default decoding, src/model/config.ts) may be set after export.
+  const weightsCfg = (c: ModelConfig): ModelConfig => {
+    if (!("decoding" in c)) return c;
+    const { decoding: _, ...rest } = c;
+    return rest;
+  };
+  if (canonical(weightsCfg(embeddedCfg)) !== canonical(weightsCfg(cfg))) {
+    const diff = Object.keys({ ...weightsCfg(embeddedCfg), ...weightsCfg(cfg) }).filter(
       (k) => canonical((embeddedCfg as unknown as Record<string, unknown>)[k]) !== canonical((cfg as unknown as Record<string, unknown>)[k]),
     );
     throw new ModelPackageError(

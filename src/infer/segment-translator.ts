@@ -19,7 +19,8 @@ export interface TranslatorModel {
   readonly sp: SentencePieceCodec;
   /** Seconds per output frame of the CTC heads. */
   readonly frameSeconds: number;
-  readonly cfg: { readonly vocabSize: number };
+  /** decoding: the package's default decoding (config.json, src/model/config.ts). */
+  readonly cfg: { readonly vocabSize: number; readonly decoding?: { readonly blankPenalty: number } };
 }
 
 /** A recording of 16 kHz mono samples that can be read from the start more than once. */
@@ -54,7 +55,7 @@ export interface TranslatorOptions {
   beam?: number;
   /** Tokens considered per frame by the beam search (ctcdecode cutoff_top_n; reference 40). */
   topK?: number;
-  /** Lowers the target CTC's blank log-probability by this much (./ctc.ts greedyDecodePenalized); default 0. */
+  /** Lowers the target CTC's blank log-probability by this much (./ctc.ts greedyDecodePenalized); default: the package's (config.json "decoding"), else 0. */
   blankPenalty?: number;
   /** Most segments per batch. */
   batchSize?: number;
@@ -102,7 +103,7 @@ export class SegmentTranslator {
   ) {
     this.beam = opts.beam ?? 0;
     this.topK = opts.topK ?? 40;
-    this.blankPenalty = opts.blankPenalty ?? 0;
+    this.blankPenalty = opts.blankPenalty ?? pkg.cfg.decoding?.blankPenalty ?? 0;
     this.batchSize = Math.max(1, opts.batchSize ?? 8);
     // Beam search reads the full log-probabilities back, B × T/4 × V floats = B·T·V bytes for T input
     // frames: keep that near 64 MB per batch (V = 10000: 6400 padded frames, three 20 s segments).

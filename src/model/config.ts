@@ -75,6 +75,12 @@ export interface EncoderConfig {
 
 /** CTC-NAST: the acoustic encoder, the adapter and the textual encoder with the target CTC. */
 export interface NastConfig extends EncoderConfig {
+  /**
+   * How a model package decodes by default (flags override it): the blank penalty of src/infer/ctc.ts. It says
+   * nothing of the weights, so a package's config.json may set it after export (src/formats/model-package.ts
+   * leaves it out of the comparison with model.onnx's embedded config).
+   */
+  decoding?: { blankPenalty: number };
   /** The "inter_league" adapter between the encoders: h + softmax(z_src)·E_adapter (docs/model.md §4.1). */
   adapter: boolean;
   textual: {
@@ -373,6 +379,12 @@ export function validateModelConfig(raw: unknown, file = "config"): ModelConfig 
   const lisa = readLisa(r.sub("lisa"), encoder, tLayers);
   let train = readTrain(r);
   if (r.has("curriculum")) train = withLegacyCurriculum(r.sub("curriculum"), train ?? {});
+  let decoding: NastConfig["decoding"];
+  if (r.has("decoding")) {
+    const d = r.sub("decoding");
+    decoding = { blankPenalty: d.num("blankPenalty") };
+    d.done();
+  }
   r.done();
 
   const { description, vocabSize, inputDim, dModel, heads, dropout, attentionDropout, activationDropout, subsampler, acoustic } = encoder;
@@ -391,7 +403,13 @@ export function validateModelConfig(raw: unknown, file = "config"): ModelConfig 
     textual,
     lisa,
     ...(train ? { train } : {}),
+    ...(decoding ? { decoding } : {}),
   };
+}
+
+/** The blank penalty a package decodes with when no flag says otherwise (0: plain greedy or beam search). */
+export function defaultBlankPenalty(cfg: { decoding?: { blankPenalty: number } }): number {
+  return cfg.decoding?.blankPenalty ?? 0;
 }
 
 /** validateModelConfig for a CTC-NAST config: an autoregressive one is a ConfigError naming `file`. */

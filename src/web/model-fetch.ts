@@ -43,6 +43,7 @@ interface PackageConfig {
   inputDim: number;
   description?: string;
   subsampler: { layers: number };
+  decoding?: { blankPenalty: number };
 }
 
 /** model.onnx, spm.model and config.json under `base` (a URL ending in /). */
@@ -55,5 +56,7 @@ export async function fetchModel(base: string, onBytes: (received: number, total
   const metadata = readOnnxInfo(onnx).metadata;
   // As src/formats/model-package.ts: the exporter writes the frame rate; 10 ms × the subsampling otherwise.
   const frameSeconds = Number(metadata["nast.frame_seconds"] ?? 0.01 * 2 ** cfg.subsampler.layers);
-  return { model: { sp, frameSeconds, cfg: { vocabSize: cfg.vocabSize } }, onnx, inputDim: cfg.inputDim, description: cfg.description ?? "" };
+  const decoding = cfg.decoding;
+  if (decoding !== undefined && !Number.isFinite(decoding.blankPenalty)) throw new Error(`${base}config.json: decoding.blankPenalty is not a number`);
+  return { model: { sp, frameSeconds, cfg: { vocabSize: cfg.vocabSize, ...(decoding ? { decoding } : {}) } }, onnx, inputDim: cfg.inputDim, description: cfg.description ?? "" };
 }

@@ -125,7 +125,7 @@ for (const method of ["energy", "silero"]) {
   });
 }
 
-test("--blank-penalty: 0 decodes as without it; a large one gives the blank up (longer hypotheses), and the report says so", () => {
+test("--blank-penalty: 0 decodes as without it, a large one gives the blank up (longer hypotheses); a package default in config.json, which the flag overrides", () => {
   const run = (extra: string[], name: string) => {
     const out = join(work, name);
     const r = nast(["eval", "--mustc", corpus, "--pair", "en-es", "--split", "tst-COMMON", "-m", model.dir, "-o", out, "--json", "--threads", "1", ...extra]);
@@ -140,6 +140,26 @@ test("--blank-penalty: 0 decodes as without it; a large one gives the blank up (
   assert.equal(big.report.decoding.blankPenalty, 30);
   assert.match(big.md, /decoding: greedy, blank penalty 30;/);
   assert.ok(big.hyps.length > plain.hyps.length, `${big.hyps.length} vs ${plain.hyps.length} characters`);
+  // A package's config.json may carry its own default ("decoding"), which the flag overrides; model.onnx's
+  // embedded config need not say it.
+  const tuned = join(work, "tiny-tuned");
+  cpSync(model.dir, tuned, { recursive: true });
+  const cfg = JSON.parse(readFileSync(join(tuned, "config.json"), "utf8"));
+  writeFileSync(join(tuned, "config.json"), JSON.stringify({ ...cfg, decoding: { blankPenalty: 30 } }, null, 2));
+  const runWith = (dir: string, extra: string[], name: string) => {
+    const out = join(work, name);
+    const r = nast(["eval", "--mustc", corpus, "--pair", "en-es", "--split", "tst-COMMON", "-m", dir, "-o", out, "--json", "--threads", "1", ...extra]);
+    assert.equal(r.code, 0, r.stderr);
+    return { report: JSON.parse(r.stdout), hyps: readFileSync(join(out, "hyp.es"), "utf8") };
+  };
+  const byPackage = runWith(tuned, [], "bp-package");
+  assert.equal(byPackage.report.decoding.blankPenalty, 30);
+  assert.equal(byPackage.hyps, big.hyps);
+  assert.equal(runWith(tuned, ["--blank-penalty", "0"], "bp-package-0").hyps, plain.hyps);
+  writeFileSync(join(tuned, "config.json"), JSON.stringify({ ...cfg, decoding: { blankPenalty: "high" } }, null, 2));
+  const refused = nast(["eval", "--mustc", corpus, "--pair", "en-es", "--split", "tst-COMMON", "-m", tuned]);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /decoding\.blankPenalty.*expected a number, got "high"/);
   const bad = nast(["eval", "--mustc", corpus, "--pair", "en-es", "--split", "tst-COMMON", "-m", model.dir, "--blank-penalty", "lots"]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--blank-penalty needs a number, got 'lots'/);

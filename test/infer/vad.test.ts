@@ -180,7 +180,7 @@ describe("nast translate --vad", () => {
     // deviation). Mel energies under the fbank's floor (float32 epsilon on the int16 scale) are the
     // exception: digital silence, which the synthetic example has even between words, so it gets the
     // noise floor of a recording (-80 dBFS) first, and, 50 dB down, the lowest bins of that floor.
-    const translator = new Translator({} as ModelPackage, { run: async () => assert.fail("no network") });
+    const translator = new Translator({ cfg: {} } as ModelPackage, { run: async () => assert.fail("no network") });
     const rng = new Rng(5);
     const speech = Float32Array.from(example.subarray(0, 5 * RATE), (v) => v + 1e-4 * rng.normal());
     const full = translator.features(speech);
