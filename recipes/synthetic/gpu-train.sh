@@ -28,8 +28,8 @@
 # lease had then held the machine 1,620 s. Its 1e-3 peak cost synthetic dev BLEU 34.8 -> 19 at first, hence
 # a lower peak (3e-4 to 5e-4) when continuing a trained model.)
 # models/default/model.onnx (30.3 MB) travels with the tree (4.5 MB without it): move it out of the tree
-# for every call but call 4, and put it back afterwards. Sizes (MB): node.xz 24.2, tts-prefix.tar.xz 30.6,
-# tts-prefix-human.tar.xz 35.9, assets 12.0, tst-AST.tar.xz 14.9, speech 54.8, dist 2.8, corpus.tsv.xz
+# for every call but call 5, and put it back afterwards. Sizes (MB): node.xz 23.9, tts-prefix.tar.xz 30.6,
+# tts-prefix-human.tar.xz 35.9, assets 12.1, tst-AST.tar.xz 14.9, speech parts 13.5 + 61.0 + 25.5, dist 4.2, corpus.tsv.xz
 # 1.6, node-api-headers 0.4, nast-corpus.mjs 0.2.
 #   1. start         carry .carry/node.xz .carry/tts-prefix.tar.xz .carry/corpus.tsv.xz .carry/nast-corpus.mjs
 #                    .carry/node-api-headers dist (64.2 MB with the tree): setup starts in the background
@@ -54,7 +54,7 @@
 #   A call's size is counted in disk blocks (`du -s --block-size=1`, not `du -b`); a call refused for size
 #   costs nothing but the 30 s after which an idle host is given back. Helpers of a session share its device:
 #   a helper's call or give_back between two calls of this plan ends the host and its setup (2026-12-02).
-#   TRAIN_END=1500: training stops 25 minutes after `start` began, whatever setup took (its last
+#   TRAIN_END=1450: training stops 24 minutes after `start` began, whatever setup took (its last
 #   validation, the average and the parts take ~1 more), so that collect ends by ~27 minutes, inside the 30
 #   device minutes with the machine's start (~80 s before `start` runs) and the transfers. From scratch (INIT unset,
 #   e.g. PRESET=small): call 5 needs no model.onnx. A dry run of the chain without a GPU: DEVICE=cpu,
