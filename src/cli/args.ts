@@ -37,7 +37,7 @@ export function intFlag(value: string | undefined, flag: string, min: number): n
 export function numberFlag(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n)) throw new UsageError(`${flag} needs a number, got '${value}'`);
+  if (value.trim() === "" || !Number.isFinite(n)) throw new UsageError(`${flag} must be a number, got "${value}"`);
   return n;
 }
 

@@ -1,5 +1,5 @@
 // `nast train`: train a CTC-NAST (+LiSA) model on a prepared data directory (src/train/trainer.ts).
-import { booleanFlags, parseFlags, stringFlags } from "./args.ts";
+import { booleanFlags, numberFlag, parseFlags, stringFlags } from "./args.ts";
 import { UsageError } from "../util/errors.ts";
 import { settingFlags, settingOptions, settingUsage } from "./train-setting-flags.ts";
 
@@ -56,12 +56,6 @@ function int(name: string, v: string | undefined): number | undefined {
   return n;
 }
 
-function num(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got "${v}"`);
-  return n;
-}
 
 /** The arguments of the ranks: the launcher's, less --nproc N (or --nproc=N). */
 function withoutNproc(args: string[]): string[] {
@@ -103,7 +97,7 @@ export async function run(argv: string[]): Promise<number> {
   if (precision !== "bf16" && precision !== "tf32" && precision !== "fp32") throw new UsageError(`--precision must be bf16, tf32 or fp32`);
   const threads = int("threads", values.threads);
   if (threads !== undefined && threads < 1) throw new UsageError("--threads must be at least 1");
-  const maxSeconds = num("max-seconds", values["max-seconds"]);
+  const maxSeconds = numberFlag(values["max-seconds"], "--max-seconds");
   if (maxSeconds !== undefined && !(maxSeconds > 0)) throw new UsageError("--max-seconds must be a positive number of seconds");
   if ((values["kl-weight"] || values["unfreeze-after"]) && !values["retrofit-lisa"]) {
     throw new UsageError("--kl-weight and --unfreeze-after go with --retrofit-lisa CKPT");
@@ -111,9 +105,9 @@ export async function run(argv: string[]): Promise<number> {
 
   const nproc = int("nproc", values.nproc);
   if (nproc !== undefined && nproc < 1) throw new UsageError("--nproc must be at least 1");
-  const distTimeout = num("dist-timeout", values["dist-timeout"]) ?? 1800;
+  const distTimeout = numberFlag(values["dist-timeout"], "--dist-timeout") ?? 1800;
   if (!(distTimeout > 0)) throw new UsageError("--dist-timeout must be a positive number of seconds");
-  const bucketMb = num("bucket-mb", values["bucket-mb"]) ?? 4;
+  const bucketMb = numberFlag(values["bucket-mb"], "--bucket-mb") ?? 4;
   if (!(bucketMb > 0)) throw new UsageError("--bucket-mb must be a positive number");
 
   const flags = settingFlags(values);
@@ -140,7 +134,7 @@ export async function run(argv: string[]): Promise<number> {
     retrofit: values["retrofit-lisa"]
       ? {
           from: values["retrofit-lisa"],
-          klWeight: num("kl-weight", values["kl-weight"]) ?? 1,
+          klWeight: numberFlag(values["kl-weight"], "--kl-weight") ?? 1,
           unfreezeAfter: int("unfreeze-after", values["unfreeze-after"]) ?? null,
         }
       : null,

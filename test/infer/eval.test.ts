@@ -162,7 +162,7 @@ test("--blank-penalty: 0 decodes as without it, a large one gives the blank up (
   assert.match(refused.stderr, /decoding\.blankPenalty.*expected a number, got "high"/);
   const bad = nast(["eval", "--mustc", corpus, "--pair", "en-es", "--split", "tst-COMMON", "-m", model.dir, "--blank-penalty", "lots"]);
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /--blank-penalty needs a number, got 'lots'/);
+  assert.match(bad.stderr, /--blank-penalty must be a number, got "lots"/);
 });
 
 test("--segment with an unknown method is a usage error", () => {
