@@ -24,8 +24,7 @@ import { type Decoded } from "../../src/infer/segment-translator.ts";
 import { loadSegmenter } from "../../src/infer/vad.ts";
 import { SEGMENTERS, type Segmenter, type SegmenterName } from "../../src/infer/segmenters.ts";
 import { Progress } from "../../src/util/progress.ts";
-import { UsageError, errorMessage } from "../../src/util/errors.ts";
-import { defaultBlankPenalty, isArConfig } from "../../src/model/config.ts";
+import { errorMessage } from "../../src/util/errors.ts";
 import { corpusBleu, corpusChrf, corpusTer, wer, type Score } from "../metrics/index.ts";
 
 /** How talks are cut for translation: the YAML segments (oracle), or a segmenter. */
@@ -262,9 +261,7 @@ export async function evaluateMustc(opts: EvalOptions): Promise<EvalResult> {
   const split = readMustcSplit(opts.root, opts.pair, opts.split);
   const pkg = loadModelPackage(opts.modelDir);
   const session = await openSession(pkg, { threads: opts.threads });
-  if ((opts.blankPenalty ?? 0) !== 0 && isArConfig(pkg.cfg)) throw new UsageError(`--blank-penalty: ${pkg.dir} is an autoregressive model, which has no target CTC to penalize`);
-  const blankPenalty = opts.blankPenalty ?? (isArConfig(pkg.cfg) ? 0 : defaultBlankPenalty(pkg.cfg));
-  const translator = new Translator(pkg, session, { beam: opts.beam, topK: opts.topK, blankPenalty, batchSize: opts.batchSize });
+  const translator = new Translator(pkg, session, { beam: opts.beam, topK: opts.topK, batchSize: opts.batchSize, ...(opts.blankPenalty !== undefined ? { blankPenalty: opts.blankPenalty } : {}) });
   const warn = opts.warn ?? (() => {});
   const segmenter: Segmenter | null = method === "oracle" ? null : await loadSegmenter(method as SegmenterName, warn, opts.vadModel);
 
@@ -421,7 +418,7 @@ export async function evaluateMustc(opts: EvalOptions): Promise<EvalResult> {
       audioSeconds: Number(audioSeconds.toFixed(3)),
       talkSeconds: Number(talkSeconds.toFixed(3)),
     },
-    decoding: { method: (opts.beam ?? 0) > 1 ? "beam" : "greedy", beam: opts.beam ?? 0, topK: opts.topK ?? 40, blankPenalty, batch: opts.batchSize ?? 8, threads: opts.threads ?? null },
+    decoding: { method: (opts.beam ?? 0) > 1 ? "beam" : "greedy", beam: opts.beam ?? 0, topK: opts.topK ?? 40, blankPenalty: translator.blankPenalty, batch: opts.batchSize ?? 8, threads: opts.threads ?? null },
     segmentation: { method: segmenter ? segmenter.name : "oracle", segments: translatedSegments, boundaries: segmenter ? boundaryReport(tally) : null },
     scoring: segmenter ? "talk" : "segment",
     translated: n - failures.reduce((a, f) => a + f.segments, 0),

@@ -14,7 +14,6 @@ import { FORMATS, resultWriter, teeSink, type Format, type ResultSink } from "..
 import { UsageError, errorMessage } from "../util/errors.ts";
 import { StageTimes } from "../util/stage-times.ts";
 import { booleanFlags, intFlag, numberFlag, parseFlags, stringFlags } from "./args.ts";
-import { isArConfig } from "../model/config.ts";
 
 const USAGE = `usage: nast translate <audio...> [-m MODEL_DIR] [-f txt|json|srt|vtt|all] [-o OUT_DIR] [--force]
                       [--threads N] [--beam N] [--blank-penalty X] [--batch N] [--vad silero|energy] [--no-cache] [--timings]
@@ -233,7 +232,6 @@ export async function run(argv: string[]): Promise<number> {
   const session = await stages.time("session", () => openSession(pkg, { threads, ...(cacheDir !== undefined ? { cacheDir } : {}) }));
   if (session instanceof NastSession) stages.note("session", { cache: session.cache });
   const segmenter = await stages.time("vad", () => loadSegmenter(vad as SegmenterName, warn, undefined, cacheDir));
-  if (blankPenalty !== undefined && blankPenalty !== 0 && isArConfig(pkg.cfg)) throw new UsageError(`--blank-penalty: ${modelDir} is an autoregressive model, which has no target CTC to penalize`);
   const translator = new Translator(pkg, session, { beam, topK, batchSize, segmenter, warn, ...(blankPenalty !== undefined ? { blankPenalty } : {}) });
 
   // stdout json with several inputs: one array, an element per input translated.

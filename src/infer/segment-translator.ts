@@ -6,7 +6,7 @@
 import { fbank, fbankFrameCount, FBANK_DIM } from "../audio/fbank.ts";
 import { utteranceCmvn } from "../audio/cmvn.ts";
 import { AudioMeter, type AudioStats, type SpeechSegment } from "../audio/segment.ts";
-import { InputError } from "../util/errors.ts";
+import { InputError, UsageError } from "../util/errors.ts";
 import { beamDecode, greedyDecode, greedyDecodePenalized, type CtcToken } from "./ctc.ts";
 import type { SentencePieceCodec } from "../text/sentencepiece-codec.ts";
 import { isSearchRunner, type BatchRunner, type Features, type SearchRunner } from "./batch-runner.ts";
@@ -92,7 +92,8 @@ export class SegmentTranslator {
   readonly timings: Timings = { audio: 0, features: 0, network: 0, ctc: 0 };
   private readonly beam: number;
   private readonly topK: number;
-  private readonly blankPenalty: number;
+  /** The blank penalty decoding runs with: the option's, else the package's, else 0. */
+  readonly blankPenalty: number;
   private readonly batchSize: number;
   private readonly maxBatchFrames: number;
 
@@ -104,6 +105,9 @@ export class SegmentTranslator {
     this.beam = opts.beam ?? 0;
     this.topK = opts.topK ?? 40;
     this.blankPenalty = opts.blankPenalty ?? pkg.cfg.decoding?.blankPenalty ?? 0;
+    if (this.blankPenalty !== 0 && isSearchRunner(session)) {
+      throw new UsageError("--blank-penalty: this is an autoregressive model, which has no target CTC to penalize");
+    }
     this.batchSize = Math.max(1, opts.batchSize ?? 8);
     // Beam search reads the full log-probabilities back, B × T/4 × V floats = B·T·V bytes for T input
     // frames: keep that near 64 MB per batch (V = 10000: 6400 padded frames, three 20 s segments).

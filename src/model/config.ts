@@ -407,11 +407,6 @@ export function validateModelConfig(raw: unknown, file = "config"): ModelConfig 
   };
 }
 
-/** The blank penalty a package decodes with when no flag says otherwise (0: plain greedy or beam search). */
-export function defaultBlankPenalty(cfg: { decoding?: { blankPenalty: number } }): number {
-  return cfg.decoding?.blankPenalty ?? 0;
-}
-
 /** validateModelConfig for a CTC-NAST config: an autoregressive one is a ConfigError naming `file`. */
 export function validateConfig(raw: unknown, file = "config"): NastConfig {
   return nastOnly(validateModelConfig(raw, file), file, "this command");
