@@ -130,13 +130,6 @@ function refusedOutputs(outDir: string, inputs: number, targets: (i: number) => 
   return refused;
 }
 
-/** An input's whole translation as one line of text. */
-async function oneLine(translator: Translator, input: string, modelDir: string): Promise<string> {
-  let line = "";
-  await translator.translateStream(input, modelDir, { begin: () => {}, segment: () => {}, end: (t) => (line = t.replace(/[\r\n]+/g, " ")) });
-  return line;
-}
-
 /** One input into its files under -o: each file appears whole (committed) or not at all. */
 async function translateToFiles(translator: Translator, input: string, modelDir: string, paths: string[], formats: readonly Format[], force: boolean): Promise<void> {
   const files: OutputFile[] = [];
@@ -154,7 +147,9 @@ async function translateToFiles(translator: Translator, input: string, modelDir:
 async function translateToLine(translator: Translator, input: string, modelDir: string): Promise<void> {
   let line = "";
   try {
-    line = await oneLine(translator, input, modelDir);
+    let whole = "";
+    await translator.translateStream(input, modelDir, { begin: () => {}, segment: () => {}, end: (t) => (whole = t.replace(/[\r\n]+/g, " ")) });
+    line = whole;
   } finally {
     toStdout(`${line}\n`);
   }
