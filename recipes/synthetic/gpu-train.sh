@@ -21,8 +21,10 @@
 #   export W=/tmp/nast-gpu INIT=models/default MAIN_FLAGS=--no-curriculum LR=5e-4 WARMUP=500 WAIT_FOR='prefix speech' \
 #     CUDA_TESTS=0 ABLATIONS=0 TRAIN_END=1450 VALID_EVERY=400 KEEP_BEST=5 SKIP_FAILED=1 SEED=2 \
 #     SPEECH=/tmp/nast-gpu/speech COPIES_OF=ljspeech_fixtures=8,dc_tts_philipp=8,hifitts_6097_whispercpp=8,misc_fixtures=8 \
-#     SHIP='main ar' EXTRA_RUNS='ar 0 ar-small --lr 1e-3 --warmup 800 --valid-split dev-real --also-validate dev,tst-AST'; \
-#     bash recipes/synthetic/gpu-train.sh STAGE
+#     SHIP='main ar' EXTRA_RUNS='ar 0 ar-small --lr 1e-3 --warmup 800 --valid-split dev-real --also-validate dev,tst-AST' \
+#     TRAIN_SENTENCES=20000 HOURS=20; bash recipes/synthetic/gpu-train.sh STAGE
+# (2026-12-02, stage 3: exactly this; setup took 303 s, training 1,054 s, 8,166 updates of main; the whole
+# chain, 8 calls with the second collect, held the machine 1,590 s.)
 # (2026-12-02, the shipped model's second stage: the same with LR 1e-3 and TRAIN_END=1320, then a 7th call
 # `TRAIN_SECONDS=170 ... gpu-train.sh train` that resumed the run, averaged and brought the parts back; the
 # lease had then held the machine 1,620 s. Its 1e-3 peak cost synthetic dev BLEU 34.8 -> 19 at first, hence
@@ -42,12 +44,14 @@
 #                    does not fit beside them)
 #   5. launch, then watch 530   nothing carried, model.onnx in the tree: launch copies INIT to $W/init (later
 #                    calls need no model.onnx); training starts when setup is done (543 s after `start` on
-#                    2026-12-02: synthetic corpus 372 s, real speech 121 s, features 33 s)
+#                    2026-12-02: synthetic corpus 372 s, real speech 121 s, features 33 s; 303 s with
+#                    TRAIN_SENTENCES=20000 HOURS=20)
 #   6. watch 530     nothing carried
 #   7. collect 540   nothing carried, OUT=$OUT: avg-RUN-fp16.part* of the runs in COLLECT (3 files of <= 15 MiB
 #                    each for small) and logs.tar.xz (.gz without xz there) come back; here: cat the parts, then
-#                    st_precision.py --float, then `nast export --int8 --fp16` (the shipped form). A second
-#                    collect with COLLECT=... brings the other runs of SHIP.
+#                    st_precision.py --float, then `nast export --int8 --fp16` (the shipped form). One run's
+#                    parts come back per call (64 MiB together): a run that does not fit is named, and a
+#                    second call `COLLECT=RUN ... collect 0`, made at once, brings it.
 #   Read "warm" in every call's answer: false after the first call means the host was given back in between
 #   (a turn that came 30 s late) and this one is bare. Every stage after `start` then fails at once (exit 3,
 #   held(), below): give the machine back or start the chain again; never watch a bare host.
@@ -384,9 +388,16 @@ collect() { # [SECONDS]: wait at most this long (default 540) for training to en
   while [ -n "$pid" ] && [ ! -f "$W/done" ] && kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $until ]; do sleep 5; done
   [ -f "$W/done" ] || { echo "training is not done yet (or failed: $W/launch.log)"; tail -n 5 "$W/launch.log" 2>/dev/null; exit 1; }
   mkdir -p "$out"
-  # COLLECT: which runs' parts come back in this call (default all; a call brings back at most 8 files).
-  local ship
-  for ship in ${COLLECT:-${SHIP:-main}}; do cp "$W/ret/avg-$ship-fp16.part"* "$out/" 2>/dev/null || echo "collect: $ship has no average"; done
+  # COLLECT: which runs' parts come back in this call (default all of SHIP). A call brings back at most 8
+  # files and 64 MiB together, and the device drops whatever is over (2026-12-02: main's last two parts
+  # stayed behind ar's): a run that would pass 60 MiB (4 are kept for the logs) stays on the host, named.
+  local ship size total=0 limit=$((60 * 1024 * 1024))
+  for ship in ${COLLECT:-${SHIP:-main}}; do
+    ls "$W/ret/avg-$ship-fp16.part"* >/dev/null 2>&1 || { echo "collect: $ship has no average"; continue; }
+    size=$(cat "$W/ret/avg-$ship-fp16.part"* | wc -c)
+    if [ $((total + size)) -gt $limit ]; then echo "collect: $ship stays on the host (over 64 MiB this call): COLLECT=$ship collect 0"; continue; fi
+    cp "$W/ret/avg-$ship-fp16.part"* "$out/" && total=$((total + size))
+  done
   # xz may be missing on the host: gzip then.
   local z=J ext=xz
   command -v xz >/dev/null || { z=z; ext=gz; }
