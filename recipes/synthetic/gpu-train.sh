@@ -21,10 +21,12 @@
 #   export W=/tmp/nast-gpu INIT=models/default MAIN_FLAGS=--no-curriculum LR=5e-4 WARMUP=500 WAIT_FOR='prefix speech' \
 #     CUDA_TESTS=0 ABLATIONS=0 TRAIN_END=1450 VALID_EVERY=400 KEEP_BEST=5 SKIP_FAILED=1 SEED=2 \
 #     SPEECH=/tmp/nast-gpu/speech COPIES_OF=ljspeech_fixtures=8,dc_tts_philipp=8,hifitts_6097_whispercpp=8,misc_fixtures=8 \
-#     SHIP='main ar' EXTRA_RUNS='ar 0 ar-small --lr 1e-3 --warmup 800 --valid-split dev-real --also-validate dev,tst-AST' \
+#     SHIP='main ar' EXTRA_RUNS='ar 0 ar-small --init-encoder /tmp/nast-gpu/init --lr 1e-3 --warmup 800 --valid-split dev-real --also-validate dev,tst-AST' \
 #     TRAIN_SENTENCES=20000 HOURS=20; bash recipes/synthetic/gpu-train.sh STAGE
-# (2026-12-02, stage 3: exactly this; setup took 303 s, training 1,054 s, 8,166 updates of main; the whole
-# chain, 8 calls with the second collect, held the machine 1,590 s.)
+# (2026-12-02, stage 3: exactly this but for --init-encoder, which came after it; setup took 303 s, training
+# 1,054 s, 8,166 updates of main; the whole chain, 8 calls with the second collect, held the machine 1,590 s.
+# Its AR counterpart, from scratch, reached only dev BLEU 3.1 in 7,293 updates: the next one starts its
+# encoder from the shipped model, $W/init, which `launch` copies there.)
 # (2026-12-02, the shipped model's second stage: the same with LR 1e-3 and TRAIN_END=1320, then a 7th call
 # `TRAIN_SECONDS=170 ... gpu-train.sh train` that resumed the run, averaged and brought the parts back; the
 # lease had then held the machine 1,620 s. Its 1e-3 peak cost synthetic dev BLEU 34.8 -> 19 at first, hence

@@ -29,6 +29,9 @@ const USAGE = `usage: nast train -c CONFIG|PRESET -d DATA_DIR -o EXP_DIR [option
                          (fine-tuning, or continuing a run whose checkpoints are gone): a checkpoint, a
                          nast average output or a model package such as models/default; without -c its own
                          config is used, and a package's data must be prepared with its spm.model
+  --init-encoder SOURCE  with -c AR_CONFIG (e.g. ar-small): start the autoregressive model's acoustic
+                         encoder and source CTC from a CTC-NAST model with the same encoder (e.g.
+                         models/default for ar-small), its decoder from random weights; fresh optimizer
   --retrofit-lisa CKPT   retro-fit LiSA: start from a trained model without LiSA (the config must have
                          LiSA layers), train only the LiSA parameters with the task loss + λ·KL
   --kl-weight X          λ of the retro-fit attention KL (default 1)
@@ -79,7 +82,7 @@ export async function run(argv: string[]): Promise<number> {
       precision: { type: "string", default: "bf16" },
       ...booleanFlags("resume", "no-progress", "no-prefetch"),
       ...settingOptions(),
-      ...stringFlags("max-seconds", "threads", "retrofit-lisa", "init", "kl-weight", "unfreeze-after"),
+      ...stringFlags("max-seconds", "threads", "retrofit-lisa", "init", "init-encoder", "kl-weight", "unfreeze-after"),
       ...stringFlags("nproc", "dist-timeout", "bucket-mb"),
     },
   }, USAGE);
@@ -87,10 +90,11 @@ export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parsed;
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}\n\n${USAGE}`);
   if (!values.data || !values.out) throw new UsageError(`-d DATA_DIR and -o EXP_DIR are required\n\n${USAGE}`);
-  if (!values.config && !values.resume && !values.init) {
+  if (!values.config && !values.resume && !values.init && !values["init-encoder"]) {
     throw new UsageError(`-c CONFIG is required (a preset: tiny, small, base, repro; or a JSON file), or --init MODEL\n\n${USAGE}`);
   }
-  if (values.init && values["retrofit-lisa"]) throw new UsageError("--init and --retrofit-lisa both name the starting weights: give one");
+  const starts = (["init", "init-encoder", "retrofit-lisa"] as const).filter((k) => values[k]);
+  if (starts.length > 1) throw new UsageError(`${starts.map((k) => `--${k}`).join(" and ")}: each names the starting weights; give one`);
   const device = values.device!;
   if (!/^(cpu|cuda(:\d+)?)$/.test(device)) throw new UsageError(`--device must be cpu or cuda[:N], got "${device}"`);
   const precision = values.precision!;
@@ -128,7 +132,8 @@ export async function run(argv: string[]): Promise<number> {
     resume: values.resume ?? false,
     threads: threads ?? null,
     maxSeconds: maxSeconds ?? null,
-    init: values.init ?? null,
+    init: values.init ?? values["init-encoder"] ?? null,
+    initPart: values["init-encoder"] ? "encoder" : "model",
     precision,
     flags,
     retrofit: values["retrofit-lisa"]

@@ -224,6 +224,13 @@ export function lisaParamNames(cfg: ModelConfig): string[] {
     .filter((n) => n.includes(".attn.lisa."));
 }
 
+/** The autoregressive decoder's parameters: what `nast train --init-encoder` starts from random values. */
+export function arDecoderParamNames(cfg: ArConfig): string[] {
+  return arParamSpecs(cfg, {})
+    .map((p) => p.name)
+    .filter((n) => n.startsWith("decoder."));
+}
+
 /** Number of trained parameters (buffers excluded). */
 export function countParams(specs: ParamSpec[]): number {
   let n = 0;

@@ -118,6 +118,12 @@ export function resolveRun(opts: TrainOptions, log: JsonLogger, spm: SentencePie
       log.log("warning", { message: warning });
     }
   } else {
+    if (opts.initPart === "encoder") {
+      if (!opts.config) throw new UsageError(`--init-encoder ${opts.init}: needs -c CONFIG, the autoregressive model to train (e.g. -c ar-small)`);
+      if (!isArConfig(loadModelConfig(opts.config))) {
+        throw new UsageError(`--init-encoder: -c ${opts.config} is not an autoregressive model ("arch": "ar"); a CTC-NAST model starts from all of another's weights with --init`);
+      }
+    }
     start = opts.init ? readStartWeights(opts.init, opts.device) : null;
     const base = opts.config ? loadModelConfig(opts.config) : start?.cfg;
     if (!base) throw new UsageError(`--init ${opts.init}: ${start?.path} carries no model config ("nast.config" metadata); pass -c CONFIG`);

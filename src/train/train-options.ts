@@ -29,6 +29,12 @@ export interface TrainOptions {
    * optimizer and schedule; without a config, the model's own is used. Ignored when resuming.
    */
   init?: string | null;
+  /**
+   * "encoder": only the acoustic encoder comes from `init` (subsampler, Conformer layers, InterCTC/PAE and the
+   * source CTC, by name and shape), the decoder of an autoregressive config starts from random weights; the
+   * CTC-NAST model of the same preset size has that encoder. Default "model": every weight.
+   */
+  initPart?: "model" | "encoder";
   /** Progress line on stderr (default: when stderr is a TTY). */
   progress?: boolean;
   /**

@@ -18,9 +18,9 @@
 // counts, so that all ranks stop after the same update.
 import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import type { ModelConfig } from "../model/config.ts";
+import { isArConfig, type ModelConfig } from "../model/config.ts";
 import { initParams } from "../eager/init.ts";
-import { checkParams, countParams, lisaParamNames, paramSpecs } from "../model/params.ts";
+import { arDecoderParamNames, checkParams, countParams, lisaParamNames, paramSpecs } from "../model/params.ts";
 import { openFeatureStore, type FeatureStore } from "../data/feature-store.ts";
 import { batchesByFrames } from "../data/batching.ts";
 import { SentencePiece } from "../text/sentencepiece.ts";
@@ -138,7 +138,9 @@ function buildModel(run: ResolvedRun, opts: TrainOptions): Trainee {
   } else if (retrofit) {
     params = retrofitParams(cfg, retrofit.from, settings.seed, opts.device);
   } else if (start) {
-    params = completeWeights(cfg, paramSpecs(cfg), start, new Set(), { seed: settings.seed, device: opts.device });
+    // --init-encoder: the decoder is the only part the source (a CTC-NAST model) cannot have.
+    const fresh = new Set(opts.initPart === "encoder" && isArConfig(cfg) ? arDecoderParamNames(cfg) : []);
+    params = completeWeights(cfg, paramSpecs(cfg), start, fresh, { seed: settings.seed, device: opts.device });
   } else {
     params = initParams(cfg, { seed: settings.seed, device: opts.device });
   }
@@ -173,7 +175,7 @@ function recordStart(opts: TrainOptions, log: JsonLogger, run: ResolvedRun, data
     devUtterances: data.dev?.size ?? 0,
     settings,
     retrofit: run.retrofit,
-    ...(run.start ? { init: run.start.path } : {}),
+    ...(run.start ? { init: run.start.path, initPart: opts.initPart ?? "model" } : {}),
     step: state.step,
     epoch: state.epoch,
     batchInEpoch: state.batchInEpoch,

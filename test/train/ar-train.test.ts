@@ -11,6 +11,7 @@ import { readSafetensors, toFloat64 } from "../../src/formats/safetensors.ts";
 import { listCheckpoints } from "../../src/train/checkpoint.ts";
 import { loadModel } from "../../src/eager/load.ts";
 import { isArConfig } from "../../src/model/config.ts";
+import { paramSpecs } from "../../src/model/params.ts";
 import { lossByStep, nast, readLog, shortCorpus, type Data } from "./fixture.ts";
 
 let d: Data;
@@ -93,4 +94,45 @@ test("ar-tiny: --curriculum (CTC-NAST's target-PAE mixing) is refused by name", 
   const out = nast(["train", ...COMMON, "-d", d.data, "-o", join(d.dir, "exp-cur"), "--max-steps", "1", "--curriculum"], { allowFail: true });
   assert.notEqual(out.status, 0);
   assert.match(out.stderr, /--curriculum: the curriculum mixes into the target PAE of CTC-NAST: an autoregressive model \("arch": "ar"\) has none/);
+});
+
+test("--init-encoder: ar-tiny's encoder and source CTC from a trained CTC-NAST tiny, its decoder fresh; refused where it cannot apply", () => {
+  const src = join(d.dir, "exp-nast-source");
+  // Another seed than the AR runs': with the same one, the shared weights would start out equal anyway.
+  nast(["train", "-c", "tiny", "--seed", "7", "--threads", "1", "--no-progress", "--max-frames", "1200", "--max-steps", "3", "--valid-every", "1000", "--valid-max", "1", "-d", d.data, "-o", src]);
+  const source = readSafetensors(listCheckpoints(src).at(-1)!.path).tensors;
+  // lr 1e-12: the one update leaves every weight where it started, so the checkpoint shows the start.
+  const oneStep = [...COMMON, "--max-steps", "1", "--lr", "1e-12", "--warmup", "1", "--valid-every", "1000", "--valid-max", "1"];
+  const exp = join(d.dir, "exp-ar-from-nast");
+  nast(["train", ...oneStep, "--init-encoder", src, "-d", d.data, "-o", exp]);
+  const scratch = join(d.dir, "exp-ar-scratch");
+  nast(["train", ...oneStep, "-d", d.data, "-o", scratch]);
+  const started = readSafetensors(listCheckpoints(exp).at(-1)!.path).tensors;
+  const fresh = readSafetensors(listCheckpoints(scratch).at(-1)!.path).tensors;
+  const maxDiff = (a: Float64Array, b: Float64Array) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i]!)), 0);
+  const cfg = loadModel(listCheckpoints(exp).at(-1)!.path);
+  const names = paramSpecs(cfg.cfg).filter((s) => !s.buffer).map((s) => s.name);
+  for (const t of cfg.params.values()) t.dispose();
+  const encoder = names.filter((n) => !n.startsWith("decoder."));
+  assert.ok(encoder.length > 20 && encoder.some((n) => n.startsWith("acoustic.")) && encoder.includes("ctc.weight"), `${encoder.length} encoder weights`);
+  for (const name of encoder) {
+    assert.ok(source.has(name), `the CTC-NAST model has ${name}`);
+    assert.ok(maxDiff(toFloat64(started.get(name)!), toFloat64(source.get(name)!)) < 1e-6, `${name} comes from the CTC-NAST model`);
+  }
+  assert.ok(encoder.some((n) => maxDiff(toFloat64(fresh.get(n)!), toFloat64(source.get(n)!)) > 1e-2), "a run from scratch starts elsewhere");
+  const decoder = names.filter((n) => n.startsWith("decoder."));
+  assert.ok(decoder.length > 10 && decoder.every((n) => !source.has(n) && started.has(n)), "the decoder is new");
+  assert.ok(readLog(exp).some((r) => r.event === "start" && typeof r.init === "string" && r.initPart === "encoder"), "the start record says where the encoder came from");
+
+  const refused = (args: string[], pattern: RegExp, status?: number) => {
+    const out = nast(["train", ...args, "-d", d.data, "-o", join(d.dir, "exp-refused")], { allowFail: true });
+    if (status !== undefined) assert.equal(out.status, status, out.stderr);
+    else assert.notEqual(out.status, 0);
+    assert.match(out.stderr, pattern);
+    assert.equal(listCheckpoints(join(d.dir, "exp-refused")).length, 0);
+  };
+  refused(["-c", "tiny", "--max-steps", "1", "--init-encoder", src], /--init-encoder: -c tiny is not an autoregressive model/, 2);
+  refused([...oneStep, "--init-encoder", src, "--init", src], /--init and --init-encoder: each names the starting weights; give one/, 2);
+  const moments = listCheckpoints(src).at(-1)!.path.replace(/\.safetensors$/, ".train.safetensors");
+  refused([...oneStep, "--init-encoder", moments], /lacks \d+ weights of the model/);
 });
