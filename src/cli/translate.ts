@@ -1,4 +1,5 @@
-// `nast translate <audio...>`: any format and length, one model load for all inputs, outputs txt (stdout
+// `nast translate <audio...|DIR>`: any format and length, one model load for all inputs (a directory: its
+// audio and video files), the next input decoded while the network works on this one, outputs txt (stdout
 // by default), json, srt, vtt. A bad input is reported (naming it) and the others go on; the exit code is
 // 0 only if every input was translated. Output is written as the translation goes (src/infer/writers.ts),
 // files through temporary files renamed into place. Nothing here (or below) imports src/torch.
@@ -12,16 +13,21 @@ import { SEGMENTERS, type SegmenterName } from "../infer/segmenters.ts";
 import { OutputFile, checkOutputDir, checkOutputTarget, fsReason } from "../infer/writers.ts";
 import { FORMATS, resultWriter, teeSink, type Format, type ResultSink } from "../infer/result-formats.ts";
 import { UsageError, errorMessage } from "../util/errors.ts";
+import { Progress } from "../util/progress.ts";
 import { StageTimes } from "../util/stage-times.ts";
 import { booleanFlags, intFlag, numberFlag, parseFlags, stringFlags } from "./args.ts";
+import { expandInputs } from "./input-files.ts";
 
-const USAGE = `usage: nast translate <audio...> [-m MODEL_DIR] [-f txt|json|srt|vtt|all] [-o OUT_DIR] [--force]
+const USAGE = `usage: nast translate <audio...|DIR...> [-m MODEL_DIR] [-f txt|json|srt|vtt|all] [-o OUT_DIR] [--force]
                       [--threads N] [--beam N] [--blank-penalty X] [--batch N] [--vad silero|energy] [--no-cache] [--timings]
 
 Translates speech in audio files of any format (WAV in-process, others through ffmpeg) and any length
 (long audio is cut at pauses into segments of at most ~20 s). "-" reads one input from stdin. Every
 input is read twice (levels first, then cut and translated as it is read again), so memory does not
-grow with its length; stdin and FIFOs are copied to a temporary file ($TMPDIR) for that.
+grow with its length; stdin and FIFOs are copied to a temporary file ($TMPDIR) for that. A directory
+stands for the audio and video files directly in it (by extension), in name order. With several
+inputs the model is loaded once, the next input is read through while the network works on this
+one, and one progress bar counts the inputs.
 
 options:
   -m, --model DIR     model package written by \`nast export\` (default: models/default of this package)
@@ -184,11 +190,12 @@ export async function run(argv: string[]): Promise<number> {
     USAGE,
   );
   if (!parsed) return 0;
-  const { values, positionals: inputs } = parsed;
+  const { values, positionals } = parsed;
   const stages = new StageTimes(values.timings ?? false);
   stages.startup();
-  if (inputs.length === 0) throw new UsageError(`no audio input given\n\n${USAGE}`);
-  if (inputs.filter((i) => i === "-").length > 1) throw new UsageError(`"-" (stdin) can be given only once`);
+  if (positionals.length === 0) throw new UsageError(`no audio input given\n\n${USAGE}`);
+  if (positionals.filter((i) => i === "-").length > 1) throw new UsageError(`"-" (stdin) can be given only once`);
+  const { inputs, failed: unreadable } = expandInputs(positionals);
   if (inputs.includes("-") && process.stdin.isTTY) throw new UsageError(`"-" reads audio from stdin, but stdin is a terminal; pipe a file in (nast translate - < talk.mp3)`);
   const formats = parseFormats(values.format);
   const outDir = values.output;
@@ -211,12 +218,18 @@ export async function run(argv: string[]): Promise<number> {
   const stems = outputStems(inputs);
   const targets = (i: number): string[] => formats.map((f) => join(outDir!, `${stems[i]}.${f}`));
   const refused = outDir === undefined ? new Map<number, unknown[]>() : refusedOutputs(outDir, inputs.length, targets, force);
+  for (const [i, err] of unreadable) refused.set(i, [err]);
   // Ctrl-C or a kill: exit, which removes the temporary files (outputs being written, a copy of stdin).
   for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) process.once(signal, () => process.exit(code));
 
   let failed = 0;
+  // txt on stdout: a line per input, empty for one that failed.
+  const lineMode = outDir === undefined && formats[0] === "txt";
   if (refused.size === inputs.length) {
-    for (const [i, problems] of refused) for (const err of problems) fail(inputs[i]!, err);
+    for (const [i, problems] of [...refused].sort(([a], [b]) => a - b)) {
+      for (const err of problems) fail(inputs[i]!, err);
+      if (lineMode) toStdout("\n");
+    }
     process.stderr.write(`nast translate: ${inputs.length} of ${inputs.length} inputs failed\n`);
     return 1;
   }
@@ -227,7 +240,12 @@ export async function run(argv: string[]): Promise<number> {
   const session = await stages.time("session", () => openSession(pkg, { threads, ...(cacheDir !== undefined ? { cacheDir } : {}) }));
   if (session instanceof NastSession) stages.note("session", { cache: session.cache });
   const segmenter = await stages.time("vad", () => loadSegmenter(vad as SegmenterName, warn, undefined, cacheDir));
-  const translator = new Translator(pkg, session, { beam, topK, batchSize, segmenter, warn, ...(blankPenalty !== undefined ? { blankPenalty } : {}) });
+  // Several inputs: one bar over them all (by input), instead of one per long input.
+  const many = inputs.length > 1;
+  const decoding = { beam, topK, batchSize, ...(blankPenalty !== undefined ? { blankPenalty } : {}) };
+  const translator = new Translator(pkg, session, { ...decoding, segmenter, warn, ...(many ? { progress: false } : {}) });
+  const bar = many ? new Progress({ total: inputs.length, label: "translate", unit: " inputs" }) : undefined;
+  const toTranslate = inputs.map((_, i) => i).filter((i) => !refused.has(i));
 
   // stdout json with several inputs: one array, an element per input translated.
   const jsonArray = outDir === undefined && formats[0] === "json" && inputs.length > 1 ? { elements: 0 } : undefined;
@@ -236,18 +254,25 @@ export async function run(argv: string[]): Promise<number> {
       const problems = refused.get(i);
       if (problems) {
         for (const err of problems) fail(input, err);
+        if (lineMode) toStdout("\n");
         failed++;
+        bar?.tick(1, basename(input));
         continue;
       }
+      // The next input's first pass (decoding, metering) overlaps this one's network time.
+      const next = toTranslate.find((k) => k > i);
+      if (next !== undefined) translator.prefetch(inputs[next]!);
       try {
         if (outDir !== undefined) await translateToFiles(translator, input, modelDir, targets(i), formats, force);
-        else if (formats[0] === "txt") await translateToLine(translator, input, modelDir);
+        else if (lineMode) await translateToLine(translator, input, modelDir);
         else await translator.translateStream(input, modelDir, jsonArray ? jsonArrayElement(jsonArray) : resultWriter(formats[0]!, toStdout));
       } catch (err) {
         failed++;
         fail(input, err);
       }
+      bar?.tick(1, basename(input));
     }
+    bar?.finish();
   }, { inputs: inputs.length });
   if (jsonArray && jsonArray.elements > 0) toStdout("\n]\n");
   await stages.time("release", async () => {

@@ -211,26 +211,38 @@ export class SegmentTranslator {
     return decoded;
   }
 
+  /** Pass 1 of translateSource: the length and levels of the whole recording (what the segmenters need). */
+  async measure(source: SampleSource): Promise<AudioStats> {
+    const t0 = performance.now();
+    const meter = new AudioMeter(SAMPLE_RATE);
+    for await (const block of source.chunks()) meter.push(block);
+    this.timings.audio += (performance.now() - t0) / 1000;
+    return meter.finish();
+  }
+
   /**
    * Segments and translates one recording of 16 kHz samples, read twice (`source.chunks()`), streaming:
    * `sink` gets the header (file: `file`) once the recording has been read through (its first pass; a bad
    * input fails before), then each segment as soon as it is translated, in time order, then the whole
-   * translation. `progress` hears of the seconds translated.
+   * translation. `progress` hears of the seconds translated. `measured`: the first pass's result when it
+   * was taken beforehand (`measure`, e.g. while the network worked on another input).
    */
-  async translateSource(source: SampleSource, file: string, modelName: string, sink: ResultSink, progress?: ProgressSink): Promise<{ segments: number; duration: number }> {
+  async translateSource(
+    source: SampleSource,
+    file: string,
+    modelName: string,
+    sink: ResultSink,
+    progress?: ProgressSink,
+    measured?: AudioStats,
+  ): Promise<{ segments: number; duration: number }> {
     const segmenter = this.opts.segmenter ?? energySegmenter;
     const maxSeconds = this.opts.maxSegmentSeconds ?? 20;
-    let t0 = performance.now();
-    // Pass 1: the length and levels of the whole recording.
-    const meter = new AudioMeter(SAMPLE_RATE);
-    for await (const block of source.chunks()) meter.push(block);
-    const stats = meter.finish();
-    this.timings.audio += (performance.now() - t0) / 1000;
+    const stats = measured ?? (await this.measure(source));
     const duration = round3(stats.samples / SAMPLE_RATE);
     sink.begin({ file, duration, model: modelName });
 
     // Pass 2: cut, translate window by window, hand on in time order.
-    t0 = performance.now();
+    const t0 = performance.now();
     let translateSeconds = 0;
     const stream = segmenter.open(stats, { maxSeconds });
     const audio = new HeldSamples();

@@ -16,13 +16,23 @@
 // of a very quiet noise floor. A 16-bit recording at -52 dBFS peak still translates nearly as at full
 // level (test/infer/vad.test.ts).
 import { basename } from "node:path";
-import { openAudioSource } from "../audio/decode.ts";
+import { openAudioSource, type AudioSource } from "../audio/decode.ts";
+import type { AudioStats } from "../audio/segment.ts";
 import { Progress } from "../util/progress.ts";
 import type { FileResult, ResultSink, SegmentResult } from "./result-formats.ts";
 import { SegmentTranslator, type ProgressSink } from "./segment-translator.ts";
 
+/** An input opened and read through once (the first pass), waiting for its second. */
+interface Measured {
+  source: AudioSource;
+  stats: AudioStats;
+}
+
 /** SegmentTranslator on audio files of any format (src/audio/decode.ts), with a progress bar on stderr. */
 export class Translator extends SegmentTranslator {
+  /** First passes begun ahead of their input's turn (prefetch), by input. */
+  private readonly ahead = new Map<string, Promise<Measured>>();
+
   /** Decodes, segments and translates one audio input (a path, or "-" for stdin), the whole result at once. */
   async translateFile(input: string, modelName: string): Promise<FileResult> {
     let header: Pick<FileResult, "file" | "duration" | "model"> | undefined;
@@ -37,18 +47,44 @@ export class Translator extends SegmentTranslator {
   }
 
   /**
+   * Begins `input`'s first pass (opening it, decoding it once to measure its length and levels) now, so
+   * that it runs while the network works on the input before it: onnxruntime computes on its own threads
+   * and ffmpeg in its own process, which leaves this thread free for the next input's decoding and
+   * metering meanwhile. translateStream(input) then starts with the second pass; a failure of the first
+   * waits for it too, so that it is reported in the input's turn.
+   */
+  prefetch(input: string): void {
+    if (this.ahead.has(input)) return;
+    const measured = this.openMeasured(input);
+    measured.catch(() => {});
+    this.ahead.set(input, measured);
+  }
+
+  /**
    * Decodes, segments and translates one audio input (a path, or "-" for stdin), streaming: `sink`
    * gets the header once the input has been read through (its first pass; a bad input fails before),
    * then each segment as soon as it is translated, in time order, then the whole translation.
    */
   async translateStream(input: string, modelName: string, sink: ResultSink): Promise<{ segments: number; duration: number }> {
+    const ahead = this.ahead.get(input);
+    this.ahead.delete(input);
+    const { source, stats } = await (ahead ?? this.openMeasured(input));
+    try {
+      return await this.translateSource(source, input, modelName, sink, this.progressBar(input), stats);
+    } finally {
+      await source.close();
+    }
+  }
+
+  private async openMeasured(input: string): Promise<Measured> {
     const t0 = performance.now();
     const source = await openAudioSource(input, { sampleRate: 16000 });
     this.timings.audio += (performance.now() - t0) / 1000;
     try {
-      return await this.translateSource(source, input, modelName, sink, this.progressBar(input));
-    } finally {
+      return { source, stats: await this.measure(source) };
+    } catch (err) {
       await source.close();
+      throw err;
     }
   }
 

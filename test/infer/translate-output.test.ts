@@ -1,5 +1,5 @@
 // Where `nast translate` writes, and what happens when it cannot: one stdout line per input (empty for a
-// failed one), output files that exist kept unless --force, symbolic links never written through nor
+// failed one), a directory's audio and video files as its inputs, output files that exist kept unless --force, symbolic links never written through nor
 // replaced, an -o that cannot take files refused before the model is even loaded, no temporary file
 // left behind by a failed write, and stdout errors (a full disk, a reader that went away) without a
 // stack trace.
@@ -39,6 +39,44 @@ test("txt on stdout: exactly one line per input, in order, an empty one for a fa
   assert.match(r.stderr, /1 of 3 inputs failed/);
   const help = nast(["translate", "--help"]);
   assert.match(help.stdout.replace(/\s+/g, " "), /txt prints exactly one line per input, in the order given: its whole translation, or an empty line for an input that failed/);
+});
+
+test("a directory stands for the audio and video files directly in it, in name order; one without any fails, naming it", () => {
+  const dir = join(work, "talks");
+  mkdirSync(join(dir, "sub"), { recursive: true });
+  writeFileSync(join(dir, "b.wav"), readFileSync(talk));
+  const mp3 = spawnSync("ffmpeg", ["-loglevel", "error", "-y", "-i", talk, join(dir, "a.mp3")]);
+  assert.equal(mp3.status, 0, mp3.stderr?.toString());
+  writeFileSync(join(dir, "notes.txt"), "not audio\n");
+  writeFileSync(join(dir, ".hidden.wav"), readFileSync(talk));
+  writeFileSync(join(dir, "sub", "c.wav"), readFileSync(talk));
+  const empty = join(work, "no-talks");
+  mkdirSync(empty, { recursive: true });
+  writeFileSync(join(empty, "notes.txt"), "not audio\n");
+
+  const alone = nast(["translate", talk, "-m", model.dir, "--threads", "1"]);
+  assert.equal(alone.code, 0, alone.stderr);
+  // The next input's first pass runs while this one is translated: the results are those of one at a time.
+  const r = nast(["translate", dir, empty, talk, "-m", model.dir, "--threads", "1"]);
+  assert.equal(r.code, 1);
+  const lines = r.stdout.split("\n");
+  assert.equal(lines.length, 5, `a.mp3, b.wav, the empty directory, talk, and the final newline: ${JSON.stringify(r.stdout)}`);
+  assert.equal(lines[1], alone.stdout.trimEnd(), "b.wav (a copy of talk) as talk alone");
+  assert.equal(lines[3], alone.stdout.trimEnd(), "talk as alone");
+  assert.equal(lines[2], "", "the directory without audio gets an empty line");
+  assert.match(r.stderr, new RegExp(`nast translate: ${esc(empty)}: is a directory with no audio or video files directly in it`));
+  assert.match(r.stderr, /1 of 4 inputs failed/);
+
+  const out = join(work, "dir-out");
+  const files = nast(["translate", dir, "-m", model.dir, "--threads", "1", "-f", "json", "-o", out]);
+  assert.equal(files.code, 0, files.stderr);
+  assert.deepEqual(readdirSync(out).sort(), ["a.json", "b.json"]);
+  assert.equal((JSON.parse(readFileSync(join(out, "b.json"), "utf8")) as { file: string }).file, join(dir, "b.wav"));
+
+  const none = nast(["translate", empty, "-m", model.dir]);
+  assert.equal(none.code, 1);
+  assert.equal(none.stdout, "\n", "one empty line for the one input");
+  assert.match(none.stderr, /1 of 1 inputs failed/);
 });
 
 test("an output that exists is kept without --force (that input fails, naming the file) and replaced with it", () => {
