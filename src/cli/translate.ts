@@ -269,6 +269,7 @@ export async function run(argv: string[]): Promise<number> {
       } catch (err) {
         failed++;
         fail(input, err);
+        await translator.discard(input);
       }
       bar?.tick(1, basename(input));
     }

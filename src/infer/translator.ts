@@ -60,6 +60,13 @@ export class Translator extends SegmentTranslator {
     this.ahead.set(input, measured);
   }
 
+  /** Drops the first pass begun for `input` when its turn ended without it (e.g. its output could not be created). */
+  async discard(input: string): Promise<void> {
+    const ahead = this.ahead.get(input);
+    this.ahead.delete(input);
+    if (ahead) await ahead.then((m) => m.source.close(), () => {});
+  }
+
   /**
    * Decodes, segments and translates one audio input (a path, or "-" for stdin), streaming: `sink`
    * gets the header once the input has been read through (its first pass; a bad input fails before),
