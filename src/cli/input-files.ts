@@ -37,9 +37,9 @@ export function expandInputs(args: readonly string[]): Inputs {
     }
     let names: string[];
     try {
-      names = readdirSync(arg, { withFileTypes: true })
-        .filter((e) => !e.name.startsWith(".") && isMedia(e.name) && (e.isFile() || (e.isSymbolicLink() && isFile(join(arg, e.name)))))
-        .map((e) => e.name)
+      // isFile follows a symbolic link to what it names; a dangling one or a loop is no file.
+      names = readdirSync(arg)
+        .filter((name) => !name.startsWith(".") && isMedia(name) && isFile(join(arg, name)))
         .sort();
     } catch (err) {
       failed.set(inputs.push(arg) - 1, new InputError(arg, `cannot list the directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`));

@@ -59,7 +59,6 @@ function int(name: string, v: string | undefined): number | undefined {
   return n;
 }
 
-
 /** The arguments of the ranks: the launcher's, less --nproc N (or --nproc=N). */
 function withoutNproc(args: string[]): string[] {
   const out: string[] = [];

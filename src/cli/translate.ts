@@ -245,7 +245,6 @@ export async function run(argv: string[]): Promise<number> {
   const decoding = { beam, topK, batchSize, ...(blankPenalty !== undefined ? { blankPenalty } : {}) };
   const translator = new Translator(pkg, session, { ...decoding, segmenter, warn, ...(many ? { progress: false } : {}) });
   const bar = many ? new Progress({ total: inputs.length, label: "translate", unit: " inputs" }) : undefined;
-  const toTranslate = inputs.map((_, i) => i).filter((i) => !refused.has(i));
 
   // stdout json with several inputs: one array, an element per input translated.
   const jsonArray = outDir === undefined && formats[0] === "json" && inputs.length > 1 ? { elements: 0 } : undefined;
@@ -260,8 +259,8 @@ export async function run(argv: string[]): Promise<number> {
         continue;
       }
       // The next input's first pass (decoding, metering) overlaps this one's network time.
-      const next = toTranslate.find((k) => k > i);
-      if (next !== undefined) translator.prefetch(inputs[next]!);
+      const next = inputs.findIndex((_, k) => k > i && !refused.has(k));
+      if (next >= 0) translator.prefetch(inputs[next]!);
       try {
         if (outDir !== undefined) await translateToFiles(translator, input, modelDir, targets(i), formats, force);
         else if (lineMode) await translateToLine(translator, input, modelDir);
