@@ -152,6 +152,7 @@ setup() {
   node dist/cli.js prep "${roots[@]}" --pair en-es -o "$DATA" --spm "$SPM" --jobs "$(nproc)" --fp16 \
     --splits "$splits" > "$W/prep.log" 2>&1 || { tail -n 20 "$W/prep.log"; exit 1; }
   tail -n 6 "$W/prep.log"
+  talk_lists
   tst_ast
   echo "setup: features after $((SECONDS - t0)) s"
   touch "$W/setup.done"
@@ -191,6 +192,27 @@ speech_corpus() {
   node .carry/nast-corpus.mjs "${common[@]}" --jobs "$(nproc)" > "$W/speech.log" 2>&1 || { tail -n 20 "$W/speech.log"; exit 1; }
   [ "$shards" -le 1 ] || tail -qn1 "$W"/speech[0-9]*.log
   tail -n 4 "$W/speech.log"
+}
+
+# Lists of the prepared train split's talks by source, for runs that train on some sources only
+# (`nast train --train-talks`, e.g. an ablation in EXTRA_RUNS): $W/talks/tts-plain.txt (the talks of espeak-ng
+# and flite, the engines of the first stage), synthetic.txt (every synthetic talk: those and the voices made
+# from human recordings) and tts-plain-real.txt (espeak-ng, flite and the real speech). The engine of a
+# synthetic talk is in its corpus's speakers.tsv; a real-speech talk is named real_N_cK (nast corpus speech).
+talk_lists() {
+  mkdir -p "$W/talks"
+  python3 - "$DATA/train/index.json" "$CORPUS/en-es/speakers.tsv" "$W/talks" <<'PY'
+import csv, json, os, sys
+talks = sorted(set(json.load(open(sys.argv[1]))["columns"]["talk"]))
+engine = {r["wav"][:-len(".wav")]: r["engine"] for r in csv.DictReader(open(sys.argv[2]), delimiter="\t")}
+plain = [t for t in talks if engine.get(t) in ("espeak", "flite")]
+synthetic = [t for t in talks if t in engine]
+real = [t for t in talks if t.startswith("real_")]
+for name, ids in (("tts-plain", plain), ("synthetic", synthetic), ("tts-plain-real", plain + real)):
+    with open(os.path.join(sys.argv[3], name + ".txt"), "w") as f:
+        f.write("".join(t + "\n" for t in ids))
+print(f"talk lists: {len(talks)} train talks; tts-plain {len(plain)}, synthetic {len(synthetic)}, real {len(real)}, other {len(talks) - len(synthetic) - len(real)}")
+PY
 }
 
 # A prepared real-speech test split, for its learning curve (never trained on): .carry/tst-AST.tar.xz,

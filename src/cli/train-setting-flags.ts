@@ -5,7 +5,7 @@ import { checkFlag, parseFlagValue, SETTINGS, type Kind, type SettingKey } from 
 
 const KEYS = Object.keys(SETTINGS) as SettingKey[];
 
-const METAVAR: Record<Kind, string> = { num: "X", int: "N", intOrNull: "N", bool: "", betas: "B1,B2", str: "S", strList: "LIST", decay: "S:E:R" };
+const METAVAR: Record<Kind, string> = { num: "X", int: "N", intOrNull: "N", bool: "", betas: "B1,B2", str: "S", strList: "LIST", decay: "S:E:R", pathOrNull: "FILE" };
 
 /** parseArgs options: a string per setting, --FLAG and --no-FLAG per "bool" setting. */
 export function settingOptions(): Record<string, { type: "string" | "boolean" }> {

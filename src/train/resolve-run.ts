@@ -31,6 +31,8 @@ export interface PersistedOptions {
   settings: TrainSettings;
   retrofit: RetrofitOptions | null;
   adamStep: number;
+  /** The digest of the --train-talks list (src/train/talk-list.ts), null without one; absent in older checkpoints. */
+  trainTalksSha256?: string | null;
 }
 
 /**

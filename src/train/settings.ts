@@ -28,6 +28,7 @@ export interface TrainSettings {
   specAugment: boolean;
   maxBadSteps: number;
   maxUttFrames: number;
+  trainTalks: string | null;
   curriculum: boolean;
   curriculumRatio: number;
   curriculumOnlyMistakes: boolean;
@@ -40,9 +41,9 @@ export type SettingKey = keyof TrainSettings;
 /**
  * How a value is written and checked: "int"/"num" at least `min` (and at most `max`); "intOrNull" null for no
  * limit; "betas" two numbers in [0, 1); "strList" comma-separated on the command line; "decay" null or
- * {startStep, endStep, endRatio}, on the command line START:END:RATIO or none.
+ * {startStep, endStep, endRatio}, on the command line START:END:RATIO or none; "pathOrNull" null or a file's path.
  */
-export type Kind = "num" | "int" | "intOrNull" | "bool" | "betas" | "str" | "strList" | "decay";
+export type Kind = "num" | "int" | "intOrNull" | "bool" | "betas" | "str" | "strList" | "decay" | "pathOrNull";
 
 export interface Setting<K extends SettingKey> {
   /** The flag of `nast train`, without "--"; a "bool" setting has --FLAG and --no-FLAG. */
@@ -84,6 +85,14 @@ export const SETTINGS: { readonly [K in SettingKey]: Setting<K> } = {
   specAugment: { flag: "specaugment", kind: "bool", default: true, help: "SpecAugment of the training features" },
   maxBadSteps: { flag: "max-bad-steps", kind: "int", default: 20, min: 1, help: "stop after N consecutive non-finite (skipped) updates" },
   maxUttFrames: { flag: "max-utt-frames", kind: "int", default: 3000, min: 1, help: "drop training utterances longer than N frames" },
+  // An ablation of the data's sources (or any subset) without a second `nast prep`: one prepared train split
+  // serves every run. The list is read again on --resume, and its digest must then be the one the run began with.
+  trainTalks: {
+    flag: "train-talks",
+    kind: "pathOrNull",
+    default: null,
+    help: "train only on the talks this file lists (one talk id per line as DATA_DIR/train names them, the yaml's wav without .wav, e.g. ted_12; # starts a comment)",
+  },
   curriculum: { flag: "curriculum", kind: "bool", default: true, help: "GLAT-style ground-truth mixing into the target PAE (docs/model.md §5.2)" },
   curriculumRatio: { flag: "curriculum-ratio", kind: "num", default: 0.8, min: 0, max: 1, help: "the share of the mistaken frames it replaces" },
   curriculumOnlyMistakes: { flag: "curriculum-only-mistakes", kind: "bool", default: true, help: "replace only frames the model got wrong" },
@@ -122,6 +131,8 @@ function expected(s: Setting<SettingKey>, cli: boolean): string {
       return cli ? "comma-separated names" : "a list of non-empty strings";
     case "betas":
       return "two numbers in [0, 1)";
+    case "pathOrNull":
+      return cli ? "a file's path" : "a file's path or null";
     case "decay":
       return cli ? "START:END:RATIO with START < END and RATIO in [0, 1], or none" : "null or {startStep, endStep, endRatio} with 0 <= startStep < endStep and endRatio in [0, 1]";
   }
@@ -140,6 +151,8 @@ function isValid(s: Setting<SettingKey>, v: unknown): boolean {
       return typeof v === "boolean";
     case "str":
       return typeof v === "string" && v !== "";
+    case "pathOrNull":
+      return v === null || (typeof v === "string" && v !== "");
     case "strList":
       return Array.isArray(v) && v.every((x) => typeof x === "string" && x !== "");
     case "betas":

@@ -37,6 +37,7 @@ import { pruneCheckpoints, saveCheckpoint, type TrainerState } from "./checkpoin
 import { fromHost, toHostMap } from "./host-tensors.ts";
 import { resolveRun, type PersistedOptions, type ResolvedRun } from "./resolve-run.ts";
 import { trainedConfig, type TrainSettings } from "./settings.ts";
+import { readTalkList, selectTalks } from "./talk-list.ts";
 import { completeWeights, readStartWeights } from "./start-weights.ts";
 import type { RetrofitOptions, TrainOptions, TrainSummary } from "./train-options.ts";
 import { buildTrainee, type Trainee } from "./trainee.ts";
@@ -63,6 +64,8 @@ interface TrainData {
   /** Indices of the train utterances used, and their frames. */
   kept: number[];
   keptFrames: number[];
+  /** --train-talks: the list, its digest and how many train utterances its talks hold. */
+  talks: { path: string; sha256: string; utterances: number } | null;
 }
 
 /** A training run in progress: what it trains, where it is, and what this invocation has seen. */
@@ -106,18 +109,26 @@ function openStore(dataDir: string, split: string): FeatureStore {
   return openFeatureStore(join(dataDir, split));
 }
 
-function openData(dataDir: string, settings: TrainSettings): TrainData {
+/** `resumedTalks`: the digest of the list a resumed run began with (null: none), undefined for a fresh run. */
+function openData(dataDir: string, settings: TrainSettings, resumedTalks: string | null | undefined): TrainData {
   const train = openStore(dataDir, "train");
+  const talks = settings.trainTalks === null ? null : readTalkList(settings.trainTalks);
+  // A resumed run must read the talks it began with (an older checkpoint, without the field, had no list).
+  if (resumedTalks !== undefined && (talks?.sha256 ?? null) !== resumedTalks) {
+    const began = resumedTalks === null ? "every talk of DATA_DIR/train" : `a --train-talks list of digest ${resumedTalks.slice(0, 12)}...`;
+    throw new InputError(talks?.path ?? join(dataDir, "train"), `the run being resumed trained on ${began}: resume with that list as it was, or start a new run with --init`);
+  }
+  const chosen = talks ? selectTalks(talks, Array.from({ length: train.size }, (_, i) => train.meta(i).talk), "DATA_DIR/train") : null;
   const dev = existsSync(join(dataDir, settings.validSplit)) ? openStore(dataDir, settings.validSplit) : null;
   // Asked for by name, so a missing one is an error, not a silent gap in the curves.
   const extra = settings.alsoValidate.map((split) => ({ split, store: openStore(dataDir, split) }));
   const limit = Math.min(settings.maxFrames, settings.maxUttFrames);
   const kept: number[] = [];
   train.frames().forEach((f, i) => {
-    if (f > 0 && f <= limit) kept.push(i);
+    if (f > 0 && f <= limit && (chosen === null || chosen.has(i))) kept.push(i);
   });
-  if (kept.length === 0) throw new InputError(join(dataDir, "train"), `no utterance of at most ${limit} frames: raise --max-frames`);
-  return { train, dev, extra, kept, keptFrames: kept.map((i) => train.meta(i).frames) };
+  if (kept.length === 0) throw new InputError(join(dataDir, "train"), `no utterance of at most ${limit} frames${talks ? ` in the talks of ${talks.path}` : ""}: raise --max-frames`);
+  return { train, dev, extra, kept, keptFrames: kept.map((i) => train.meta(i).frames), talks: talks && { path: talks.path, sha256: talks.sha256, utterances: chosen!.size } };
 }
 
 /** Model parameters for a LiSA retro-fit: the trained model's weights, LiSA modules freshly initialised. */
@@ -171,7 +182,8 @@ function recordStart(opts: TrainOptions, log: JsonLogger, run: ResolvedRun, data
     params: countParams(paramSpecs(cfg)),
     trainable: [...trainee.trainable].reduce((n, name) => n + trainee.params.get(name)!.numel, 0),
     trainUtterances: data.kept.length,
-    droppedTooLong: data.train.size - data.kept.length,
+    droppedTooLong: (data.talks?.utterances ?? data.train.size) - data.kept.length,
+    ...(data.talks ? { trainTalks: data.talks } : {}),
     devUtterances: data.dev?.size ?? 0,
     settings,
     retrofit: run.retrofit,
@@ -203,7 +215,7 @@ function validation(r: TrainRun): ValidationResult | null {
 /** An atomic checkpoint of the model, Adam and the position, then the retention of docs/model.md §5.4. */
 function checkpoint(r: TrainRun, v: ValidationResult | null): void {
   const { opts, state, settings, trainee } = r;
-  const persisted: PersistedOptions = { settings, retrofit: r.retrofit, adamStep: trainee.opt.stepCount };
+  const persisted: PersistedOptions = { settings, retrofit: r.retrofit, adamStep: trainee.opt.stepCount, trainTalksSha256: r.data.talks?.sha256 ?? null };
   state.options = persisted as unknown as Record<string, unknown>;
   const path = saveCheckpoint(opts.expDir, {
     model: toHostMap(trainee.params),
@@ -417,7 +429,7 @@ async function trainOn(opts: TrainOptions, dp: DataParallel | null, cuda: boolea
   const spm = SentencePiece.load(spmPath);
   const resolved = resolveRun(opts, log, spm, spmPath);
   const { cfg, settings, state } = resolved;
-  const data = openData(opts.dataDir, settings);
+  const data = openData(opts.dataDir, settings, resolved.resumed ? ((state.options as unknown as PersistedOptions).trainTalksSha256 ?? null) : undefined);
   const trainee = buildModel(resolved, opts);
   // A fresh run's weights from rank 0, so that no rank's initialisation can differ; a resumed run's come from one file.
   if (dp && !resolved.resumed) broadcastFromRank0(dp, [...trainee.params.values()]);

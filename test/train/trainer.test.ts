@@ -271,3 +271,47 @@ test("a model trained with --no-curriculum says so in its package; --init from i
   nast(["train", "--init", pkg, "-d", d.data, "-o", asked, "--curriculum", ...oneStep]);
   assert.equal(curriculumOf(asked), true);
 });
+
+test("--train-talks: the run trains on the listed talks only, refuses a bad list, and a resume must read the same talks", () => {
+  const talks = (JSON.parse(readFileSync(join(d.data, "train", "index.json"), "utf8")) as { columns: { talk: string[] } }).columns.talk;
+  const names = [...new Set(talks)];
+  assert.ok(names.length >= 2, `the short corpus has ${names.length} train talks`);
+  const twoSteps = ["--max-steps", "2", "--valid-every", "1000", "--valid-max", "1", ...COMMON];
+  const start = (exp: string) => readLog(exp).find((r) => r.event === "start")!;
+  // Every talk listed, in another order and with a comment: the very run of no list.
+  const all = join(d.dir, "talks-all.txt");
+  writeFileSync(all, `# every talk\n${[...names].reverse().join("\n")}\n\n`);
+  const plain = join(d.dir, "exp-talks-none");
+  const listed = join(d.dir, "exp-talks-all");
+  nast(["train", "-c", "tiny", "-d", d.data, "-o", plain, ...twoSteps]);
+  nast(["train", "-c", "tiny", "-d", d.data, "-o", listed, "--train-talks", all, ...twoSteps]);
+  assert.deepEqual(lossByStep(readLog(listed)), lossByStep(readLog(plain)));
+  // One talk: its utterances only.
+  const one = join(d.dir, "talks-one.txt");
+  writeFileSync(one, `${names[0]}\n`);
+  const first = join(d.dir, "exp-talks-one");
+  nast(["train", "-c", "tiny", "-d", d.data, "-o", first, "--train-talks", one, ...twoSteps]);
+  assert.equal(start(first).trainUtterances, talks.filter((t) => t === names[0]).length);
+  assert.equal((start(first).trainTalks as { utterances: number }).utterances, talks.filter((t) => t === names[0]).length);
+  // Resuming with the list unchanged continues; with another list it is refused, naming the file.
+  nast(["train", "--resume", "-d", d.data, "-o", first, ...twoSteps, "--max-steps", "3"]);
+  assert.equal(lossByStep(readLog(first)).size, 3);
+  writeFileSync(one, `${names[1]}\n`);
+  const changed = nast(["train", "--resume", "-d", d.data, "-o", first, ...twoSteps, "--max-steps", "4"], { allowFail: true });
+  assert.notEqual(changed.status, 0);
+  assert.match(changed.stderr, /talks-one\.txt: the run being resumed trained on a --train-talks list of digest [0-9a-f]{12}\.\.\.: resume with that list as it was/);
+  const added = nast(["train", "--resume", "-d", d.data, "-o", plain, ...twoSteps, "--max-steps", "3", "--train-talks", one], { allowFail: true });
+  assert.match(added.stderr, /the run being resumed trained on every talk of DATA_DIR\/train/);
+  // Bad lists: missing, a talk the data lacks, two ids on a line, nothing listed.
+  const refused = (file: string, text: string | null, pattern: RegExp) => {
+    if (text !== null) writeFileSync(file, text);
+    const r = nast(["train", "-c", "tiny", "-d", d.data, "-o", join(d.dir, "exp-talks-bad"), "--train-talks", file, ...twoSteps], { allowFail: true });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, pattern);
+    assert.ok(!existsSync(join(d.dir, "exp-talks-bad")), "a refused run leaves no experiment directory");
+  };
+  refused(join(d.dir, "no-such-list.txt"), null, /no-such-list\.txt: no such file \(--train-talks takes a file of talk ids/);
+  refused(join(d.dir, "talks-unknown.txt"), `${names[0]}\nted_999\n`, /talks-unknown\.txt: lists talks that DATA_DIR\/train does not have: ted_999; the ids are its talks' names/);
+  refused(join(d.dir, "talks-spaces.txt"), `${names[0]}\n${names[0]} ${names[1]}\n`, /talks-spaces\.txt:2: ".*" is not one talk id/);
+  refused(join(d.dir, "talks-empty.txt"), "# nothing\n\n", /talks-empty\.txt: lists no talk/);
+});
