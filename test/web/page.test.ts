@@ -2,12 +2,16 @@
 // file input, the same talk as Opus, a microphone recording, a file that is not audio, and what the page requests (nothing outside its loopback origin).
 // The page's result (its json download) is compared with the CLI's code run on the same kernels
 // (onnxruntime-web's wasm, in Node): byte for byte. Against `nast translate` (onnxruntime-node's native
-// kernels) the segments are the same but a token may differ: the int8 model quantizes its activations on
-// the fly (DynamicQuantizeLinear: scale and zero point from each tensor's min and max, values rounded to
-// uint8; onnx.ai/onnx/operators/onnx__DynamicQuantizeLinear.html), so the last-bit differences between
-// MLAS's x86 kernels (AVX2/FMA) and its WebAssembly SIMD128 ones (no fused multiply-add) move values
-// across rounding steps, and the log-probabilities move by up to 0.4 (the same size as between two
-// graph optimization levels of onnxruntime-node itself): docs/web.md has the numbers.
+// kernels) the float16 package must give the same translation, and the shipped int8 package the same
+// json (segments, transcripts, translations, word times): issue 17's bar. That one is a todo, since it
+// does not hold: the int8 model quantizes its activations on the fly (DynamicQuantizeLinear: scale and
+// zero point from each tensor's min and max, values rounded to uint8;
+// onnx.ai/onnx/operators/onnx__DynamicQuantizeLinear.html), so the last-bit differences between MLAS's
+// x86 float kernels and its WebAssembly SIMD128 ones (no fused multiply-add) move values across rounding
+// steps, and the target log-probabilities of example.wav move by up to 1.7 (a blank-against-token gap by
+// up to 0.59), while the smallest gap whose flip changes the text is 0.065: a frame of each head flips,
+// and the page says "que" where `nast translate` says "que que", "A" where it transcribes "And".
+// docs/web.md has the numbers and how they were measured.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -15,6 +19,7 @@ import { tmpdir } from "node:os";
 import { after, before, test } from "node:test";
 import { join } from "node:path";
 import * as ort from "onnxruntime-web";
+import type { Page } from "playwright-core";
 import { buildWebPage } from "../../scripts/web-bundle.mjs";
 import { loadModelPackage } from "../../src/formats/model-package.ts";
 import { OrtBatchRunner } from "../../src/infer/ort-runner.ts";
@@ -44,6 +49,16 @@ after(async () => {
   rmSync(shots, { recursive: true, force: true });
 });
 
+/** The text of the page's download in `format` (the same bytes as `nast translate -f FORMAT` writes). */
+function download(page: Page, format: string): Promise<string> {
+  return page.evaluate(async (f) => (await fetch(document.querySelector<HTMLAnchorElement>(`#downloads a[download$=".${f}"]`)!.href)).text(), format);
+}
+
+/** What a json result says of the recording, without the names of the file and the model, which differ between page and CLI. */
+function said(r: FileResult): Pick<FileResult, "duration" | "segments" | "translation"> {
+  return { duration: r.duration, segments: r.segments, translation: r.translation };
+}
+
 /** example.wav through the CLI's Translator on onnxruntime-web in Node, with the page's session options. */
 async function wasmReference(): Promise<FileResult> {
   ort.env.wasm.numThreads = 1;
@@ -67,10 +82,8 @@ test("example.wav on the page: the CLI's result on the same kernels, byte for by
   const run = await translateOnPage(page, EXAMPLE);
   assert.equal(run.state, "done", run.error);
   assert.equal(await page.locator("#downloads a").count(), 4, "txt, json, srt and vtt downloads");
-  const download = (format: string): Promise<string> =>
-    page.evaluate(async (f) => (await fetch(document.querySelector<HTMLAnchorElement>(`#downloads a[download$=".${f}"]`)!.href)).text(), format);
   const reference = await wasmReference();
-  for (const format of ["json", "srt"] as const) assert.equal(await download(format), render(format, reference), format);
+  for (const format of ["json", "srt"] as const) assert.equal(await download(page, format), render(format, reference), format);
   assert.equal(run.translation, reference.translation);
   assert.equal(await page.locator("#segments tbody tr").count(), reference.segments.length);
   // The README's picture is remade on request only (NAST_WEB_SCREENSHOT=docs/web-page.png): a test run
@@ -89,6 +102,24 @@ test("example.wav on the page: the CLI's result on the same kernels, byte for by
   );
   assert.deepEqual(open.blocked, []);
 });
+
+test(
+  "example.wav with the shipped int8 package: the page's json says what `nast translate -f json` says (issue 17's bar)",
+  // Not met on the development machine (Xeon, AVX-512 VNNI; docs/web.md): a translation frame's token
+  // is 0.068 ahead of the blank natively and 0.164 behind on wasm (the page drops a repeated "que"), a
+  // transcript frame's 0.071 ahead and 0.017 behind ("And" becomes "A"). The run stays, so that CI's
+  // output shows whether its own CPU's kernels agree.
+  { todo: "the int8 activations' rounding amplifies the float kernels' last-bit differences past example.wav's smallest margin" },
+  async () => {
+    const run = await translateOnPage(open.page, EXAMPLE);
+    assert.equal(run.state, "done", run.error);
+    const page = JSON.parse(await download(open.page, "json")) as FileResult;
+    const cli = runNast(["translate", "-f", "json", EXAMPLE]);
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.deepEqual(said(page), said(JSON.parse(cli.stdout) as FileResult));
+    assert.deepEqual(open.blocked, []);
+  },
+);
 
 test("another format (Opus in Ogg) through the browser's decoder and our resampler: translated", async () => {
   const dir = mkdtempSync(join(tmpdir(), "nast-page-"));
