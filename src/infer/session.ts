@@ -16,16 +16,31 @@ export interface SessionOptions {
   cacheDir?: string;
 }
 
+/**
+ * The options of every native session. `session.x64quantprecision`: on x86 CPUs without VNNI, MLAS's u8s8
+ * int8 kernel sums byte products in saturating 16-bit pairs (VPMADDUBSW; 255 · 127 · 2 > 32767), so an int8
+ * package's products could be off there; this option makes onnxruntime take the exact u8u8 kernels on such
+ * CPUs only (onnxruntime_session_options_config_keys.h), and changes nothing where VNNI is present.
+ */
+function nativeOptions(opts: SessionOptions): InferenceSession.SessionOptions {
+  const options: InferenceSession.SessionOptions = {
+    graphOptimizationLevel: "all",
+    executionMode: "sequential",
+    interOpNumThreads: 1,
+    extra: { session: { x64quantprecision: "1" } },
+  };
+  if (opts.threads !== undefined) options.intraOpNumThreads = opts.threads;
+  return options;
+}
+
 /** onnxruntime-node, loaded on first use only. */
 function onnxruntime(): Promise<typeof OrtNode> {
   return import("onnxruntime-node");
 }
 
 async function sessionOf(ort: typeof OrtNode, bytes: Uint8Array, path: string, opts: SessionOptions): Promise<InferenceSession> {
-  const options: InferenceSession.SessionOptions = { graphOptimizationLevel: "all", executionMode: "sequential", interOpNumThreads: 1 };
-  if (opts.threads !== undefined) options.intraOpNumThreads = opts.threads;
   try {
-    return await ort.InferenceSession.create(bytes, options);
+    return await ort.InferenceSession.create(bytes, nativeOptions(opts));
   } catch (err) {
     throw new ModelPackageError(`${path}: onnxruntime cannot load it (${(err as Error).message}); re-export it with \`nast export CKPT -o MODEL_DIR\``);
   }
@@ -50,8 +65,7 @@ export async function openSession(pkg: ModelPackage, opts: SessionOptions = {}):
 export class NastSession extends OrtBatchRunner {
   static async create(pkg: ModelPackage, opts: SessionOptions = {}): Promise<NastSession> {
     const ort = await onnxruntime();
-    const options: InferenceSession.SessionOptions = { graphOptimizationLevel: "all", executionMode: "sequential", interOpNumThreads: 1 };
-    if (opts.threads !== undefined) options.intraOpNumThreads = opts.threads;
+    const options = nativeOptions(opts);
     let session: InferenceSession;
     let cache: CacheOutcome;
     try {
