@@ -27,6 +27,15 @@
 # 1,054 s, 8,166 updates of main; the whole chain, 8 calls with the second collect, held the machine 1,590 s.
 # Its AR counterpart, from scratch, reached only dev BLEU 3.1 in 7,293 updates: the next one starts its
 # encoder from the shipped model, $W/init, which `launch` copies there.)
+# (2026-12-03, the ablation of the training sources from stage 1's weights, MODEL_CARD "What each training
+# source adds": the same chain with stage 1's package as INIT (git show 803c986:models/default/FILE into
+# .carry/stage1, carried in call 5 instead of models/default/model.onnx: 46.7 MB), and
+#   I=/tmp/nast-gpu/init T=/tmp/nast-gpu/talks V='--valid-split dev-real --also-validate dev,tst-AST'
+#   INIT=.carry/stage1 TRAIN_END=1380 EXTRA_RUNS="tts-plain 0 small --init $I --no-curriculum --train-talks
+#   $T/tts-plain.txt $V;synthetic 0 ... $T/synthetic.txt $V;tts-plain-real 0 ... $T/tts-plain-real.txt $V;
+#   ar 0 ar-small --init-encoder $I --lr 1e-3 --warmup 800 $V"
+# The five runs took 261-323 ms per update each, 123-176k frames/s, and held 23-30 GB of GPU memory each:
+# main ran out of memory at update 996. AT MOST FOUR such runs fit one H200 at 40k frames per batch.)
 # (2026-12-02, the shipped model's second stage: the same with LR 1e-3 and TRAIN_END=1320, then a 7th call
 # `TRAIN_SECONDS=170 ... gpu-train.sh train` that resumed the run, averaged and brought the parts back; the
 # lease had then held the machine 1,620 s. Its 1e-3 peak cost synthetic dev BLEU 34.8 -> 19 at first, hence
