@@ -21,8 +21,11 @@
 #   export W=/tmp/nast-gpu INIT=models/default MAIN_FLAGS=--no-curriculum LR=5e-4 WARMUP=500 WAIT_FOR='prefix speech' \
 #     CUDA_TESTS=0 ABLATIONS=0 TRAIN_END=1450 VALID_EVERY=400 KEEP_BEST=5 SKIP_FAILED=1 SEED=2 \
 #     SPEECH=/tmp/nast-gpu/speech COPIES_OF=ljspeech_fixtures=8,dc_tts_philipp=8,hifitts_6097_whispercpp=8,misc_fixtures=8 \
-#     SHIP='main ar' EXTRA_RUNS='ar 0 ar-small --init-encoder /tmp/nast-gpu/init --lr 1e-3 --warmup 800 --valid-split dev-real --also-validate dev,tst-AST' \
+#     SHIP='main ar' EXTRA_RUNS='ar 0 ar-small --init-encoder /tmp/nast-gpu/init --lr 1e-3 --warmup 800 --valid-split dev-real-unseen --also-validate dev-real,dev,tst-AST' \
 #     TRAIN_SENTENCES=20000 HOURS=20; bash recipes/synthetic/gpu-train.sh STAGE
+# (main ranks its checkpoints by dev-real-unseen when the speech corpus has it, as `nast corpus speech` now
+# writes it; an EXTRA_RUNS line names its own splits. The lever not yet tried is the larger preset:
+# PRESET=base with INIT unset, from scratch, continued in later sessions with INIT=its package.)
 # (2026-12-02, stage 3: exactly this but for --init-encoder, which came after it; setup took 303 s, training
 # 1,054 s, 8,166 updates of main; the whole chain, 8 calls with the second collect, held the machine 1,590 s.
 # Its AR counterpart, from scratch, reached only dev BLEU 3.1 in 7,293 updates: the next one starts its
@@ -96,7 +99,7 @@
 # is a package folder, else .carry/spm.model, else models/default/spm.model; a fresh run takes its
 # vocabulary size from it), MAIN_FLAGS (more `nast train` flags for main, e.g. --no-curriculum), SPEECH
 # (.carry/speech when it holds speech.tsv: the real-speech corpus is made and trained on; validation ranks
-# by its held-out speakers, dev-real), COPIES (3: times each real train talk is written, each copy after the
+# by its held-out speakers' clips whose sentences train lacks, dev-real-unseen, and logs dev-real beside it), COPIES (3: times each real train talk is written, each copy after the
 # first augmented), COPIES_OF (unset; other counts for some sources, `nast corpus speech --copies-of`),
 # SEED (1: of the synthetic and the real-speech corpus; another seed draws other voices and augmentations
 # for the same sentences and clips, e.g. for a later stage), CUDA_TESTS (1: run the op tests of .carry/torch-tests on CUDA during setup), SHARDS
@@ -156,6 +159,8 @@ setup() {
     speech_clips
     speech_corpus
     roots+=(--mustc "$REAL") splits+=,dev-real
+    # The held-out speakers' clips with sentences that train lacks (nast corpus speech): they rank checkpoints.
+    [ ! -d "$REAL/en-es/data/dev-real-unseen" ] || splits+=,dev-real-unseen
     echo "setup: real speech after $((SECONDS - t0)) s"
   fi
   node dist/cli.js prep "${roots[@]}" --pair en-es -o "$DATA" --spm "$SPM" --jobs "$(nproc)" --fp16 \
@@ -280,7 +285,10 @@ init_source() { if [ -e "$W/init" ]; then echo "$W/init"; else echo "${INIT:-}";
 runs() {
   local real="" init
   init=$(init_source)
-  [ -z "$WITH_SPEECH" ] || real="--valid-split dev-real --also-validate dev$([ -f "$DATA/tst-AST/COMPLETE" ] && echo ,tst-AST)"
+  local ast
+  ast=$([ -f "$DATA/tst-AST/COMPLETE" ] && echo ,tst-AST)
+  if [ -n "$WITH_SPEECH" ] && [ -d "$DATA/dev-real-unseen" ]; then real="--valid-split dev-real-unseen --also-validate dev-real,dev$ast"
+  elif [ -n "$WITH_SPEECH" ]; then real="--valid-split dev-real --also-validate dev$ast"; fi
   echo "main 0 $PRESET${init:+ --init $init} $real ${MAIN_FLAGS:-}"
   # EXTRA_RUNS: more runs beside main, "NAME GPU CONFIG FLAGS..." separated by ';' (e.g. the AR counterpart
   # and a NAST from scratch with the same budget, sharing main's GPU: one small run leaves most of an H200 idle).

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { UsageError } from "../util/errors.ts";
 import { JsonLogger } from "../util/log.ts";
 import { Progress } from "../util/progress.ts";
-import { planSpeechTalks, readSpeechTsv, realDevSplit, speechText, writeSpeechCorpus, writeSpeechTsv, type SpeechClip } from "../corpus/speech.ts";
+import { planSpeechTalks, readSpeechTsv, realDevSplit, realUnseenSplit, speechText, withUnseenSplit, writeSpeechCorpus, writeSpeechTsv, type SpeechClip } from "../corpus/speech.ts";
 import { prefixTools, systemTools } from "../corpus/tools.ts";
 import { parseAugmentKinds } from "../corpus/augment.ts";
 import { AssetKit } from "../corpus/assets.ts";
@@ -14,10 +14,11 @@ import { intFlag, parseFlags, stringFlags } from "./args.ts";
 
 export const speechUsage = `usage: nast corpus speech --from DIR -o OUT [options]
 
-Real recordings as a corpus in MuST-C layout, OUT/<pair>/data/{train,${realDevSplit}}: DIR holds one
-folder per source, each with manifest.tsv (file, seconds, speaker, transcript) and its Opus clips.
-Transcripts are cleaned (sentence case, final punctuation) and translated by apertium; whole speakers
-of every source with 5 or more speakers (5%, at least one) are held out as ${realDevSplit}. One
+Real recordings as a corpus in MuST-C layout, OUT/<pair>/data/{train,${realDevSplit},${realUnseenSplit}}: DIR
+holds one folder per source, each with manifest.tsv (file, seconds, speaker, transcript) and its Opus
+clips. Transcripts are cleaned (sentence case, final punctuation) and translated by apertium; whole
+speakers of every source with 5 or more speakers (5%, at least one) are held out as ${realDevSplit}, and
+those of their clips whose sentence no train clip says are also ${realUnseenSplit}. One
 speaker's consecutive clips make a talk; train talks are written --copies times, each copy after the
 first with its own drawn augmentation. Talk names start with real_, so OUT can be prepared together
 with a synthetic corpus: nast prep --mustc SYNTH --mustc OUT ...
@@ -92,6 +93,7 @@ export async function runSpeech(argv: string[]): Promise<number> {
     if (values["text-only"]) return 0;
   }
   const out = values.output!;
+  clips = withUnseenSplit(clips);
   for (const split of new Set(clips.map((c) => c.split))) {
     const part = clips.filter((c) => c.split === split);
     say(`  ${split}: ${part.length} clips, ${(part.reduce((s, c) => s + c.seconds, 0) / 3600).toFixed(2)} h, ${new Set(part.map((c) => `${c.corpus}/${c.speaker}`)).size} speakers`);

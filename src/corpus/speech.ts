@@ -29,6 +29,8 @@ import { translateAll } from "./translate.ts";
 
 export const realTrainSplit = "train";
 export const realDevSplit = "dev-real";
+/** The held-out speakers' clips whose sentence no train clip says (withUnseenSplit). */
+export const realUnseenSplit = "dev-real-unseen";
 
 export interface SpeechClip {
   /** The folder the clip's manifest is in (one source corpus), e.g. speechocean762. */
@@ -129,6 +131,18 @@ export async function speechText(root: string, opts: { seed: number; jobs: numbe
   const translated = await translateAll(distinct, { jobs: opts.jobs, pair: mode, onBatch: (d) => opts.onBatch?.(d, distinct.length) });
   const tgt = new Map(distinct.map((en, i) => [en, translated[i]!]));
   return clips.map((c) => ({ ...c, split: dev.has(speakerKey(c.corpus, c.speaker)) ? realDevSplit : realTrainSplit, tgt: tgt.get(c.en) ?? c.en }));
+}
+
+/**
+ * `clips` and, again as split `dev-real-unseen`, the held-out speakers' clips whose transcript no train clip
+ * has. dev-real's speakers are new, but most of what they read is not: speechocean762's speakers share their
+ * prompts and FSDD's say the ten digits, so a model ranked by dev-real is ranked partly by sentences it has
+ * learnt (BLEU 60-66 there while a new real voice stays at 5: models/default/MODEL_CARD.md). The appended
+ * clips make their own talks after all the others, so the names of the other talks do not change.
+ */
+export function withUnseenSplit(clips: readonly SpeechClip[]): SpeechClip[] {
+  const said = new Set(clips.filter((c) => c.split === realTrainSplit).map((c) => c.en));
+  return [...clips, ...clips.filter((c) => c.split === realDevSplit && !said.has(c.en)).map((c) => ({ ...c, split: realUnseenSplit }))];
 }
 
 export function writeSpeechTsv(path: string, clips: readonly SpeechClip[]): void {

@@ -18,9 +18,11 @@ import {
   planSpeechTalks,
   readSpeechTsv,
   realDevSplit,
+  realUnseenSplit,
   speechPlan,
   speechText,
   writeSpeechCorpus,
+  withUnseenSplit,
   writeSpeechTsv,
 } from "../../src/corpus/speech.ts";
 import { systemTools } from "../../src/corpus/tools.ts";
@@ -55,6 +57,23 @@ describe("transcripts", () => {
     assert.deepEqual([...heldOutSpeakers(clips, 1)], [...a]);
     assert.equal(heldOutSpeakers(clips, 1, 0.25).size, 5);
   });
+});
+
+test("dev-real-unseen: the held-out speakers' clips whose sentence train lacks, after the others, the others' talks unchanged", () => {
+  const clip = (speaker: string, split: string, en: string, file: string) => ({ corpus: "c", file, seconds: 1, speaker, split, en, tgt: en });
+  const clips = [
+    clip("a", "train", "One.", "1.opus"), clip("a", "train", "Two.", "2.opus"), clip("b", "train", "Three.", "3.opus"),
+    clip("d", realDevSplit, "Two.", "4.opus"), clip("d", realDevSplit, "Four.", "5.opus"), clip("d", realDevSplit, "Five.", "6.opus"),
+  ];
+  const all = withUnseenSplit(clips);
+  assert.deepEqual(all.slice(0, clips.length), clips);
+  assert.deepEqual(all.slice(clips.length).map((c) => [c.split, c.file]), [[realUnseenSplit, "5.opus"], [realUnseenSplit, "6.opus"]]);
+  const before = planSpeechTalks(clips, { seed: 3, copies: 2 });
+  const after = planSpeechTalks(all, { seed: 3, copies: 2 });
+  assert.deepEqual(after.slice(0, before.length), before);
+  const unseen = after.slice(before.length);
+  assert.ok(unseen.length > 0 && unseen.every((t) => t.split === realUnseenSplit && t.copy === 0));
+  assert.deepEqual(withUnseenSplit(clips.slice(0, 4)), clips.slice(0, 4), "no unseen sentence: nothing added");
 });
 
 describe("nast corpus speech", () => {
