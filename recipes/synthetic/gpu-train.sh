@@ -63,7 +63,7 @@
 #   6. watch 530     nothing carried
 #   7. collect 540   nothing carried, OUT=$OUT: avg-RUN-fp16.part* of the runs in COLLECT (3 files of <= 15 MiB
 #                    each for small) and logs.tar.xz (.gz without xz there) come back; here: cat the parts, then
-#                    st_precision.py --float, then `nast export --int8 --fp16` (the shipped form). One run's
+#                    st_precision.py --float, then `nast export --int8 --fp16 [--blank-penalty X]` (the shipped form; X chosen on dev). One run's
 #                    parts come back per call (64 MiB together): a run that does not fit is named, and a
 #                    second call `COLLECT=RUN ... collect 0`, made at once, brings it.
 #   Read "warm" in every call's answer: false after the first call means the host was given back in between

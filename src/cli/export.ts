@@ -5,9 +5,9 @@ import { loadModelPackage } from "../formats/model-package.ts";
 import { openSession } from "../infer/session.ts";
 import { isSearchRunner } from "../infer/batch-runner.ts";
 import { UsageError } from "../util/errors.ts";
-import { booleanFlags, parseFlags } from "./args.ts";
+import { booleanFlags, numberFlag, parseFlags, stringFlags } from "./args.ts";
 
-const USAGE = `usage: nast export CKPT -o MODEL_DIR [--fp16] [--int8] [--spm SPM_MODEL] [--force]
+const USAGE = `usage: nast export CKPT -o MODEL_DIR [--fp16] [--int8] [--spm SPM_MODEL] [--blank-penalty X] [--force]
 
 Exports a checkpoint (a .safetensors file written by nast train / nast average, or a directory holding
 one) to a model package: MODEL_DIR/model.onnx (opset 17, symbolic batch and time axes), spm.model,
@@ -24,6 +24,10 @@ options:
                       quantized per tensor as the model runs); with --fp16 the rest is float16
       --spm PATH      the SentencePiece model (default: spm.model next to the checkpoint or up to two
                       directories above it, e.g. DATA_DIR/spm.model)
+      --blank-penalty X
+                      the package's default blank penalty (config.json "decoding", which nast
+                      translate, nast eval and the page use unless told otherwise; docs/model.md §6):
+                      tune it on dev with nast eval --blank-penalty; default: the checkpoint's, if any
   -h, --help          this help
 `;
 
@@ -35,7 +39,7 @@ export async function run(argv: string[]): Promise<number> {
       options: {
         output: { type: "string", short: "o" },
         ...booleanFlags("fp16", "int8", "force"),
-        spm: { type: "string" },
+        ...stringFlags("spm", "blank-penalty"),
       },
     },
     USAGE,
@@ -45,7 +49,11 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError(`give exactly one checkpoint\n\n${USAGE}`);
   if (values.output === undefined) throw new UsageError(`-o MODEL_DIR is required\n\n${USAGE}`);
   const t0 = performance.now();
-  const result = exportModel({ checkpoint: positionals[0]!, outDir: values.output, spm: values.spm, fp16: values.fp16, int8: values.int8, force: values.force });
+  const blankPenalty = numberFlag(values["blank-penalty"], "--blank-penalty");
+  const result = exportModel({
+    checkpoint: positionals[0]!, outDir: values.output, spm: values.spm, fp16: values.fp16, int8: values.int8, force: values.force,
+    ...(blankPenalty !== undefined ? { blankPenalty } : {}),
+  });
 
   // Smoke run: the package loads and a 2 s input of noise gives finite log-probabilities (an autoregressive
   // model: a finite greedy score).

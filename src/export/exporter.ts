@@ -16,6 +16,7 @@ import { buildArOnnxModels } from "./ar-export.ts";
 import { OnnxOps } from "./onnx-ops.ts";
 import { modelProto } from "../formats/onnx-proto.ts";
 import { readCheckpoint, type StoredTensor } from "./checkpoint.ts";
+import { UsageError } from "../util/errors.ts";
 import { INPUTS, OUTPUTS } from "../infer/model-io.ts";
 
 export const PACKAGE_FORMAT = "1";
@@ -90,6 +91,8 @@ export interface ExportOptions {
   int8?: boolean;
   /** Replace the package already in outDir (default: refuse, keeping it). */
   force?: boolean;
+  /** The package's default blank penalty (config.json "decoding"), replacing what the checkpoint's config says. */
+  blankPenalty?: number;
 }
 
 export interface ExportResult {
@@ -170,6 +173,12 @@ export function exportModel(opts: ExportOptions): ExportResult {
   }
   checkParams(paramSpecs(cfg), ckpt.tensors, ckpt.path, { ignoreExtra: true });
   const spm = findSpm(ckpt.path, opts.spm);
+  if (opts.blankPenalty !== undefined && isArConfig(cfg)) {
+    throw new UsageError(`--blank-penalty: ${ckpt.path} is an autoregressive model, whose decoder has no CTC blank to lower`);
+  }
+  // Only config.json carries the decoding default (the graph's embedded config describes weights, and a
+  // package's check of the two leaves "decoding" out: src/formats/model-package.ts), so it is tuned after training.
+  const packaged = opts.blankPenalty === undefined ? cfg : { ...cfg, decoding: { blankPenalty: opts.blankPenalty } };
 
   const metadata: Record<string, string> = { "nast.checkpoint": basename(ckpt.path) };
   for (const key of ["nast.step", "nast.dev_bleu"]) if (ckpt.metadata[key] !== undefined) metadata[key] = ckpt.metadata[key]!;
@@ -187,7 +196,7 @@ export function exportModel(opts: ExportOptions): ExportResult {
   writeChunks(modelPath, built.chunks);
   if (ar !== null) writeChunks(join(opts.outDir, "decoder.onnx"), ar.decoder.chunks);
   writeChunks(join(opts.outDir, "spm.model"), [readFileSync(spm)]);
-  writeChunks(join(opts.outDir, "config.json"), [Buffer.from(`${JSON.stringify(cfg, null, 2)}\n`)]);
+  writeChunks(join(opts.outDir, "config.json"), [Buffer.from(`${JSON.stringify(packaged, null, 2)}\n`)]);
   // The encoder's cross-attention projections are the decoder's parameters, so the two graphs share no weight.
   const parameters = built.parameters + (ar?.decoder.parameters ?? 0);
   const bytes = built.bytes + (ar?.decoder.bytes ?? 0);

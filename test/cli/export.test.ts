@@ -2,12 +2,13 @@
 // exit status 1, and the file left as it was.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadConfig, withVocabSize } from "../../src/model/config.ts";
+import { loadConfig, loadModelConfig, withVocabSize, type NastConfig } from "../../src/model/config.ts";
 import { trainSpm, writeRandomCheckpoint } from "../infer/fixtures.ts";
 import { runNast } from "../helpers/cli.ts";
+import { loadModelPackage } from "../../src/formats/model-package.ts";
 
 let dir: string;
 let ckpt: string;
@@ -67,4 +68,26 @@ test("nast export keeps an existing package unless --force, and never writes thr
   assert.equal(readFileSync(victim, "utf8"), "untouched\n");
   assert.ok(!lstatSync(join(pkg, "spm.model")).isSymbolicLink());
   assert.deepEqual(readdirSync(pkg).filter((f) => f.includes(".tmp-")), []);
+});
+
+test("nast export --blank-penalty X writes the package's decoding default into config.json only; refused for an autoregressive model", () => {
+  const plain = join(dir, "plain-decoding");
+  const tuned = join(dir, "tuned-decoding");
+  assert.equal(runNast(["export", ckpt, "-o", plain, "--spm", spm]).code, 0);
+  const r = runNast(["export", ckpt, "-o", tuned, "--spm", spm, "--blank-penalty", "0.75"]);
+  assert.equal(r.code, 0, r.stderr);
+  const config = (pkg: string) => JSON.parse(readFileSync(join(pkg, "config.json"), "utf8")) as Record<string, unknown>;
+  assert.equal(config(plain).decoding, undefined);
+  assert.deepEqual(config(tuned).decoding, { blankPenalty: 0.75 });
+  assert.deepEqual((loadModelPackage(tuned).cfg as NastConfig).decoding, { blankPenalty: 0.75 });
+  assert.deepEqual(readFileSync(join(tuned, "model.onnx")), readFileSync(join(plain, "model.onnx")), "the graph is the same");
+  const bad = runNast(["export", ckpt, "-o", join(dir, "bad-decoding"), "--spm", spm, "--blank-penalty", "much"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--blank-penalty must be a number, got "much"/);
+  const arCkpt = join(dir, "ar.safetensors");
+  writeRandomCheckpoint(arCkpt, withVocabSize(loadModelConfig("ar-tiny"), 64));
+  const ar = runNast(["export", arCkpt, "-o", join(dir, "ar-decoding"), "--spm", spm, "--blank-penalty", "1"]);
+  assert.equal(ar.code, 2);
+  assert.match(ar.stderr, /--blank-penalty: .*ar\.safetensors is an autoregressive model, whose decoder has no CTC blank to lower/);
+  assert.ok(!existsSync(join(dir, "ar-decoding")), "nothing written");
 });
