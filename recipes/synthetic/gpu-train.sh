@@ -285,10 +285,12 @@ init_source() { if [ -e "$W/init" ]; then echo "$W/init"; else echo "${INIT:-}";
 runs() {
   local real="" init
   init=$(init_source)
-  local ast
-  ast=$([ -f "$DATA/tst-AST/COMPLETE" ] && echo ,tst-AST)
-  if [ -n "$WITH_SPEECH" ] && [ -d "$DATA/dev-real-unseen" ]; then real="--valid-split dev-real-unseen --also-validate dev-real,dev$ast"
-  elif [ -n "$WITH_SPEECH" ]; then real="--valid-split dev-real --also-validate dev$ast"; fi
+  if [ -n "$WITH_SPEECH" ]; then
+    local ast
+    ast=$([ -f "$DATA/tst-AST/COMPLETE" ] && echo ,tst-AST)
+    if [ -d "$DATA/dev-real-unseen" ]; then real="--valid-split dev-real-unseen --also-validate dev-real,dev$ast"
+    else real="--valid-split dev-real --also-validate dev$ast"; fi
+  fi
   echo "main 0 $PRESET${init:+ --init $init} $real ${MAIN_FLAGS:-}"
   # EXTRA_RUNS: more runs beside main, "NAME GPU CONFIG FLAGS..." separated by ';' (e.g. the AR counterpart
   # and a NAST from scratch with the same budget, sharing main's GPU: one small run leaves most of an H200 idle).

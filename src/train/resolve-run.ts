@@ -24,6 +24,11 @@ export interface ResolvedRun {
   resumed: LoadedCheckpoint | null;
   /** The --init weights of a fresh run, or null. */
   start: StartWeights | null;
+  /**
+   * The digest of the --train-talks list the resumed run began with (null: it had none, as every checkpoint
+   * of before the setting), undefined for a fresh run: the talks it reads now must match it.
+   */
+  resumedTalks: string | null | undefined;
 }
 
 /** What a checkpoint keeps of the run beside the model (TrainerState.options). */
@@ -104,6 +109,7 @@ export function resolveRun(opts: TrainOptions, log: JsonLogger, spm: SentencePie
   let state: TrainerState;
   let adamStep = 0;
   let start: StartWeights | null = null;
+  let resumedTalks: string | null | undefined;
   if (resumed) {
     cfg = validateModelConfig(resumed.config, `${opts.expDir} (checkpoint config)`);
     const saved = resumed.state.options as unknown as PersistedOptions;
@@ -113,6 +119,7 @@ export function resolveRun(opts: TrainOptions, log: JsonLogger, spm: SentencePie
     settings = resolveSettings({ ...cfg, train }, opts.flags, `${opts.expDir} (resumed settings)`);
     retrofit = saved.retrofit;
     adamStep = saved.adamStep;
+    resumedTalks = saved.trainTalksSha256 ?? null;
     state = resumed.state;
     const warning = opts.config ? ignoredConfigWarning(opts.config, cfg, opts.expDir) : null;
     if (warning !== null) {
@@ -145,5 +152,5 @@ export function resolveRun(opts: TrainOptions, log: JsonLogger, spm: SentencePie
   if (retrofit !== null && isArConfig(cfg)) {
     throw new UsageError(`--retrofit-lisa: ${opts.config || opts.init}: is an autoregressive model ("arch": "ar"); the LiSA retro-fit trains CTC-NAST models`);
   }
-  return { cfg, settings, retrofit, state, adamStep, resumed, start };
+  return { cfg, settings, retrofit, state, adamStep, resumed, start, resumedTalks };
 }

@@ -109,11 +109,10 @@ function openStore(dataDir: string, split: string): FeatureStore {
   return openFeatureStore(join(dataDir, split));
 }
 
-/** `resumedTalks`: the digest of the list a resumed run began with (null: none), undefined for a fresh run. */
+/** `resumedTalks`: ResolvedRun's, the talk list a resumed run began with. */
 function openData(dataDir: string, settings: TrainSettings, resumedTalks: string | null | undefined): TrainData {
   const train = openStore(dataDir, "train");
   const talks = settings.trainTalks === null ? null : readTalkList(settings.trainTalks);
-  // A resumed run must read the talks it began with (an older checkpoint, without the field, had no list).
   if (resumedTalks !== undefined && (talks?.sha256 ?? null) !== resumedTalks) {
     const began = resumedTalks === null ? "every talk of DATA_DIR/train" : `a --train-talks list of digest ${resumedTalks.slice(0, 12)}...`;
     throw new InputError(talks?.path ?? join(dataDir, "train"), `the run being resumed trained on ${began}: resume with that list as it was, or start a new run with --init`);
@@ -429,7 +428,7 @@ async function trainOn(opts: TrainOptions, dp: DataParallel | null, cuda: boolea
   const spm = SentencePiece.load(spmPath);
   const resolved = resolveRun(opts, log, spm, spmPath);
   const { cfg, settings, state } = resolved;
-  const data = openData(opts.dataDir, settings, resolved.resumed ? ((state.options as unknown as PersistedOptions).trainTalksSha256 ?? null) : undefined);
+  const data = openData(opts.dataDir, settings, resolved.resumedTalks);
   const trainee = buildModel(resolved, opts);
   // A fresh run's weights from rank 0, so that no rank's initialisation can differ; a resumed run's come from one file.
   if (dp && !resolved.resumed) broadcastFromRank0(dp, [...trainee.params.values()]);
