@@ -294,10 +294,12 @@ stage_text() {
 
 stage_bundle() {
   # An entry that runs `nast corpus` alone: nothing else of nast (no onnxruntime, no kernels) comes along.
-  echo 'import { run } from "./src/cli/corpus.ts";
+  # Its first line names the sources it was made from (src-digest.sh), which gpu-train.sh checks on the host.
+  { echo "// nast-corpus of src $(bash recipes/synthetic/src-digest.sh)"; echo 'import { run } from "./src/cli/corpus.ts";
 run(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err) => { process.stderr.write(`nast corpus: ${err instanceof Error ? err.message : String(err)}\n`); process.exitCode = 1; });' |
     npx esbuild --bundle --platform=node --format=esm --target=node20 --sourcefile=nast-corpus.ts --loader=ts \
-      --log-level=warning --outfile="$CARRY/nast-corpus.mjs"
+      --log-level=warning; } > "$CARRY/nast-corpus.mjs.tmp"
+  mv "$CARRY/nast-corpus.mjs.tmp" "$CARRY/nast-corpus.mjs"
   echo "bundle: $(du -h "$CARRY/nast-corpus.mjs" | cut -f1) as $CARRY/nast-corpus.mjs"
 }
 

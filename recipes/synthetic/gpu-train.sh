@@ -316,6 +316,13 @@ runs() {
 # next call carries what does not fit beside it. The machine keeps running it between calls; `all` and
 # `launch` wait for it.
 start() {
+  local made want
+  made=$(head -n 1 .carry/nast-corpus.mjs 2>/dev/null | sed -n 's|^// nast-corpus of src ||p')
+  want=$(bash recipes/synthetic/src-digest.sh)
+  if [ "$made" != "$want" ]; then
+    echo "start: .carry/nast-corpus.mjs was not bundled from this tree's sources (src ${made:-unknown}, tree $want): run \`recipes/synthetic/gpu-corpus.sh bundle\` here and carry it again"
+    exit 2
+  fi
   [ -f "$W/t0" ] || date +%s > "$W/t0"
   setsid nohup bash "$0" setup > "$W/setup.log" 2>&1 < /dev/null &
   echo $! > "$W/setup.pid"

@@ -21,7 +21,7 @@ import { join } from "node:path";
 import { isArConfig, type ModelConfig } from "../model/config.ts";
 import { initParams } from "../eager/init.ts";
 import { arDecoderParamNames, checkParams, countParams, lisaParamNames, paramSpecs } from "../model/params.ts";
-import { openFeatureStore, type FeatureStore } from "../data/feature-store.ts";
+import { openFeatureStore, readStoreMarker, type FeatureStore } from "../data/feature-store.ts";
 import { batchesByFrames } from "../data/batching.ts";
 import { SentencePiece } from "../text/sentencepiece.ts";
 import { cudaAvailable, manualSeed, numThreads, setNumThreads, setTF32, torchVersion, type Tensor } from "../torch/index.ts";
@@ -36,7 +36,7 @@ import { CollateFeed, specAugmentKey } from "./prefetch.ts";
 import { pruneCheckpoints, saveCheckpoint, type TrainerState } from "./checkpoint.ts";
 import { fromHost, toHostMap } from "./host-tensors.ts";
 import { resolveRun, type PersistedOptions, type ResolvedRun } from "./resolve-run.ts";
-import { trainedConfig, type TrainSettings } from "./settings.ts";
+import { DEFAULT_SETTINGS, trainedConfig, type TrainSettings } from "./settings.ts";
 import { readTalkList, selectTalks } from "./talk-list.ts";
 import { completeWeights, readStartWeights } from "./start-weights.ts";
 import type { RetrofitOptions, TrainOptions, TrainSummary } from "./train-options.ts";
@@ -109,6 +109,11 @@ function openStore(dataDir: string, split: string): FeatureStore {
   return openFeatureStore(join(dataDir, split));
 }
 
+/** The finished feature stores of DATA_DIR, by name (what `nast prep` wrote there). */
+function preparedSplits(dataDir: string): string[] {
+  return readdirSync(dataDir).filter((name) => readStoreMarker(join(dataDir, name)) !== undefined).sort();
+}
+
 /** `resumedTalks`: ResolvedRun's, the talk list a resumed run began with. */
 function openData(dataDir: string, settings: TrainSettings, resumedTalks: string | null | undefined): TrainData {
   const train = openStore(dataDir, "train");
@@ -118,7 +123,14 @@ function openData(dataDir: string, settings: TrainSettings, resumedTalks: string
     throw new InputError(talks?.path ?? join(dataDir, "train"), `the run being resumed trained on ${began}: resume with that list as it was, or start a new run with --init`);
   }
   const chosen = talks ? selectTalks(talks, Array.from({ length: train.size }, (_, i) => train.meta(i).talk), "DATA_DIR/train") : null;
-  const dev = existsSync(join(dataDir, settings.validSplit)) ? openStore(dataDir, settings.validSplit) : null;
+  // Only the default split may be missing (a corpus without dev trains unvalidated). A split asked for by name
+  // must be there: a missing --valid-split once trained a GPU run for 11 minutes with no validation and no
+  // checkpoint ranking, because the corpus tool that should have written it was out of date (2026-12-03).
+  const devThere = existsSync(join(dataDir, settings.validSplit));
+  if (!devThere && settings.validSplit !== DEFAULT_SETTINGS.validSplit) {
+    throw new InputError(join(dataDir, settings.validSplit), `is not a split of DATA_DIR (--valid-split): it has ${preparedSplits(dataDir).join(", ") || "none"}; prepare it with \`nast prep\` or validate on one of those`);
+  }
+  const dev = devThere ? openStore(dataDir, settings.validSplit) : null;
   // Asked for by name, so a missing one is an error, not a silent gap in the curves.
   const extra = settings.alsoValidate.map((split) => ({ split, store: openStore(dataDir, split) }));
   const limit = Math.min(settings.maxFrames, settings.maxUttFrames);

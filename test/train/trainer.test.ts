@@ -315,3 +315,19 @@ test("--train-talks: the run trains on the listed talks only, refuses a bad list
   refused(join(d.dir, "talks-spaces.txt"), `${names[0]}\n${names[0]} ${names[1]}\n`, /talks-spaces\.txt:2: ".*" is not one talk id/);
   refused(join(d.dir, "talks-empty.txt"), "# nothing\n\n", /talks-empty\.txt: lists no talk/);
 });
+
+test("a --valid-split that DATA_DIR lacks is refused, naming it and the splits there; a missing default dev is not", () => {
+  const args = ["--max-steps", "1", "--valid-every", "1000", "--valid-max", "1", ...COMMON];
+  const exp = join(d.dir, "exp-no-split");
+  const r = nast(["train", "-c", "tiny", "-d", d.data, "-o", exp, "--valid-split", "dev-real-unseen", ...args], { allowFail: true });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /dev-real-unseen: is not a split of DATA_DIR \(--valid-split\): it has dev, train, tst-COMMON; prepare it/);
+  assert.ok(!existsSync(exp), "a refused run leaves no experiment directory");
+  // A corpus prepared without dev still trains (unvalidated), as before.
+  const noDev = join(d.dir, "data-no-dev");
+  cpSync(d.data, noDev, { recursive: true });
+  rmSync(join(noDev, "dev"), { recursive: true });
+  const plain = join(d.dir, "exp-no-dev");
+  nast(["train", "-c", "tiny", "-d", noDev, "-o", plain, ...args]);
+  assert.equal(readLog(plain).find((e) => e.event === "start")!.devUtterances, 0);
+});
