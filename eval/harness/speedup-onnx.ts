@@ -24,6 +24,9 @@ export async function onnxEngine(nastDir: string, arDir: string, opts: SessionOp
     async ar(batch, beam) {
       return (await ar.search(batch, beam)).hypotheses.map((h) => h.tokens);
     },
+    async arEncoder(batch) {
+      await ar.encode(batch);
+    },
     async release() {
       await nast.release();
       await ar.release();

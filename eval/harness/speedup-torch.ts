@@ -31,6 +31,13 @@ export function torchEngine(nastCkpt: string, arCkpt: string, device: string, bf
   if (isArConfig(nastCfg)) throw new UsageError(`--nast ${nastCkpt}: is an autoregressive checkpoint; give the CTC-NAST one`);
   if (!isArConfig(arCfg)) throw new UsageError(`--ar ${arCkpt}: is a CTC-NAST checkpoint; give the autoregressive one`);
   const ops = new EagerOps(nast.params, false);
+  const encodeAr = (batch: readonly Features[]) =>
+    noGrad(() =>
+      tidy(() => {
+        const { feats, lengths } = padded(batch, device);
+        return EagerArStepper.encode(arCfg, ar.params, feats, lengths, device, bf16);
+      }),
+    );
   return {
     name: `libtorch ${device}${bf16 ? " bf16" : ""}`,
     async nast(batch) {
@@ -47,17 +54,18 @@ export function torchEngine(nastCkpt: string, arCkpt: string, device: string, bf
       );
     },
     async ar(batch, beam) {
-      const stepper = noGrad(() =>
-        tidy(() => {
-          const { feats, lengths } = padded(batch, device);
-          return EagerArStepper.encode(arCfg, ar.params, feats, lengths, device, bf16);
-        }),
-      );
+      const stepper = encodeAr(batch);
       try {
         return search(stepper, stepper.encoded.outLengths.to("cpu").toArray() as number[], beam).map((h) => h.tokens);
       } finally {
         stepper.dispose();
       }
+    },
+    async arEncoder(batch) {
+      const stepper = encodeAr(batch);
+      // Reading the lengths back waits for the device, as the searches' host copies do.
+      stepper.encoded.outLengths.to("cpu").toArray();
+      stepper.dispose();
     },
     async release() {
       for (const t of [...nast.params.values(), ...ar.params.values()]) t.dispose();

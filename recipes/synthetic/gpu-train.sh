@@ -39,6 +39,17 @@
 #   ar 0 ar-small --init-encoder $I --lr 1e-3 --warmup 800 $V"
 # The five runs took 261-323 ms per update each, 123-176k frames/s, and held 23-30 GB of GPU memory each:
 # main ran out of memory at update 996. AT MOST FOUR such runs fit one H200 at 40k frames per batch.)
+# (2026-12-03, the first try of the larger preset: PRESET=base from scratch, LR=1e-3 WARMUP=800, --no-curriculum,
+# SEED=3, TRAIN_SENTENCES=20000 HOURS=20, every source; setup 379 s. It ran 228 ms per update (median) beside an
+# AR run and left the CTC plateau slowly: source CTC loss 6.2 at update 500, 5.7 at 1,000, 5.3 at 2,750, with
+# gradient norms of median 6.6 in the first 1,000 updates (30% of them clipped at 10) and 3.1 by 2,000-3,000.
+# The 8-layer encoder of session 6's AR run from scratch (its auxiliary CTC, weight 0.3) went from 5.8 at 1,000
+# to 4.5 at 2,500 with norms of ~1. At 2,800 base still transcribed nothing (WER 100%), and I stopped it. Lost
+# with it: the AR run, which trained 11 minutes unvalidated because this kit's nast-corpus.mjs predated
+# dev-real-unseen (now refused at `start` and by `nast train`), and two base runs at lr 3e-4 and 5e-4 that ran
+# out of memory together at update ~300 (62 GB each; base beside AR had held 117 GB in all): at 40k frames,
+# two base runs do not fit one H200. Next: base alone for a whole session, with a longer warm-up
+# (2,000-4,000) or a lower peak.)
 # (2026-12-02, the shipped model's second stage: the same with LR 1e-3 and TRAIN_END=1320, then a 7th call
 # `TRAIN_SECONDS=170 ... gpu-train.sh train` that resumed the run, averaged and brought the parts back; the
 # lease had then held the machine 1,620 s. Its 1e-3 peak cost synthetic dev BLEU 34.8 -> 19 at first, hence

@@ -4,7 +4,7 @@
 // libtorch engine on the checkpoints finds exactly the onnxruntime engine's hypotheses on the packages.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { exportModel } from "../../src/export/exporter.ts";
 import { toHostTensors } from "../../src/export/checkpoint.ts";
@@ -53,6 +53,8 @@ interface Report {
   setting: { engine: string; utterances: number; batch: string; beam: number };
   systems: { name: string; seconds: number; bleu: number; pValue: number | null; meanTokens: number }[];
   speedup: Record<string, number>;
+  arEncoderSeconds: number;
+  ceiling: Record<string, number>;
   byLength: { tokens: string; utterances: number; seconds: Record<string, number>; speedup: Record<string, number> }[];
 }
 
@@ -65,6 +67,11 @@ test("onnxruntime at batch 1: three systems, consistent ratios and groups, BLEU 
   assert.deepEqual(report.systems.map((s) => s.name), ["NAST greedy", "AR greedy", "AR beam 3"]);
   const secs = Object.fromEntries(report.systems.map((s) => [s.name, s.seconds]));
   for (const ar of ["AR greedy", "AR beam 3"]) assert.ok(Math.abs(report.speedup[ar]! - secs[ar]! / secs["NAST greedy"]!) < 1e-9);
+  // The ceiling: each AR system's time over its encoder pass alone (timed on the same batches).
+  assert.ok(report.arEncoderSeconds > 0);
+  for (const ar of ["AR greedy", "AR beam 3"]) assert.ok(Math.abs(report.ceiling[ar]! - secs[ar]! / report.arEncoderSeconds) < 1e-9);
+  assert.ok(report.ceiling["AR beam 3"]! > 1, "the decoder's steps cost something beyond the encoder");
+  assert.ok(!existsSync(join(out, "hyp.ar-encoder.txt")), "the encoder pass alone translates nothing");
   assert.equal(report.byLength.reduce((n, g) => n + g.utterances, 0), 16);
   for (const g of report.byLength) assert.match(g.tokens, /^(1-5|6-10|11\+)$/);
   assert.equal(report.systems.at(-1)!.pValue, null, "AR beam is the baseline");
@@ -73,7 +80,9 @@ test("onnxruntime at batch 1: three systems, consistent ratios and groups, BLEU 
     const score = JSON.parse(nast(["score", join(out, "ref.txt"), "-i", join(out, file), "-f", "json", "-w", "6"]).stdout) as { score: number };
     assert.ok(Math.abs(score.score - report.systems.find((s) => s.name === system)!.bleu) < 1e-6, system);
   }
-  assert.match(readFileSync(join(out, "speedup.md"), "utf8"), /\| AR beam 3 \| [\d.]+ \| [\d.]+ \| [\d.]+x \|/);
+  const md = readFileSync(join(out, "speedup.md"), "utf8");
+  assert.match(md, /\| AR beam 3 \| [\d.]+ \| [\d.]+ \| [\d.]+x \|/);
+  assert.match(md, /The AR model's encoder pass alone took [\d.]+ s: no model with this acoustic encoder can be more than [\d.]+x faster than AR greedy or [\d.]+x faster than AR beam 3 here\./);
 });
 
 test("libtorch batched by frames finds the onnxruntime engine's hypotheses", () => {
