@@ -3,8 +3,9 @@
 # kernels and the features, then a timed training run that ends by averaging and writing a float16 copy in
 # parts small enough to come back (files from the host are capped at 16 MiB each, 8 files a call).
 #
-# Here, beforehand:  recipes/synthetic/gpu-corpus.sh kit; node scripts/build-kernels.mjs --stage-headers
-#                    .carry/node-api-headers; npm run build; and, for real speech, the recordings as
+# Here, beforehand:  recipes/synthetic/gpu-corpus.sh kit (or only its `bundle` stage when only src/ changed:
+#                    `start` refuses a nast-corpus.mjs made from other sources); node scripts/build-kernels.mjs
+#                    --stage-headers .carry/node-api-headers; npm run build; and, for real speech, the recordings as
 #                    .carry/speech/<source>/{manifest.tsv,*.opus} plus .carry/speech/speech.tsv (`nast corpus
 #                    speech --from DIR --text-only --tsv ...`: apertium runs here); for the real-speech
 #                    curve, a prepared test split as .carry/tst-AST.tar.xz (`nast prep ... --spm SPM` of `nast
