@@ -303,7 +303,9 @@ runs() {
     if [ -d "$DATA/dev-real-unseen" ]; then real="--valid-split dev-real-unseen --also-validate dev-real,dev$ast"
     else real="--valid-split dev-real --also-validate dev$ast"; fi
   fi
-  echo "main 0 $PRESET${init:+ --init $init} $real ${MAIN_FLAGS:-}"
+  # GROW: main trains a larger model grown from INIT (`nast grow INIT $GROW`, made by grow_init before training).
+  if [ -n "${GROW:-}" ]; then echo "main 0 $W/grown.json --init $W/grown.safetensors $real ${MAIN_FLAGS:-}"
+  else echo "main 0 $PRESET${init:+ --init $init} $real ${MAIN_FLAGS:-}"; fi
   # EXTRA_RUNS: more runs beside main, "NAME GPU CONFIG FLAGS..." separated by ';' (e.g. the AR counterpart
   # and a NAST from scratch with the same budget, sharing main's GPU: one small run leaves most of an H200 idle).
   local extra line
@@ -374,6 +376,15 @@ launch() {
   echo "training launched in the background (log: $W/launch.log)"
 }
 
+# GROW (e.g. "--acoustic-after 1,3,5,7 --textual-after 2,4,6 --acoustic-ffn 2048 --textual-ffn 2048"): the
+# larger model main trains, grown from INIT so that it starts as INIT does (src/model/grow.ts), once, when
+# training starts.
+grow_init() {
+  [ -n "${GROW:-}" ] && [ ! -f "$W/grown.safetensors" ] || return 0
+  # shellcheck disable=SC2086 # GROW is a list of flags
+  node dist/cli.js grow "$(init_source)" $GROW -o "$W/grown.safetensors" --config-out "$W/grown.json"
+}
+
 # A call that goes on with a chain must find the earlier calls' work on the host: a host given back between
 # two calls (idle 30 s) comes back bare, and a `watch 540` there once spent 540 s of the session's device time
 # watching nothing (2026-12-02). Each later stage fails at once instead, saying so.
@@ -396,6 +407,7 @@ watch() { # SECONDS: watch the background run, at most this long
 train() {
   rm -f "$W/done"
   tst_ast
+  grow_init
   # TRAIN_END: the seconds after `start` by which training must have stopped; CALL_SECONDS: the call's whole
   # limit (`all`). Either way training gets what is left, less ~90 s (75 s for `all`) for the last
   # validation, checkpoint, average and copy.
@@ -453,12 +465,21 @@ collect() { # [SECONDS]: wait at most this long (default 540) for training to en
   # COLLECT: which runs' parts come back in this call (default all of SHIP). A call brings back at most 8
   # files and 64 MiB together, and the device drops whatever is over (2026-12-02: main's last two parts
   # stayed behind ar's): a run that would pass 60 MiB (4 are kept for the logs) stays on the host, named.
-  local ship size total=0 limit=$((60 * 1024 * 1024))
+  # A run larger than one call (a grown model: 99 MB in float16) comes back part by part: FROM_PART=N skips
+  # the parts before N (the ones an earlier call brought), and the first part left behind is named.
+  local ship part size total=0 limit=$((60 * 1024 * 1024)) left=""
   for ship in ${COLLECT:-${SHIP:-main}}; do
     ls "$W/ret/avg-$ship-fp16.part"* >/dev/null 2>&1 || { echo "collect: $ship has no average"; continue; }
-    size=$(cat "$W/ret/avg-$ship-fp16.part"* | wc -c)
-    if [ $((total + size)) -gt $limit ]; then echo "collect: $ship stays on the host (over 64 MiB this call): COLLECT=$ship collect 0"; continue; fi
-    cp "$W/ret/avg-$ship-fp16.part"* "$out/" && total=$((total + size))
+    for part in "$W/ret/avg-$ship-fp16.part"*; do
+      [ "$((10#${part##*.part}))" -ge "${FROM_PART:-0}" ] || continue
+      size=$(wc -c < "$part")
+      if [ -n "$left" ] || [ $((total + size)) -gt $limit ]; then
+        [ -n "$left" ] || { left=1; echo "collect: $ship from ${part##*/} on stays on the host (over 64 MiB this call): FROM_PART=$((10#${part##*.part})) COLLECT=$ship collect 0"; }
+        continue
+      fi
+      cp "$part" "$out/" && total=$((total + size))
+    done
+    left=""
   done
   # xz may be missing on the host: gzip then.
   local z=J ext=xz

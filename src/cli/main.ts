@@ -15,6 +15,7 @@ const commands: Record<string, Command> = {
   prep: { summary: "prepare a MuST-C-layout corpus: feature stores, SentencePiece, tokenized targets", load: () => import("./prep.ts") },
   train: { summary: "train a CTC-NAST model (CPU or CUDA, needs the kernels)", load: () => import("./train.ts") },
   average: { summary: "average the best or last N checkpoints of an experiment", load: () => import("./average.ts") },
+  grow: { summary: "a larger model (more layers, wider FFNs) that starts as a trained one, to train on", load: () => import("./grow.ts") },
   export: { summary: "export a checkpoint to an ONNX model package", load: () => import("./export.ts") },
   eval: { summary: "translate and score a MuST-C-layout split (BLEU/chrF/TER, source WER, speed)", load: () => import("./eval.ts") },
   score: { summary: "sacreBLEU-identical BLEU, chrF and TER of hypotheses against references", load: () => import("./score.ts") },
