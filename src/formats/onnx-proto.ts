@@ -48,7 +48,7 @@ export interface ModelDef {
   docString?: string;
 }
 
-function tensorProto(t: TensorInit): ProtoWriter {
+export function tensorProto(t: TensorInit): ProtoWriter {
   const w = new ProtoWriter();
   if (t.dims.length > 0) w.packedInts(1, t.dims);
   w.int(2, DataType[t.dtype]);
@@ -77,7 +77,7 @@ function attributeProto(name: string, a: AttrValue): ProtoWriter {
   return w;
 }
 
-function nodeProto(n: NodeDef): ProtoWriter {
+export function nodeProto(n: NodeDef): ProtoWriter {
   const w = new ProtoWriter();
   for (const i of n.inputs) w.string(1, i);
   for (const o of n.outputs) w.string(2, o);
@@ -87,7 +87,7 @@ function nodeProto(n: NodeDef): ProtoWriter {
   return w;
 }
 
-function valueInfoProto(v: ValueInfo): ProtoWriter {
+export function valueInfoProto(v: ValueInfo): ProtoWriter {
   const tensorType = new ProtoWriter().int(1, DataType[v.dtype]);
   if (v.dims !== undefined) {
     const shape = new ProtoWriter();

@@ -2,9 +2,10 @@
 // a small LSTM network that gives the probability of speech in each 32 ms window) on an onnxruntime session,
 // and the energy segmenter of src/audio/segment.ts. Both turn their frame decisions into segments with the
 // same rules (src/audio/segment.ts: segmentFrames). The Silero model file, the details of its interface and
-// why it is amplified are ./vad.ts's, which loads it on onnxruntime-node; this module has no node:* imports,
-// so the browser page (src/web) runs the same segmenter on onnxruntime-web.
-import type { InferenceSession, Tensor } from "onnxruntime-common";
+// why it is amplified are ./vad.ts's. This module frames the windows (context, gain, padding) and hands them
+// on in runs to a SileroNetwork: on onnxruntime-node the sequence graph that runs a whole run in one call
+// (./silero-sequence.ts, loaded by ./vad.ts), on the browser page the shipped model window by window
+// (src/web/silero-windows.ts). It has no node:* imports, so the page runs the same segmenter on onnxruntime-web.
 import {
   EnergyStream,
   FrameSegmenter,
@@ -16,7 +17,6 @@ import {
   type SegmentOptions,
   type SpeechSegment,
 } from "../audio/segment.ts";
-import type { OrtTensors } from "./ort-runner.ts";
 
 export const SEGMENTERS = ["silero", "energy"] as const;
 export type SegmenterName = (typeof SEGMENTERS)[number];
@@ -65,6 +65,13 @@ export const SILERO_RATE = 16000;
 export const SILERO_WINDOW = 512;
 /** v5/v6 see the last 64 samples of the previous window in front of each window. */
 const CONTEXT = 64;
+/** Samples of one window as the network takes it: the context, then the window. */
+export const SILERO_ROW = CONTEXT + SILERO_WINDOW;
+/**
+ * Most windows handed to the network at once: bounds what a run holds (2,048 rows of 576 floats, 4.7 MB, 65 s
+ * of audio) however much audio one call brings.
+ */
+export const SILERO_RUN = 2048;
 /** Quieter speech (dBFS RMS, the energy segmenter's speech level) is amplified to this level for the VAD. */
 const TARGET_SPEECH_DBFS = -20;
 /** The most gain applied (dB): digital silence and faint hiss stay faint. */
@@ -80,24 +87,31 @@ function gainFor(speechDb: number): number {
   return 10 ** (Math.min(MAX_GAIN_DB, Math.max(0, TARGET_SPEECH_DBFS - speechDb)) / 20);
 }
 
-/** Throws (naming `path`) unless `session` has Silero VAD v5/v6's inputs and outputs. */
-export function checkSileroSession(session: InferenceSession, path: string): void {
-  const has = (names: readonly string[], want: string[]) => want.every((n) => names.includes(n));
-  if (!has(session.inputNames, ["input", "state", "sr"]) || !has(session.outputNames, ["output", "stateN"])) {
-    const names = `inputs [${session.inputNames.join(", ")}], outputs [${session.outputNames.join(", ")}]`;
-    throw new Error(`${path}: not a Silero VAD v5/v6 model (${names}; expected inputs input, state, sr and outputs output, stateN)`);
-  }
+/**
+ * Speech probabilities of the next `count` windows of one recording: `rows` holds them, SILERO_ROW samples each
+ * (the last 64 samples of the window before, then the window). The LSTM state is carried from each window to
+ * the next, across calls.
+ */
+export type SileroRun = (rows: Float32Array, count: number) => Promise<Float32Array>;
+
+/** Silero VAD's network on a loaded session. */
+export interface SileroNetwork {
+  /** The model file, named in errors. */
+  readonly path: string;
+  /** A run over one recording, from the zero state of its first window. */
+  start(): SileroRun;
+  release(): Promise<void>;
 }
 
-/** Silero VAD on a loaded session (./vad.ts: SileroVad.load on onnxruntime-node; src/web on onnxruntime-web). */
+/** Silero VAD on a loaded network (./vad.ts: SileroVad.load on onnxruntime-node; src/web on onnxruntime-web). */
 export class SileroSegmenter implements Segmenter {
   readonly name = "silero";
 
-  constructor(
-    private readonly ort: OrtTensors,
-    private readonly session: InferenceSession,
-    readonly path: string,
-  ) {}
+  constructor(private readonly network: SileroNetwork) {}
+
+  get path(): string {
+    return this.network.path;
+  }
 
   /**
    * Speech probability of each 512-sample window of 16 kHz samples (the last one zero-padded), the
@@ -106,15 +120,10 @@ export class SileroSegmenter implements Segmenter {
   async probabilities(samples: Float32Array, gain = 1): Promise<Float32Array> {
     const probs = new Float32Array(Math.ceil(samples.length / SILERO_WINDOW));
     let w = 0;
-    const windows = this.windows(gain);
+    const windows = new SileroWindows(this.network.start(), gain, probs.length);
     await windows.push(samples, (p) => void (probs[w++] = p));
     await windows.finish((p) => void (probs[w++] = p));
     return probs;
-  }
-
-  /** A fresh run over one recording, window by window, with the state carried from one to the next. */
-  private windows(gain: number): SileroWindows {
-    return new SileroWindows(this.ort, this.session, this.path, gain);
   }
 
   async segment(samples: Float32Array, sampleRate: number, opts: SegmentOptions = {}): Promise<SpeechSegment[]> {
@@ -127,8 +136,9 @@ export class SileroSegmenter implements Segmenter {
   /** segment() on a stream: the gain comes from the stats' speech level, the same as vadGain's. */
   open(stats: AudioStats, opts: SegmentOptions = {}): SegmentStream {
     if (stats.sampleRate !== SILERO_RATE) throw new RangeError(`Silero VAD runs on ${SILERO_RATE} Hz audio, got ${stats.sampleRate} Hz`);
-    const windows = this.windows(gainFor(stats.levels.speechDb));
-    const frames = new FrameSegmenter(SILERO_WINDOW, Math.ceil(stats.samples / SILERO_WINDOW), stats.samples, stats.sampleRate, opts);
+    const count = Math.ceil(stats.samples / SILERO_WINDOW);
+    const windows = new SileroWindows(this.network.start(), gainFor(stats.levels.speechDb), count);
+    const frames = new FrameSegmenter(SILERO_WINDOW, count, stats.samples, stats.sampleRate, opts);
     const hysteresis = new Hysteresis();
     const onProb = (p: number): void => frames.push(hysteresis.next(p), p);
     return {
@@ -150,65 +160,84 @@ export class SileroSegmenter implements Segmenter {
   }
 
   async release(): Promise<void> {
-    await this.session.release();
+    await this.network.release();
   }
 }
 
 /**
- * Silero VAD over one recording, window after window as its samples arrive, as Silero's OnnxWrapper runs
- * it: each 512-sample window is preceded by the last 64 samples of the window before (zeros before the
- * first), scaled by `gain` and clipped, and the last window is zero-padded (finish).
+ * Silero VAD over one recording as its samples arrive, framed as Silero's OnnxWrapper frames it
+ * (github.com/snakers4/silero-vad, src/silero_vad/utils_vad.py): each 512-sample window is preceded by the
+ * last 64 samples of the window before (zeros before the first), scaled by `gain` and clipped, and the last
+ * window is zero-padded (finish). The windows that a push completes go to the network together, in runs of at
+ * most SILERO_RUN; a window still incomplete waits for the next push.
  */
 class SileroWindows {
-  private readonly input = new Float32Array(CONTEXT + SILERO_WINDOW);
-  /** Samples of the current window so far. */
+  /** The windows of the current run, and after the complete ones the one being filled. */
+  private readonly rows: Float32Array;
+  /** Windows the rows can hold. */
+  private readonly capacity: number;
+  /** Complete windows in the rows. */
+  private count = 0;
+  /** Samples of the window being filled. */
   private fill = 0;
-  private state: Tensor;
-  private readonly sr: Tensor;
+  /** The last 64 samples (as scaled) of the last complete window: the next one's context. */
+  private readonly tail = new Float32Array(CONTEXT);
 
+  /** `windows`: how many the recording has (the rows are never made larger than that). */
   constructor(
-    private readonly ort: OrtTensors,
-    private readonly session: InferenceSession,
-    private readonly path: string,
+    private readonly run: SileroRun,
     private readonly gain: number,
+    windows: number,
   ) {
-    this.sr = new ort.Tensor("int64", BigInt64Array.from([BigInt(SILERO_RATE)]), []);
-    this.state = new ort.Tensor("float32", new Float32Array(2 * 128), [2, 1, 128]);
+    this.capacity = Math.max(1, Math.min(SILERO_RUN, windows));
+    this.rows = new Float32Array(this.capacity * SILERO_ROW);
   }
 
   /** Adds samples; `onProb` gets the speech probability of each window they complete, in order. */
   async push(samples: Float32Array, onProb: (p: number) => void): Promise<void> {
     let i = 0;
     while (i < samples.length) {
-      // The context is the previous window's last 64 samples, as scaled.
-      if (this.fill === 0) this.input.copyWithin(0, SILERO_WINDOW, SILERO_WINDOW + CONTEXT);
+      const row = this.count * SILERO_ROW;
+      if (this.fill === 0) this.rows.set(this.tail, row);
       const take = Math.min(SILERO_WINDOW - this.fill, samples.length - i);
-      this.input.set(samples.subarray(i, i + take), CONTEXT + this.fill);
+      this.put(samples.subarray(i, i + take), row + CONTEXT + this.fill);
       this.fill += take;
       i += take;
       if (this.fill === SILERO_WINDOW) {
-        onProb(await this.run());
+        this.tail.set(this.rows.subarray(row + SILERO_ROW - CONTEXT, row + SILERO_ROW));
         this.fill = 0;
+        if (++this.count === this.capacity) await this.flush(onProb);
       }
     }
+    await this.flush(onProb);
   }
 
   /** The last, partial window (zero-padded), if any. */
   async finish(onProb: (p: number) => void): Promise<void> {
     if (this.fill === 0) return;
-    this.input.fill(0, CONTEXT + this.fill);
-    onProb(await this.run());
+    const row = this.count * SILERO_ROW;
+    this.rows.fill(0, row + CONTEXT + this.fill, row + SILERO_ROW);
+    this.count++;
     this.fill = 0;
+    await this.flush(onProb);
   }
 
-  private async run(): Promise<number> {
-    const input = this.input;
-    if (this.gain !== 1) for (let i = CONTEXT; i < input.length; i++) input[i] = Math.max(-1, Math.min(1, input[i]! * this.gain));
-    const out = await this.session.run({ input: new this.ort.Tensor("float32", input, [1, CONTEXT + SILERO_WINDOW]), state: this.state, sr: this.sr });
-    const p = out.output;
-    const next = out.stateN;
-    if (p === undefined || next === undefined) throw new Error(`${this.path}: returned no 'output' or 'stateN'`);
-    this.state = next;
-    return (p.data as Float32Array)[0]!;
+  /** Copies samples in at `at`, scaled by the gain and clipped (unchanged at gain 1, as Silero's wrapper). */
+  private put(samples: Float32Array, at: number): void {
+    if (this.gain === 1) {
+      this.rows.set(samples, at);
+      return;
+    }
+    for (let k = 0; k < samples.length; k++) this.rows[at + k] = Math.max(-1, Math.min(1, samples[k]! * this.gain));
+  }
+
+  /** Runs the complete windows; the one being filled, if any, moves to the front. */
+  private async flush(onProb: (p: number) => void): Promise<void> {
+    const n = this.count;
+    if (n === 0) return;
+    const probs = await this.run(this.rows.subarray(0, n * SILERO_ROW), n);
+    for (let k = 0; k < n; k++) onProb(probs[k]!);
+    if (this.fill > 0) this.rows.copyWithin(0, n * SILERO_ROW, n * SILERO_ROW + CONTEXT + this.fill);
+    this.count = 0;
   }
 }

@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { PACKAGE_FILE_LIMITS, readPackageFile, type ModelPackage } from "../formats/model-package.ts";
-import { sileroModelPath } from "../infer/vad.ts";
+import { SILERO_PAGE_FILE, sileroModelPath } from "../infer/vad.ts";
 import { packageRoot } from "../util/package-root.ts";
 
 export interface Route {
@@ -39,7 +39,7 @@ export function pageRoutes(pkg: ModelPackage, web: string = pageDir()): Map<stri
   // The CommonJS entry of onnxruntime-web is dist/ort.min.js: its directory holds the wasm files.
   const ortDir = dirname(createRequire(import.meta.url).resolve("onnxruntime-web"));
   for (const name of ORT_FILES) routes.set(`/ort/${name}`, { body: { file: join(ortDir, name) }, type: name.endsWith(".wasm") ? "application/wasm" : "text/javascript; charset=utf-8" });
-  routes.set("/vad/silero_vad.onnx", { body: { file: sileroModelPath() }, type: "application/octet-stream" });
+  routes.set("/vad/silero_vad.onnx", { body: { file: sileroModelPath(SILERO_PAGE_FILE) }, type: "application/octet-stream" });
   routes.set("/model/model.onnx", { body: pkg.onnx, type: "application/octet-stream" });
   routes.set("/model/spm.model", { body: readPackageFile(join(pkg.dir, "spm.model"), PACKAGE_FILE_LIMITS["spm.model"]), type: "application/octet-stream" });
   routes.set("/model/config.json", { body: readPackageFile(join(pkg.dir, "config.json"), PACKAGE_FILE_LIMITS["config.json"]), type: "application/json" });

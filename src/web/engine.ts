@@ -1,12 +1,13 @@
 // The page's engine: onnxruntime-web (the same version as onnxruntime-node, package.json) runs the model
 // package and the Silero VAD model through the shared runner and segmenter (src/infer/ort-runner.ts,
-// src/infer/segmenters.ts). WebAssembly with SIMD, on several threads when the page is cross-origin
+// src/infer/segmenters.ts; the VAD window by window, ./silero-windows.ts). WebAssembly with SIMD, on several threads when the page is cross-origin
 // isolated (SharedArrayBuffer needs it: onnxruntime.ai/docs/tutorials/web/env-flags-and-session-options.html);
 // the wasm files come from the page's own server (`nast serve`: /ort/).
 import * as ort from "onnxruntime-web/wasm";
 import { OrtBatchRunner, checkNastSession } from "../infer/ort-runner.ts";
 import type { BatchOutput, BatchRunner, Features } from "../infer/batch-runner.ts";
-import { SileroSegmenter, checkSileroSession } from "../infer/segmenters.ts";
+import { SileroSegmenter } from "../infer/segmenters.ts";
+import { SileroWindowModel, checkSileroSession } from "./silero-windows.ts";
 import type { FetchedModel } from "./model-fetch.ts";
 
 export interface Engine {
@@ -33,7 +34,7 @@ export async function createEngine(pkg: FetchedModel, vadModel: Uint8Array, wasm
   const vad = await ort.InferenceSession.create(vadModel, { ...options, intraOpNumThreads: 1 });
   checkSileroSession(vad, "silero_vad.onnx");
   const runner = new OrtBatchRunner(ort, session, pkg.inputDim, pkg.model.cfg.vocabSize);
-  return { runner: new PaintingRunner(runner), segmenter: new SileroSegmenter(ort, vad, "silero_vad.onnx"), backend: `wasm (SIMD, ${threads} thread${threads === 1 ? "" : "s"})`, threads };
+  return { runner: new PaintingRunner(runner), segmenter: new SileroSegmenter(new SileroWindowModel(ort, vad, "silero_vad.onnx")), backend: `wasm (SIMD, ${threads} thread${threads === 1 ? "" : "s"})`, threads };
 }
 
 /**

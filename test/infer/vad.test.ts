@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeAudio } from "../../src/audio/decode.ts";
 import { peakDbfs, type SpeechSegment } from "../../src/audio/segment.ts";
-import { loadSegmenter, sileroModelPath, SileroVad } from "../../src/infer/vad.ts";
+import { loadSegmenter, SILERO_PAGE_FILE, sileroModelPath, SileroVad } from "../../src/infer/vad.ts";
 import { energySegmenter, SILERO_WINDOW } from "../../src/infer/segmenters.ts";
 import { Rng } from "../../src/util/rng.ts";
 import { sentenceChrf } from "../../eval/metrics/index.ts";
@@ -64,11 +64,14 @@ function atPeak(samples: Float32Array, peak: number): Float32Array {
 }
 
 describe("Silero VAD", () => {
-  test("the model comes from node_modules, is Silero VAD v6 and has the v5 interface", () => {
-    assert.match(sileroModelPath(), /node_modules\/@jjhbw\/silero-vad\/weights\/silero_vad\.onnx$/);
-    // The file @ricky0123/vad-web 0.0.31 ships as silero_vad_v6.onnx: a new package version must not swap models unnoticed.
-    const sha = createHash("sha256").update(readFileSync(sileroModelPath())).digest("hex");
-    assert.equal(sha, "1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3");
+  test("the models come from node_modules: Silero VAD v6 for the page, its 16 kHz file for onnxruntime-node", () => {
+    assert.match(sileroModelPath(SILERO_PAGE_FILE), /node_modules\/@jjhbw\/silero-vad\/weights\/silero_vad\.onnx$/);
+    assert.match(sileroModelPath(), /node_modules\/@jjhbw\/silero-vad\/weights\/silero_vad_16k_op15\.onnx$/);
+    // A new package version must not swap models unnoticed. The page's file is the one @ricky0123/vad-web 0.0.31
+    // ships as silero_vad_v6.onnx; that the 16 kHz file is the same network is test/infer/silero-sequence.test.ts's.
+    const sha = (path: string): string => createHash("sha256").update(readFileSync(path)).digest("hex");
+    assert.equal(sha(sileroModelPath(SILERO_PAGE_FILE)), "1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3");
+    assert.equal(sha(sileroModelPath()), "7ed98ddbad84ccac4cd0aeb3099049280713df825c610a8ed34543318f1b2c49");
     assert.equal(vad.path, sileroModelPath());
   });
 
@@ -151,10 +154,10 @@ describe("Silero VAD", () => {
     assert.equal(corrupt.name, "energy");
     const other = await loadSegmenter("silero", (m) => warnings.push(m), new URL("../../models/default/model.onnx", import.meta.url).pathname);
     assert.equal(other.name, "energy");
-    assert.match(warnings[2]!, /model\.onnx: not a Silero VAD v5\/v6 model \(inputs \[feats, lengths\].*expected inputs input, state, sr/);
+    assert.match(warnings[2]!, /model\.onnx: not a 16 kHz Silero VAD model of the layout nast batches \(it has no node that makes \/model\/encoder\/3\/activation\/Relu_output_0\); use @jjhbw\/silero-vad's weights\/silero_vad_16k_op15\.onnx/);
     assert.equal(warnings.length, 3);
     assert.match(warnings[0]!, /^Silero VAD is not available \(.*no-such\.onnx: no such file \(the Silero VAD model\)\); segmenting by energy instead$/);
-    assert.match(warnings[1]!, /bad\.onnx: onnxruntime cannot load it/);
+    assert.match(warnings[1]!, /bad\.onnx: not a 16 kHz Silero VAD model of the layout nast batches \(not an ONNX file: /);
     assert.equal((await loadSegmenter("energy", () => assert.fail("no warning"))).name, "energy");
     await assert.rejects(vad.segment(example, 8000), /16000 Hz/);
   });
