@@ -51,6 +51,14 @@
 # out of memory together at update ~300 (62 GB each; base beside AR had held 117 GB in all): at 40k frames,
 # two base runs do not fit one H200. Next: base alone for a whole session, with a longer warm-up
 # (2,000-4,000) or a lower peak.)
+# (2026-12-03, the larger model grown from the shipped one: .carry/env.sh's exports were INIT=models/default
+# MAIN_FLAGS=--no-curriculum LR=5e-4 WARMUP=800 TRAIN_END=1330 SEED=4 SHIP=main TRAIN_SENTENCES=20000 HOURS=20
+# GROW='--acoustic-after 1,3,5,7 --textual-after 2,4,6 --acoustic-ffn 2048 --textual-ffn 2048', the rest as
+# above, no EXTRA_RUNS; carried in call 1 with the kit. Setup 364 s; 5,028 updates in 873 s, 164 ms each alone on
+# the H200; tst-AST stayed at 6.3-9.4 (MODEL_CARD "A larger model"). Its float16 average, 99 MB, needs two
+# collect calls (FROM_PART); the second came more than 30 s after the first and found a bare host, so the last
+# three parts were lost: make the second collect the very next step. The first call had also been refused
+# once for want of a machine, which cost 91 s of the session's device time.)
 # (2026-12-02, the shipped model's second stage: the same with LR 1e-3 and TRAIN_END=1320, then a 7th call
 # `TRAIN_SECONDS=170 ... gpu-train.sh train` that resumed the run, averaged and brought the parts back; the
 # lease had then held the machine 1,620 s. Its 1e-3 peak cost synthetic dev BLEU 34.8 -> 19 at first, hence

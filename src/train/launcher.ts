@@ -1,7 +1,8 @@
 // `--nproc N`: runs N copies of the same nast command, one per rank, with the variables torchrun sets (RANK,
 // WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT; src/train/data-parallel.ts reads them). When one exits with
-// a failure, the others are stopped (SIGTERM, then SIGKILL after a grace period) and the launcher exits with
-// that failure, saying which rank it was. Unless OMP_NUM_THREADS is set, each rank gets cores / N threads. SIGINT/SIGTERM are passed on to every rank, which stop together after
+// a failure, the others are given a few seconds to find the dead peer at their next collective and say so
+// themselves, then stopped (SIGTERM, then SIGKILL after a grace period), and the launcher exits with that
+// failure, saying which rank it was. Unless OMP_NUM_THREADS is set, each rank gets cores / N threads. SIGINT/SIGTERM are passed on to every rank, which stop together after
 // the same update. The ranks run in their own process group, so that a terminal's Ctrl-C reaches them once,
 // through the launcher; a rank whose launcher is gone (its stdin pipe closed) exits.
 import { spawn, type ChildProcess } from "node:child_process";
@@ -28,6 +29,12 @@ export interface LaunchOptions {
   /** The command's arguments after the node script, without --nproc. */
   args: string[];
   nproc: number;
+  /**
+   * Seconds the other ranks have, after a rank failed, to exit by themselves: their next all-reduce fails on
+   * the closed connection and names the rank that is gone, which a SIGTERM at once would often pre-empt (it
+   * did under load: the survivor stopped on the signal and said nothing).
+   */
+  noticeSeconds?: number;
   /** Seconds between the SIGTERM to the other ranks and their SIGKILL, after a rank failed. */
   graceSeconds?: number;
   log?: (line: string) => void;
@@ -42,6 +49,7 @@ export async function launchRanks(o: LaunchOptions): Promise<number> {
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const port = process.env.MASTER_PORT ? Number(process.env.MASTER_PORT) : await freePort();
   const addr = process.env.MASTER_ADDR ?? "127.0.0.1";
+  const notice = (o.noticeSeconds ?? 5) * 1000;
   const grace = (o.graceSeconds ?? 10) * 1000;
   // As torchrun does: the ranks share the cores instead of each taking all of them (--threads still decides).
   const threads = process.env.OMP_NUM_THREADS ?? String(Math.max(1, Math.floor(availableParallelism() / o.nproc)));
@@ -73,8 +81,11 @@ export async function launchRanks(o: LaunchOptions): Promise<number> {
         if ((code !== 0 || signal !== null) && failure === null && signalled === null) {
           failure = { rank, status: code !== null && code !== 0 ? code : 1 };
           log(`nast: rank ${rank} (pid ${child.pid}) ${describeExit(code, signal)}; stopping the other ${o.nproc - 1} rank(s)`);
-          stopOthers(rank, "SIGTERM");
-          killTimer = setTimeout(() => stopOthers(rank, "SIGKILL"), grace);
+          killTimer = setTimeout(() => {
+            stopOthers(rank, "SIGTERM");
+            killTimer = setTimeout(() => stopOthers(rank, "SIGKILL"), grace);
+            killTimer.unref();
+          }, notice);
           killTimer.unref();
         }
         resolve();
