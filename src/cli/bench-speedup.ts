@@ -66,7 +66,8 @@ export async function run(argv: string[]): Promise<number> {
   let engine: SpeedupEngine;
   if (engineName === "onnx") {
     const { onnxEngine } = await import("../../eval/harness/speedup-onnx.ts");
-    engine = await onnxEngine(v.nast, v.ar, { threads });
+    // The systems take turns batch by batch, so no session's idle threads may spin on the cores the next one needs.
+    engine = await onnxEngine(v.nast, v.ar, { threads, spinning: false });
   } else {
     const torch = await import("../torch/index.ts");
     torch.setNumThreads(threads);

@@ -14,6 +14,14 @@ export interface SessionOptions {
   threads?: number;
   /** Where optimized graphs are cached (./session-cache.ts); undefined: no cache. */
   cacheDir?: string;
+  /**
+   * Whether idle intra-op threads spin waiting for the next run (onnxruntime's default: true). Off where
+   * sessions take turns on the same cores (`nast bench speedup`): the spinning threads of the session that just
+   * ran take CPU from the next one (NAST greedy 4.66 s spinning against 3.95 s not, on the 2-core machine, with
+   * the AR model's sessions between its batches); on for `nast translate`, whose one network session runs
+   * segment after segment (60 s with Silero VAD: 1.25-1.33 s spinning against 1.40-1.52 s not).
+   */
+  spinning?: boolean;
 }
 
 /**
@@ -30,6 +38,8 @@ function nativeOptions(opts: SessionOptions): InferenceSession.SessionOptions {
     extra: { session: { x64quantprecision: "1" } },
   };
   if (opts.threads !== undefined) options.intraOpNumThreads = opts.threads;
+  // onnxruntime_session_options_config_keys.h: "session.intra_op.allow_spinning".
+  if (opts.spinning === false) options.extra = { session: { x64quantprecision: "1", "intra_op.allow_spinning": "0" } };
   return options;
 }
 
