@@ -4,8 +4,10 @@
 // same with the cache (filled or being filled), with a damaged one and with --no-cache.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { join } from "node:path";
 import ort from "onnxruntime-node";
 import { createCachedSession, defaultCacheDir } from "../../src/infer/session-cache.ts";
@@ -37,7 +39,7 @@ async function outputs(session: ort.InferenceSession): Promise<Float32Array[]> {
 
 /** The entries' files (the remembered model hashes live in models/). */
 function entries(dir: string): string[] {
-  return readdirSync(dir).filter((f) => f.endsWith(".json") || f.endsWith(".onnx")).sort();
+  return readdirSync(dir).filter((f) => f.endsWith(".json") || f.endsWith(".ort")).sort();
 }
 
 async function session(dir: string | undefined, model: Uint8Array = bytes, modelFile?: { path: string; identity: FileIdentity }) {
@@ -52,8 +54,8 @@ async function filledCache(name: string): Promise<{ dir: string; want: Float32Ar
   const want = await outputs(fresh.session);
   await fresh.session.release();
   await (await session(dir)).session.release();
-  const graph = join(dir, entries(dir).find((f) => f.endsWith(".onnx"))!);
-  return { dir, want, graph, record: graph.replace(/\.onnx$/, ".json") };
+  const graph = join(dir, entries(dir).find((f) => f.endsWith(".ort"))!);
+  return { dir, want, graph, record: graph.replace(/\.ort$/, ".json") };
 }
 
 function ageRecord(record: string): void {
@@ -73,13 +75,28 @@ test("the second session comes from the cache and computes bit for bit what a fr
   assert.equal(first.cache, "miss");
   const files = entries(dir);
   assert.equal(files.length, 2, files.join(", "));
-  assert.ok(files.some((f) => f.endsWith(".json")) && files.some((f) => f.endsWith(".onnx")));
+  assert.ok(files.some((f) => f.endsWith(".json")) && files.some((f) => f.endsWith(".ort")));
   const second = await session(dir);
   assert.equal(second.cache, "hit");
   const want = await outputs(fresh.session);
   assert.deepEqual(await outputs(first.session), want);
   assert.deepEqual(await outputs(second.session), want);
   for (const s of [fresh, first, second]) await s.session.release();
+});
+
+test("a session from the cache keeps the graph bytes it runs on: it computes the same after a garbage collection", async () => {
+  const { dir, want } = await filledCache("cache-gc");
+  const hit = await session(dir);
+  assert.equal(hit.cache, "hit");
+  // The bytes onnxruntime reads its weights from in place are referenced by nothing here but the session.
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  gc();
+  // Memory a collected buffer gave back would now hold these.
+  const filler = Array.from({ length: 8 }, () => Buffer.alloc(statSync(join(dir, entries(dir).find((f) => f.endsWith(".ort"))!)).size, 0x7f));
+  assert.deepEqual(await outputs(hit.session), want);
+  assert.equal(filler.length, 8);
+  await hit.session.release();
 });
 
 test("a damaged, truncated, foreign or stale entry is not used: it is rebuilt and the results stay the same", async () => {
@@ -178,6 +195,19 @@ test("another model gets its own entry; an unwritable cache gives an ordinary se
   await u.session.release();
 });
 
+test("an entry of the earlier ONNX-graph format is removed, graph and record, when an entry is written", async () => {
+  const dir = join(work, "cache-legacy");
+  mkdirSync(dir, { recursive: true });
+  const old = "ab".repeat(32);
+  writeFileSync(join(dir, `${old}.onnx`), bytes);
+  writeFileSync(join(dir, `${old}.json`), JSON.stringify({ format: 2 }));
+  const s = await session(dir);
+  assert.equal(s.cache, "miss");
+  await s.session.release();
+  assert.ok(!existsSync(join(dir, `${old}.onnx`)) && !existsSync(join(dir, `${old}.json`)));
+  assert.equal(entries(dir).length, 2, "the new entry");
+});
+
 test("the cache directory follows XDG_CACHE_HOME, else ~/.cache; NAST_NO_CACHE turns it off", () => {
   assert.equal(defaultCacheDir({ XDG_CACHE_HOME: "/x/cache" }), "/x/cache/nast/onnxruntime");
   assert.match(defaultCacheDir({})!, /\/\.cache\/nast\/onnxruntime$/);
@@ -202,7 +232,7 @@ test("nast translate with the shipped model: the same json with the cache filled
   const filled = nast([...args, "--timings"], undefined, { env });
   assert.equal(filled.code, 0, filled.stderr);
   assert.match(filled.stderr, /"cache":"hit"/);
-  for (const f of entries(dir).filter((n) => n.endsWith(".onnx"))) {
+  for (const f of entries(dir).filter((n) => n.endsWith(".ort"))) {
     const b = readFileSync(join(dir, f));
     b[b.length - 100] ^= 1;
     writeFileSync(join(dir, f), b);
