@@ -1,7 +1,8 @@
 // `nast grow MODEL -o OUT.safetensors --acoustic-after LIST --textual-after LIST [--acoustic-ffn N] [--textual-ffn N]`:
 // a larger CTC-NAST model that starts as the trained one (src/model/grow.ts says why it computes the same
 // function), to train on with `nast train -c OUT.json --init OUT.safetensors`.
-import { writeFileSync } from "node:fs";
+import { existsSync, statSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { intFlag, parseFlags, stringFlags } from "./args.ts";
 import { CONFIG_KEY } from "../formats/nast-metadata.ts";
 import { writeSafetensors, type HostTensor } from "../formats/safetensors.ts";
@@ -57,6 +58,12 @@ export async function run(argv: string[]): Promise<number> {
     ...(values["textual-ffn"] !== undefined ? { textualFfnDim: intFlag(values["textual-ffn"], "--textual-ffn", 1)! } : {}),
   };
   const seed = intFlag(values.seed, "--seed", 0) ?? 1;
+  // Before the weights are read and grown, not after.
+  for (const [flag, path] of [["-o", values.output], ["--config-out", values["config-out"]]] as const) {
+    if (path === undefined) continue;
+    const dir = dirname(path);
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${flag} ${path}: the folder ${dir} does not exist; create it first`);
+  }
 
   // libtorch only here: reading a package's or checkpoint's weights and drawing the new ones as `nast train` would.
   const { readStartWeights } = await import("../train/start-weights.ts");

@@ -86,4 +86,5 @@ test("nast grow: writes weights and a config that nast train --init reads", asyn
   checkParams(paramSpecs(start.cfg!), start.tensors, out);
   await assert.rejects(growCli([ckpt, "-o", out, "--acoustic-after", "1,x"]), /'x' is not a layer number/);
   await assert.rejects(growCli([join(dir, "missing.safetensors"), "-o", out]), /missing\.safetensors/);
+  await assert.rejects(growCli([ckpt, "-o", join(dir, "no-such-folder", "g.safetensors")]), /the folder .*no-such-folder does not exist/);
 });
