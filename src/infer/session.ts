@@ -31,15 +31,16 @@ export interface SessionOptions {
  * CPUs only (onnxruntime_session_options_config_keys.h), and changes nothing where VNNI is present.
  */
 function nativeOptions(opts: SessionOptions): InferenceSession.SessionOptions {
+  const session: Record<string, string> = { x64quantprecision: "1" };
+  // The same header's "session.intra_op.allow_spinning".
+  if (opts.spinning === false) session["intra_op.allow_spinning"] = "0";
   const options: InferenceSession.SessionOptions = {
     graphOptimizationLevel: "all",
     executionMode: "sequential",
     interOpNumThreads: 1,
-    extra: { session: { x64quantprecision: "1" } },
+    extra: { session },
   };
   if (opts.threads !== undefined) options.intraOpNumThreads = opts.threads;
-  // onnxruntime_session_options_config_keys.h: "session.intra_op.allow_spinning".
-  if (opts.spinning === false) options.extra = { session: { x64quantprecision: "1", "intra_op.allow_spinning": "0" } };
   return options;
 }
 
