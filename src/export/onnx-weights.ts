@@ -7,41 +7,16 @@
 // (`<name>.int8` and `<name>.scale`, int8.ts), dequantized. The file is read as the translate
 // side reads a package's (readPackageFile: a regular file of sane size, no link), and a model whose tensors
 // refer to external data is refused (readOnnxInfo).
-import { OnnxFormatError, readOnnxInfo, readingOnnx } from "../formats/onnx-info.ts";
+import { OnnxFormatError, readInitializer, readOnnxInfo, readingOnnx } from "../formats/onnx-info.ts";
 import { ProtoReader } from "../formats/protobuf.ts";
 import { PACKAGE_FILE_LIMITS, readPackageFile } from "../formats/model-package.ts";
 import { decodeHalf } from "../formats/float16.ts";
 import type { StoredTensor } from "./checkpoint.ts";
-import { DataType, type DType } from "../formats/onnx-proto.ts";
 import { dequantizeColumns } from "./int8.ts";
 
 export interface OnnxWeights {
   tensors: Map<string, StoredTensor>;
   metadata: Record<string, string>;
-}
-
-const DTYPE_OF = new Map<number, DType>(Object.entries(DataType).map(([k, v]) => [v, k as DType]));
-
-function initializer(r: ProtoReader): { name: string; t: StoredTensor } {
-  const dims: number[] = [];
-  let dtype: DType | undefined;
-  let name = "";
-  let raw: Uint8Array | undefined;
-  while (!r.done) {
-    const [f, w] = r.key();
-    if (f === 1 && w === 2) {
-      const packed = r.message();
-      while (!packed.done) dims.push(packed.varint());
-    } else if (f === 1 && w === 0) dims.push(r.varint());
-    else if (f === 2 && w === 0) dtype = DTYPE_OF.get(r.varint());
-    else if (f === 8 && w === 2) name = r.string();
-    else if (f === 9 && w === 2) {
-      raw = r.bytes().slice(); // own, aligned buffer
-    } else r.skip(w);
-  }
-  if (dtype === undefined) throw new OnnxFormatError(`initializer '${name}' has a data type nast does not read`);
-  if (raw === undefined) throw new OnnxFormatError(`initializer '${name}' keeps its values outside raw_data (not written by nast export)`);
-  return { name, t: { dtype, shape: dims, data: raw } };
 }
 
 /** Replaces each `<name>.int8` + `<name>.scale` pair by the float32 `<name>` (out × in) they encode. */
@@ -71,7 +46,7 @@ export function readOnnxWeights(path: string): OnnxWeights {
       // ModelProto.graph (7) → GraphProto.initializer (5).
       for (const graph of new ProtoReader(buf, 0, buf.length).messages(7)) {
         for (const init of graph.messages(5)) {
-          const { name, t } = initializer(init);
+          const { name, ...t } = readInitializer(init);
           if (name.endsWith(".fp16") && t.dtype === "float16") {
             const n = t.shape.reduce((a, b) => a * b, 1);
             const wide = new Float32Array(n);

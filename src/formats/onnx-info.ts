@@ -4,6 +4,7 @@
 // input = 11, output = 12) and skipping everything else. A truncated or foreign file fails here with
 // a message that says so, instead of onnxruntime's "protobuf parsing failed".
 import { ProtoError, ProtoReader } from "./protobuf.ts";
+import { DataType, type DType } from "./onnx-proto.ts";
 
 export interface OnnxInfo {
   irVersion: number;
@@ -204,4 +205,42 @@ function modelInfo(r: ProtoReader): OnnxInfo {
   }
   if (!sawGraph) throw new OnnxFormatError("holds no graph (not an ONNX model?)");
   return info;
+}
+
+const DTYPE_OF = new Map<number, DType>(Object.entries(DataType).map(([k, v]) => [v, k as DType]));
+
+/** One initializer (a TensorProto): its name, type, dims and values. */
+export interface OnnxInitializer {
+  name: string;
+  dtype: DType;
+  shape: number[];
+  /** The raw_data bytes, copied: an own buffer, aligned for any typed array. */
+  data: Uint8Array;
+}
+
+/**
+ * A TensorProto as nast reads them: dims (1, packed or not), data_type (2), name (8), raw_data (9). What the
+ * exporter writes and what PyTorch's exporter writes keeps its values in raw_data; a tensor that keeps them
+ * elsewhere (float_data, external data) or has a type of no DataType here is refused, naming it.
+ */
+export function readInitializer(r: ProtoReader): OnnxInitializer {
+  const shape: number[] = [];
+  let dtype: DType | undefined;
+  let name = "";
+  let data: Uint8Array | undefined;
+  while (!r.done) {
+    const [f, w] = r.key();
+    if (f === 1 && w === 2) {
+      const packed = r.message();
+      while (!packed.done) shape.push(packed.varint());
+    } else if (f === 1 && w === 0) shape.push(r.varint());
+    else if (f === 2 && w === 0) dtype = DTYPE_OF.get(r.varint());
+    else if (f === 8 && w === 2) name = r.string();
+    // A copy made by the constructor: on a Node Buffer, slice() would be a view of the whole pool.
+    else if (f === 9 && w === 2) data = new Uint8Array(r.bytes());
+    else r.skip(w);
+  }
+  if (dtype === undefined) throw new OnnxFormatError(`initializer '${name}' has a data type nast does not read`);
+  if (data === undefined) throw new OnnxFormatError(`initializer '${name}' keeps its values outside raw_data`);
+  return { name, dtype, shape, data };
 }

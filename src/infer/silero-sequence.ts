@@ -19,7 +19,7 @@
 import type { InferenceSession, Tensor } from "onnxruntime-common";
 import { ProtoReader, ProtoWriter } from "../formats/protobuf.ts";
 import { nodeProto, tensorProto, valueInfoProto, type NodeDef, type TensorInit } from "../formats/onnx-proto.ts";
-import { OnnxFormatError, readingOnnx } from "../formats/onnx-info.ts";
+import { OnnxFormatError, readInitializer, readingOnnx } from "../formats/onnx-info.ts";
 import type { OrtTensors } from "./ort-runner.ts";
 import { SILERO_ROW, type SileroNetwork, type SileroRun } from "./segmenters.ts";
 
@@ -54,35 +54,6 @@ function strings(bytes: Uint8Array, field: number): string[] {
     else r.skip(w);
   }
   return out;
-}
-
-/** A float32 initializer: its name, dims and values (raw_data or float_data). */
-function floatTensor(bytes: Uint8Array): { name: string; dims: number[]; data: Float32Array | null } {
-  const r = new ProtoReader(bytes);
-  let name = "";
-  const dims: number[] = [];
-  let dtype = 0;
-  let raw: Uint8Array | null = null;
-  const floats: number[] = [];
-  while (!r.done) {
-    const [f, w] = r.key();
-    if (f === 1 && w === 0) dims.push(r.varint());
-    else if (f === 1 && w === 2) {
-      const p = r.message();
-      while (!p.done) dims.push(p.varint());
-    } else if (f === 2 && w === 0) dtype = r.varint();
-    else if (f === 8 && w === 2) name = r.string();
-    else if (f === 9 && w === 2) raw = r.bytes();
-    else if (f === 4 && w === 5) floats.push(r.float32());
-    else if (f === 4 && w === 2) {
-      const p = r.message();
-      while (!p.done) floats.push(p.float32());
-    } else r.skip(w);
-  }
-  if (dtype !== 1) return { name, dims, data: null };
-  // A copy: a Buffer's slice() is a view on a shared pool whose length need not be a multiple of 4.
-  const data = raw ? new Float32Array(Uint8Array.from(raw).buffer) : Float32Array.from(floats);
-  return { name, dims, data };
 }
 
 const f32 = (name: string, dims: number[], data: Float32Array): TensorInit => ({ name, dtype: "float32", dims, raw: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
@@ -125,10 +96,10 @@ function build(model: Uint8Array): Uint8Array {
   const weights = new Map<string, { dims: number[]; data: Float32Array }>();
   const initializers: Uint8Array[] = [];
   for (const s of graph.filter((x) => x.field === 5)) {
-    const t = floatTensor(s.bytes);
+    const t = readInitializer(new ProtoReader(s.bytes));
     if ((DECODER_WEIGHTS as readonly string[]).includes(t.name)) {
-      if (!t.data) throw new Error(`its ${t.name} is not float32`);
-      weights.set(t.name, { dims: t.dims, data: t.data });
+      if (t.dtype !== "float32") throw new Error(`its ${t.name} is not float32`);
+      weights.set(t.name, { dims: t.shape, data: new Float32Array(t.data.buffer, t.data.byteOffset, t.data.byteLength / 4) });
     } else initializers.push(s.bytes);
   }
   const get = (name: (typeof DECODER_WEIGHTS)[number], size: number): Float32Array => {
