@@ -72,18 +72,13 @@ export async function run(argv: string[]): Promise<number> {
   if (start.cfg === null) throw new UsageError(`${start.path}: carries no model config ("nast.config" metadata); grow needs to know the model's layout`);
   const from = nastOnly(start.cfg, start.path, "nast grow");
   const grown = growConfig(from, plan);
-  const toHost = (tensors: Map<string, Tensor>): Map<string, HostTensor> => {
-    // Float32 weights only: batch-norm counters (int64) are not in the specs.
-    const out = new Map<string, HostTensor>();
-    for (const [name, t] of tensors) {
-      if (t.dtype === "float32") out.set(name, { dtype: "F32", shape: t.shape.slice(), bytes: t.bytes() });
-      t.dispose();
-    }
+  const { toHostMap } = await import("../train/host-tensors.ts");
+  const host = (tensors: Map<string, Tensor>): Map<string, HostTensor> => {
+    const out = toHostMap(tensors);
+    for (const t of tensors.values()) t.dispose();
     return out;
   };
-  const trained = toHost(start.tensors);
-  const fresh = toHost(initParams(grown.cfg, { seed }));
-  const weights = growWeights(trained, grown, fresh);
+  const weights = growWeights(host(start.tensors), grown, host(initParams(grown.cfg, { seed })));
   writeSafetensors(values.output, weights, {
     [CONFIG_KEY]: JSON.stringify(grown.cfg),
     "nast.grown_from": JSON.stringify({ source: start.path, ...plan, seed }),

@@ -163,7 +163,7 @@ export function growWeights(trained: ReadonlyMap<string, HostTensor>, grown: Gro
       } else if (ZEROED_IN_NEW.test(name)) {
         t = host(new Float32Array(numel(spec.shape)), spec.shape);
       } else {
-        t = widened(name, f, f);
+        t = f;
       }
       if (stack === "acoustic" && rest.startsWith("final_norm.")) {
         if (plainNorm.has(i)) t = host(new Float32Array(numel(spec.shape)).fill(rest === "final_norm.weight" ? 1 : 0), spec.shape);

@@ -9,6 +9,7 @@ import { checkParams, paramSpecs } from "../../src/model/params.ts";
 import { initParams } from "../../src/eager/init.ts";
 import type { HostTensor } from "../../src/formats/safetensors.ts";
 import { readStartWeights } from "../../src/train/start-weights.ts";
+import { fromHost, toHostMap } from "../../src/train/host-tensors.ts";
 import { saveSafetensors, Tensor } from "../../src/torch/index.ts";
 import { run as growCli } from "../../src/cli/grow.ts";
 import { maxAbsDiff, randomBatch, randomisedParams, run, tinyConfig } from "./helpers.ts";
@@ -26,8 +27,7 @@ function source(): NastConfig {
 
 const PLAN: GrowPlan = { acousticAfter: [1, 3, 3, 4], textualAfter: [0, 1, 2, 3], acousticFfnDim: 192, textualFfnDim: 160 };
 
-const toHost = (m: Map<string, Tensor>): Map<string, HostTensor> => new Map([...m].map(([n, t]) => [n, { dtype: "F32", shape: t.shape.slice(), bytes: t.bytes() }]));
-const toTensors = (m: Map<string, HostTensor>): Map<string, Tensor> => new Map([...m].map(([n, t]) => [n, Tensor.fromBytes(t.bytes, t.shape, "float32", "cpu")]));
+const toTensors = (m: Map<string, HostTensor>): Map<string, Tensor> => new Map([...m].map(([n, t]) => [n, fromHost(t, "cpu", n)]));
 
 test("grow: new layers go where the plan says, with InterCTC, LiSA and the CLA memory on the trained layers' new numbers", () => {
   const grown = growConfig(source(), PLAN);
@@ -47,7 +47,7 @@ test("grow: the grown model computes what the trained one computes (every CTC he
   const from = source();
   const grown = growConfig(from, PLAN);
   const trained = randomisedParams(from, 3);
-  const weights = growWeights(toHost(trained), grown, toHost(initParams(grown.cfg, { seed: 5 })));
+  const weights = growWeights(toHostMap(trained), grown, toHostMap(initParams(grown.cfg, { seed: 5 })));
   const params = toTensors(weights);
   checkParams(paramSpecs(grown.cfg), params, "grown");
   const batch = randomBatch([90, 61]);
