@@ -6,9 +6,10 @@
 // same graph without optimizing again (onnxruntime docs, "Graph optimizations": offline mode). The file is written
 // in onnxruntime's own format (ORT, a flatbuffer; session.save_model_format) rather than as ONNX protobuf: a session
 // then reads its initializers in place from the bytes given (session.use_ort_model_bytes_directly and
-// use_ort_model_bytes_for_initializers) instead of parsing a protobuf and copying every weight twice, which takes
-// the shipped model's session from ~135 to ~80 ms here, and computes bit for bit the same. Those bytes must outlive
-// the session, so each such session keeps them (GRAPH_BYTES).
+// use_ort_model_bytes_for_initializers) instead of parsing a protobuf and copying every weight, and computes bit for
+// bit the same: the shipped model's session took 157-207 ms against 202-292 ms (`nast translate --timings`, stage
+// "session", 1 s and 60 s files, five alternating runs each on the 2-core machine, README), for ~30 MB more peak
+// memory. Those bytes must outlive the session, so each such session keeps them (GRAPH_BYTES).
 //
 // onnxruntime warns that such a file "may contain hardware specific optimizations, and should only be used in
 // the same environment the model was optimized in", so an entry is keyed by everything it depends on: the
@@ -64,21 +65,21 @@ export interface OrtSessions {
  */
 const GRAPH_BYTES = new WeakMap<InferenceSession, Uint8Array>();
 
+/** `options` with more "session.*" config entries, beside the ones they have. */
+function withSessionEntries(options: InferenceSession.SessionOptions, entries: Record<string, string>): InferenceSession.SessionOptions {
+  const extra = (options.extra ?? {}) as { session?: Record<string, string> };
+  return { ...options, extra: { ...extra, session: { ...extra.session, ...entries } } };
+}
+
 /** The session options that let onnxruntime run an ORT-format graph from `bytes` in place, without copies. */
 function inPlaceOptions(options: InferenceSession.SessionOptions): InferenceSession.SessionOptions {
-  const extra = (options.extra ?? {}) as { session?: Record<string, string> };
-  return {
-    ...options,
-    graphOptimizationLevel: "disabled",
-    extra: { ...extra, session: { ...extra.session, use_ort_model_bytes_directly: "1", use_ort_model_bytes_for_initializers: "1" } },
-  };
+  return { ...withSessionEntries(options, { use_ort_model_bytes_directly: "1", use_ort_model_bytes_for_initializers: "1" }), graphOptimizationLevel: "disabled" };
 }
 
 /** The options of the session that writes the optimized graph, in ORT format, to `path`. */
 function savingOptions(options: InferenceSession.SessionOptions, path: string): InferenceSession.SessionOptions {
-  const extra = (options.extra ?? {}) as { session?: Record<string, string> };
   // Level 3 (errors only) keeps onnxruntime's warning about hardware-specific files off stderr: the key says which hardware.
-  return { ...options, optimizedModelFilePath: path, logSeverityLevel: 3, extra: { ...extra, session: { ...extra.session, save_model_format: "ORT" } } };
+  return { ...withSessionEntries(options, { save_model_format: "ORT" }), optimizedModelFilePath: path, logSeverityLevel: 3 };
 }
 
 /** How the session came about, for `nast translate --timings`. */
