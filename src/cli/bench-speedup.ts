@@ -10,7 +10,7 @@ import { intFlag, parseFlags, stringFlags } from "./args.ts";
 
 const USAGE = `usage: nast bench speedup --nast NAST --ar AR --data DATA_DIR [--split tst-COMMON] [--engine onnx|torch]
                           [--device cpu|cuda] [--precision bf16|fp32] [--threads 2] [--batch-frames N] [--beam 5]
-                          [--limit N] [--lengths 10,20,30,40] [--bootstrap 1000] [--json] [-o OUT_DIR]
+                          [--limit N] [--lengths 10,20,30,40] [--bootstrap 1000] [--spin] [--json] [-o OUT_DIR]
 
 Translates the utterances of DATA_DIR/SPLIT (a split prepared by nast prep) with CTC-NAST (greedy CTC) and
 with its autoregressive counterpart (greedy and beam search), timing the models alone, and prints each
@@ -32,6 +32,8 @@ options:
       --limit N          the first N utterances only
       --lengths LIST     upper bounds of the reference-length groups in tokens (default 10,20,30,40)
       --bootstrap N      resamples of the paired bootstrap test (default 1000)
+      --spin             onnx only: let idle onnxruntime threads spin (onnxruntime's default, nast
+                         translate's); off by default here, since the systems take turns on the cores
       --json             print JSON instead of Markdown
   -o, --output DIR       also write speedup.json, speedup.md and hyp.<system>.txt / ref.txt there
   -h, --help             this help
@@ -45,6 +47,7 @@ export async function run(argv: string[]): Promise<number> {
         ...stringFlags("nast", "ar", "data", "split", "engine", "device", "precision", "threads"),
         ...stringFlags("batch-frames", "beam", "limit", "lengths", "bootstrap"),
         json: { type: "boolean" },
+        spin: { type: "boolean" },
         output: { type: "string", short: "o" },
       },
     },
@@ -56,6 +59,7 @@ export async function run(argv: string[]): Promise<number> {
   const engineName = v.engine ?? "onnx";
   if (engineName !== "onnx" && engineName !== "torch") throw new UsageError(`--engine must be onnx or torch, got '${engineName}'`);
   const device = v.device ?? "cpu";
+  if (engineName !== "onnx" && v.spin) throw new UsageError("--spin: onnxruntime's thread spinning; the torch engine has none");
   if (engineName === "onnx" && device !== "cpu") throw new UsageError("--device: the onnx engine runs on the CPU; use --engine torch for cuda");
   const precision = v.precision ?? "bf16";
   if (precision !== "bf16" && precision !== "fp32") throw new UsageError(`--precision must be bf16 or fp32, got '${precision}'`);
@@ -66,8 +70,8 @@ export async function run(argv: string[]): Promise<number> {
   let engine: SpeedupEngine;
   if (engineName === "onnx") {
     const { onnxEngine } = await import("../../eval/harness/speedup-onnx.ts");
-    // The systems take turns batch by batch, so no session's idle threads may spin on the cores the next one needs.
-    engine = await onnxEngine(v.nast, v.ar, { threads, spinning: false });
+    // The systems take turns batch by batch, so by default no session's idle threads spin on the cores the next one needs.
+    engine = await onnxEngine(v.nast, v.ar, { threads, spinning: v.spin === true });
   } else {
     const torch = await import("../torch/index.ts");
     torch.setNumThreads(threads);

@@ -16,10 +16,9 @@ export interface SessionOptions {
   cacheDir?: string;
   /**
    * Whether idle intra-op threads spin waiting for the next run (onnxruntime's default: true). Off where
-   * sessions take turns on the same cores (`nast bench speedup`): the spinning threads of the session that just
-   * ran take CPU from the next one (NAST greedy 4.66 s spinning against 3.95 s not, on the 2-core machine, with
-   * the AR model's sessions between its batches); on for `nast translate`, whose one network session runs
-   * segment after segment (60 s with Silero VAD: 1.25-1.33 s spinning against 1.40-1.52 s not).
+   * sessions take turns on the same cores (`nast bench speedup`, unless --spin): the spinning threads of the
+   * session that just ran take CPU from the next one (docs/model.md §10.5). `nast translate` keeps the default:
+   * its one network session runs segment after segment.
    */
   spinning?: boolean;
 }

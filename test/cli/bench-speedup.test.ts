@@ -100,4 +100,7 @@ test("bench speedup refuses the models in the wrong places, by name", () => {
   const r = nast(["bench", "speedup", "--nast", model.ar.pkg, "--ar", model.nast.pkg, "--data", d.data, "--split", "train"], { allowFail: true });
   assert.equal(r.status, 2);
   assert.match(r.stderr, /--nast .*pkg-ar: is an autoregressive model; give the CTC-NAST package/);
+  const spin = nast(["bench", "speedup", "--nast", model.nast.pkg, "--ar", model.ar.pkg, "--data", d.data, "--engine", "torch", "--spin"], { allowFail: true });
+  assert.equal(spin.status, 2);
+  assert.match(spin.stderr, /--spin: onnxruntime's thread spinning; the torch engine has none/);
 });
