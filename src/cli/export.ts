@@ -1,4 +1,4 @@
-// `nast export CKPT -o MODEL_DIR [--fp16] [--int8] [--spm PATH]`: checkpoint → ONNX model package, then a smoke
+// `nast export CKPT -o MODEL_DIR [--fp16] [--int8 [--int8-scope LIST]] [--spm PATH]`: checkpoint → ONNX model package, then a smoke
 // run of the package in onnxruntime (loads, agrees with itself, gives finite outputs).
 import { exportModel, weightsLabel } from "../export/exporter.ts";
 import { loadModelPackage } from "../formats/model-package.ts";
@@ -6,8 +6,10 @@ import { openSession } from "../infer/session.ts";
 import { isSearchRunner } from "../infer/batch-runner.ts";
 import { UsageError } from "../util/errors.ts";
 import { booleanFlags, numberFlag, parseFlags, stringFlags } from "./args.ts";
+import { INT8_SCOPES, type Int8Scope } from "../export/int8.ts";
 
-const USAGE = `usage: nast export CKPT -o MODEL_DIR [--fp16] [--int8] [--spm SPM_MODEL] [--blank-penalty X] [--force]
+const USAGE = `usage: nast export CKPT -o MODEL_DIR [--fp16] [--int8 [--int8-scope LIST]] [--spm SPM_MODEL]
+                   [--blank-penalty X] [--force]
 
 Exports a checkpoint (a .safetensors file written by nast train / nast average, or a directory holding
 one) to a model package: MODEL_DIR/model.onnx (opset 17, symbolic batch and time axes), spm.model,
@@ -19,9 +21,13 @@ options:
                       unless --force; a symbolic link is refused)
       --force         replace the package in MODEL_DIR
       --fp16          store the weights as float16 (half the size; cast to float32 when loaded)
-      --int8          store the weights of the linear layers as int8 (a quarter of their size) and
-                      take their products in integers (dynamic quantization: each activation is
-                      quantized per tensor as the model runs); with --fp16 the rest is float16
+      --int8          store weights as int8 (a quarter of their size) and take their products in
+                      integers (dynamic quantization: each activation is quantized per tensor as the
+                      model runs); with --fp16 the rest is float16
+      --int8-scope LIST
+                      what --int8 covers (default ${INT8_SCOPES.join(",")}): linear (the linear
+                      layers), embeddings (the products of CTC probabilities with the PAE and adapter
+                      tables), conv (the subsampler's convolutions)
       --spm PATH      the SentencePiece model (default: spm.model next to the checkpoint or up to two
                       directories above it, e.g. DATA_DIR/spm.model)
       --blank-penalty X
@@ -31,6 +37,16 @@ options:
   -h, --help          this help
 `;
 
+/** --int8-scope's comma-separated list, each of INT8_SCOPES at most once. */
+function scopeList(text: string): Int8Scope[] {
+  const items = text.split(",").map((s) => s.trim());
+  for (const item of items) {
+    if (!(INT8_SCOPES as readonly string[]).includes(item)) throw new UsageError(`--int8-scope: '${item}' is not one of ${INT8_SCOPES.join(", ")}\n\n${USAGE}`);
+  }
+  if (new Set(items).size !== items.length) throw new UsageError(`--int8-scope: '${text}' names something twice\n\n${USAGE}`);
+  return items as Int8Scope[];
+}
+
 export async function run(argv: string[]): Promise<number> {
   const parsed = parseFlags(
     {
@@ -39,7 +55,7 @@ export async function run(argv: string[]): Promise<number> {
       options: {
         output: { type: "string", short: "o" },
         ...booleanFlags("fp16", "int8", "force"),
-        ...stringFlags("spm", "blank-penalty"),
+        ...stringFlags("spm", "blank-penalty", "int8-scope"),
       },
     },
     USAGE,
@@ -50,8 +66,11 @@ export async function run(argv: string[]): Promise<number> {
   if (values.output === undefined) throw new UsageError(`-o MODEL_DIR is required\n\n${USAGE}`);
   const t0 = performance.now();
   const blankPenalty = numberFlag(values["blank-penalty"], "--blank-penalty");
+  const int8Scope = values["int8-scope"] === undefined ? undefined : scopeList(values["int8-scope"]);
+  if (int8Scope !== undefined && !values.int8) throw new UsageError(`--int8-scope says what --int8 covers: give --int8 too\n\n${USAGE}`);
   const result = exportModel({
     checkpoint: positionals[0]!, outDir: values.output, spm: values.spm, fp16: values.fp16, int8: values.int8, force: values.force,
+    ...(int8Scope !== undefined ? { int8Scope } : {}),
     ...(blankPenalty !== undefined ? { blankPenalty } : {}),
   });
 

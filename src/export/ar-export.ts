@@ -10,7 +10,7 @@ import { modelProto } from "../formats/onnx-proto.ts";
 import { arDecoderInputs, arDecoderOutputs, arEncoderOutputs } from "../infer/ar-model-io.ts";
 import { INPUTS } from "../infer/model-io.ts";
 import type { StoredTensor } from "./checkpoint.ts";
-import { PACKAGE_FORMAT, weightsLabel, type BuildOptions, type BuiltModel } from "./exporter.ts";
+import { PACKAGE_FORMAT, int8Products, weightsLabel, type BuildOptions, type BuiltModel } from "./exporter.ts";
 import { GraphBuilder } from "./graph.ts";
 import { OnnxOps } from "./onnx-ops.ts";
 
@@ -33,9 +33,10 @@ export function buildArOnnxModels(cfg: ArConfig, state: ReadonlyMap<string, Stor
     "nast.vocab_size": String(cfg.vocabSize),
     "nast.frame_seconds": String(0.01 * 2 ** cfg.subsampler.layers),
     "nast.weights": weightsLabel(opts),
+    ...(opts.int8 ? { "nast.int8": [...int8Products(opts)].join(",") } : {}),
     ...opts.metadata,
   };
-  const weights = { fp16Weights: opts.fp16, int8Linear: opts.int8 };
+  const weights = { fp16Weights: opts.fp16, int8: int8Products(opts) };
 
   const ge = new GraphBuilder();
   const eo = new OnnxOps(ge, state, weights);

@@ -18,6 +18,7 @@ import { modelProto } from "../formats/onnx-proto.ts";
 import { readCheckpoint, type StoredTensor } from "./checkpoint.ts";
 import { UsageError } from "../util/errors.ts";
 import { INPUTS, OUTPUTS } from "../infer/model-io.ts";
+import { INT8_SCOPES, type Int8Scope } from "./int8.ts";
 
 export const PACKAGE_FORMAT = "1";
 
@@ -29,8 +30,10 @@ export function frameSeconds(cfg: EncoderConfig): number {
 export interface BuildOptions {
   /** Weights not stored as int8 are stored as float16 (cast to float32 when the model loads). */
   fp16?: boolean;
-  /** Linear-layer weights as int8, their products in integers (./int8.ts). */
+  /** Weights as int8 and their products in integers (./int8.ts), for the products of `int8Scope`. */
   int8?: boolean;
+  /** What int8 covers (default: all of INT8_SCOPES). */
+  int8Scope?: readonly Int8Scope[];
   /** Extra ONNX metadata_props. */
   metadata?: Record<string, string>;
 }
@@ -43,6 +46,11 @@ export interface BuiltModel {
   parameters: number;
 }
 
+/** The products an export takes in integers. */
+export function int8Products(opts: { int8?: boolean; int8Scope?: readonly Int8Scope[] }): ReadonlySet<Int8Scope> {
+  return new Set(opts.int8 ? (opts.int8Scope ?? INT8_SCOPES) : []);
+}
+
 /** What `nast.weights` says of the stored weights: "float32", "float16", "int8+float32" or "int8+float16". */
 export function weightsLabel(opts: { fp16?: boolean; int8?: boolean }): string {
   const rest = opts.fp16 ? "float16" : "float32";
@@ -52,7 +60,7 @@ export function weightsLabel(opts: { fp16?: boolean; int8?: boolean }): string {
 /** The ONNX model of `cfg` with the weights of `state`, serialized. */
 export function buildOnnxModel(cfg: NastConfig, state: ReadonlyMap<string, StoredTensor>, opts: BuildOptions = {}): BuiltModel {
   const g = new GraphBuilder();
-  const ops = new OnnxOps(g, state, { fp16Weights: opts.fp16, int8Linear: opts.int8 });
+  const ops = new OnnxOps(g, state, { fp16Weights: opts.fp16, int8: int8Products(opts) });
   const feats = g.input(INPUTS.feats, "float32", ["B", "T", cfg.inputDim]);
   const lengths = g.input(INPUTS.lengths, "int64", ["B"]);
   const out = forward(ops, cfg, feats, lengths);
@@ -74,6 +82,7 @@ export function buildOnnxModel(cfg: NastConfig, state: ReadonlyMap<string, Store
     "nast.vocab_size": String(cfg.vocabSize),
     "nast.frame_seconds": String(frameSeconds(cfg)),
     "nast.weights": weightsLabel(opts),
+    ...(opts.int8 ? { "nast.int8": [...int8Products(opts)].join(",") } : {}),
     "nast.parameters": String(parameters),
     ...opts.metadata,
   };
@@ -89,6 +98,7 @@ export interface ExportOptions {
   spm?: string;
   fp16?: boolean;
   int8?: boolean;
+  int8Scope?: readonly Int8Scope[];
   /** Replace the package already in outDir (default: refuse, keeping it). */
   force?: boolean;
   /** The package's default blank penalty (config.json "decoding"), replacing what the checkpoint's config says. */
@@ -182,7 +192,7 @@ export function exportModel(opts: ExportOptions): ExportResult {
 
   const metadata: Record<string, string> = { "nast.checkpoint": basename(ckpt.path) };
   for (const key of ["nast.step", "nast.dev_bleu"]) if (ckpt.metadata[key] !== undefined) metadata[key] = ckpt.metadata[key]!;
-  const buildOpts = { fp16: opts.fp16, int8: opts.int8, metadata };
+  const buildOpts = { fp16: opts.fp16, int8: opts.int8, int8Scope: opts.int8Scope, metadata };
   const ar = isArConfig(cfg) ? buildArOnnxModels(cfg, ckpt.tensors, buildOpts) : null;
   const built = ar?.encoder ?? buildOnnxModel(cfg as NastConfig, ckpt.tensors, buildOpts);
 
@@ -201,7 +211,7 @@ export function exportModel(opts: ExportOptions): ExportResult {
   const parameters = built.parameters + (ar?.decoder.parameters ?? 0);
   const bytes = built.bytes + (ar?.decoder.bytes ?? 0);
   const nodes = built.nodes + (ar?.decoder.nodes ?? 0);
-  const card = { checkpoint: ckpt.path, metadata: ckpt.metadata, parameters, bytes, weights: weightsLabel(opts) };
+  const card = { checkpoint: ckpt.path, metadata: ckpt.metadata, parameters, bytes, weights: weightsLabel(opts), int8: [...int8Products(opts)] };
   writeChunks(join(opts.outDir, "MODEL_CARD.md"), [Buffer.from(isArConfig(cfg) ? arModelCard({ ...card, cfg }) : modelCard({ ...card, cfg }))]);
   return { modelPath, bytes, nodes, parameters, config: cfg, spm };
 }

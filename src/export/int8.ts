@@ -36,6 +36,13 @@ export function quantizeColumns(w: Float32Array, out: number, inp: number): Int8
   return { q, scale };
 }
 
+/** A (rows × cols) row-major matrix transposed. */
+export function transposed(m: Float32Array, rows: number, cols: number): Float32Array {
+  const t = new Float32Array(m.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = m[r * cols + c]!;
+  return t;
+}
+
 /** W (out × in, float32) back from its int8 form: what the package computes with, for `nast train --init`. */
 export function dequantizeColumns(cols: Int8Columns, out: number, inp: number): Float32Array {
   if (cols.q.length !== out * inp || cols.scale.length !== out) throw new Error(`int8: ${cols.q.length} values and ${cols.scale.length} scales do not make a ${out}×${inp} weight`);
@@ -44,12 +51,32 @@ export function dequantizeColumns(cols: Int8Columns, out: number, inp: number): 
   return w;
 }
 
-/** The initializers of a quantized weight, named after the float one. */
-export function int8Initializers(g: GraphBuilder, name: string, cols: Int8Columns, out: number, inp: number): { weight: Value; scale: Value } {
-  return {
-    weight: g.initializer(`${name}.int8`, "int8", [inp, out], new Uint8Array(cols.q.buffer, cols.q.byteOffset, cols.q.length)),
-    scale: g.initializer(`${name}.scale`, "float32", [out], new Uint8Array(cols.scale.buffer, cols.scale.byteOffset, cols.scale.length * 4)),
-  };
+/**
+ * What int8 covers in an export: the linear layers, the products of CTC probabilities with an embedding table
+ * (PAE and the adapter, (B, T', V) · (V, d)) and the subsampler's convolutions (as products over unfolded windows).
+ */
+export const INT8_SCOPES = ["linear", "embeddings", "conv"] as const;
+export type Int8Scope = (typeof INT8_SCOPES)[number];
+
+/**
+ * How a quantized weight is stored, by the suffix of its initializer's name, so that src/export/onnx-weights.ts
+ * can give back the parameter in its own layout: a linear's Wᵀ (in × out) as `.int8`; an embedding table (V × d),
+ * which is already (in × out), as `.int8-table`; a convolution weight (O, C, k) as its taps (k, C, O), `.int8-taps`
+ * (reshaped to (k·C, O) in the graph). Each has its per-column scales in `.scale`.
+ */
+export const INT8_FORMS = { linear: ".int8", table: ".int8-table", taps: ".int8-taps" } as const;
+export type Int8Form = keyof typeof INT8_FORMS;
+
+/**
+ * The initializers of a quantized weight, named after the float one: the (in × out) int8 product weight (stored
+ * with the shape `stored` when that is not (in, out), and reshaped in the graph) and its scales.
+ */
+export function int8Initializers(g: GraphBuilder, name: string, cols: Int8Columns, out: number, inp: number, form: Int8Form = "linear", stored: number[] = [inp, out]): { weight: Value; scale: Value } {
+  const bytes = new Uint8Array(cols.q.buffer, cols.q.byteOffset, cols.q.length);
+  const init = g.initializer(`${name}${INT8_FORMS[form]}`, "int8", stored, bytes);
+  // onnxruntime folds the Reshape of an initializer when the session loads, before it fuses the product.
+  const weight = stored.length === 2 ? init : g.op("Reshape", [init, g.ints([inp, out])], {}, "int8");
+  return { weight, scale: g.initializer(`${name}.scale`, "float32", [out], new Uint8Array(cols.scale.buffer, cols.scale.byteOffset, cols.scale.length * 4)) };
 }
 
 /** x (…, in) float32 times the quantized weight: (…, out) float32. */

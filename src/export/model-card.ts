@@ -2,6 +2,7 @@
 // made, how to run and evaluate it) that the person publishing the model completes.
 import { basename } from "node:path";
 import type { ArConfig, NastConfig } from "../model/config.ts";
+import type { Int8Scope } from "./int8.ts";
 
 export interface CardInput<C = NastConfig> {
   cfg: C;
@@ -11,20 +12,27 @@ export interface CardInput<C = NastConfig> {
   bytes: number;
   /** What the exporter stored: weightsLabel() of ./exporter.ts. */
   weights: string;
+  /** The products taken in integers (none without int8). */
+  int8: readonly Int8Scope[];
 }
 
 function layers(list: number[]): string {
   return list.length === 0 ? "none" : list.join(", ");
 }
 
-const WEIGHTS_TEXT: Record<string, string> = {
-  float32: "float32",
-  float16: "float16 (cast to float32 at load)",
-  "int8+float32": "int8 for the linear layers (dynamic quantization), float32 for the rest",
-  "int8+float16": "int8 for the linear layers (dynamic quantization), float16 for the rest (cast to float32 at load)",
-};
+const AT_LOAD: Record<string, string> = { float32: "", float16: " (cast to float32 at load)" };
+const INT8_TEXT: Record<Int8Scope, string> = { linear: "the linear layers", embeddings: "the PAE and adapter embedding products", conv: "the subsampler's convolutions" };
 
-export function modelCard({ cfg, checkpoint, metadata, parameters, bytes, weights }: CardInput): string {
+/** How the weights are stored, in words: "int8 for the linear layers … (dynamic quantization), float16 for the rest …". */
+function weightsText(weights: string, int8: readonly Int8Scope[]): string {
+  const rest = weights.replace(/^int8\+/, "");
+  if (int8.length === 0) return `${rest}${AT_LOAD[rest] ?? ""}`;
+  const parts = int8.map((s) => INT8_TEXT[s]);
+  const list = parts.length === 1 ? parts[0]! : `${parts.slice(0, -1).join(", ")} and ${parts[parts.length - 1]!}`;
+  return `int8 for ${list} (dynamic quantization), ${rest} for the rest${AT_LOAD[rest] ?? ""}`;
+}
+
+export function modelCard({ cfg, checkpoint, metadata, parameters, bytes, weights, int8 }: CardInput): string {
   const step = metadata["nast.step"];
   const bleu = metadata["nast.dev_bleu"];
   return `# Model card: ${basename(checkpoint)}
@@ -38,7 +46,7 @@ ${cfg.description}
 - Textual encoder: ${cfg.textual.layers} Transformer layers (FFN ${cfg.textual.ffnDim}); cross-layer attention ${cfg.textual.cla.enabled ? `to the output of layer ${cfg.textual.cla.memoryLayer}` : "off"}; InterCTC + PAE after layers ${layers(cfg.textual.interCtcLayers)}.
 - LiSA attention sharing: acoustic layers ${layers(cfg.lisa.acoustic)}; textual layers ${layers(cfg.lisa.textual)}.
 - Vocabulary: SentencePiece unigram, ${cfg.vocabSize} pieces (spm.model), CTC blank = id 0.
-- Parameters: ${(parameters / 1e6).toFixed(2)} M; model.onnx ${(bytes / 2 ** 20).toFixed(1)} MiB, weights stored as ${WEIGHTS_TEXT[weights] ?? weights}.
+- Parameters: ${(parameters / 1e6).toFixed(2)} M; model.onnx ${(bytes / 2 ** 20).toFixed(1)} MiB, weights stored as ${weightsText(weights, int8)}.
 - Training: checkpoint \`${basename(checkpoint)}\`${step ? `, step ${step}` : ""}${bleu ? `, dev BLEU ${bleu}` : ""}. Training data: _to be completed_.
 
 ## Inputs and outputs (model.onnx, opset 17)
@@ -68,7 +76,7 @@ _To be completed: languages, domains, audio conditions the model was trained on;
 }
 
 /** The model card of an autoregressive model package (docs/model.md §10). */
-export function arModelCard({ cfg, checkpoint, metadata, parameters, bytes, weights }: CardInput<ArConfig>): string {
+export function arModelCard({ cfg, checkpoint, metadata, parameters, bytes, weights, int8 }: CardInput<ArConfig>): string {
   const step = metadata["nast.step"];
   const bleu = metadata["nast.dev_bleu"];
   const dh = cfg.dModel / cfg.heads;
@@ -82,7 +90,7 @@ ${cfg.description}
 - Acoustic encoder: ${cfg.acoustic.layers} Conformer layers (d=${cfg.dModel}, ${cfg.heads} heads, FFN ${cfg.acoustic.ffnDim}, conv kernel ${cfg.acoustic.convKernel}); InterCTC + PAE after layers ${layers(cfg.acoustic.interCtcLayers)}; LiSA layers ${layers(cfg.lisa.acoustic)}.
 - Decoder: ${cfg.decoder.layers} pre-LN Transformer layers (FFN ${cfg.decoder.ffnDim}), cross-attention to the encoder, target embedding shared with the output projection; trained with label smoothing ${cfg.decoder.labelSmoothing} and ${cfg.decoder.ctcWeight} × source CTC.
 - Vocabulary: SentencePiece unigram, ${cfg.vocabSize} pieces (spm.model); </s> = id 2 starts and ends a translation.
-- Parameters: ${(parameters / 1e6).toFixed(2)} M; model.onnx + decoder.onnx ${(bytes / 2 ** 20).toFixed(1)} MiB, weights stored as ${WEIGHTS_TEXT[weights] ?? weights}.
+- Parameters: ${(parameters / 1e6).toFixed(2)} M; model.onnx + decoder.onnx ${(bytes / 2 ** 20).toFixed(1)} MiB, weights stored as ${weightsText(weights, int8)}.
 - Training: checkpoint \`${basename(checkpoint)}\`${step ? `, step ${step}` : ""}${bleu ? `, dev BLEU ${bleu} (greedy)` : ""}.
 
 ## Inputs and outputs (opset 17)

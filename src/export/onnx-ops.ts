@@ -7,15 +7,19 @@ import { encodeHalf } from "../formats/float16.ts";
 import { GraphBuilder, type Value } from "./graph.ts";
 import type { DType } from "../formats/onnx-proto.ts";
 import type { StoredTensor } from "./checkpoint.ts";
-import { INT8_MIN_DIM, int8Initializers, int8MatMul, quantizeColumns } from "./int8.ts";
+import { INT8_MIN_DIM, int8Initializers, int8MatMul, quantizeColumns, transposed, type Int8Scope } from "./int8.ts";
 
 export type { Value } from "./graph.ts";
 
 export interface OnnxOpsOptions {
   /** Store float32 parameters as float16 initializers, cast back to float32 when the model loads. */
   fp16Weights?: boolean;
-  /** Store the weights of linear layers (both dimensions ≥ INT8_MIN_DIM) as int8, products in integers (./int8.ts). */
-  int8Linear?: boolean;
+  /**
+   * The products taken in integers, with int8 weights (both dimensions ≥ INT8_MIN_DIM; ./int8.ts): linear layers,
+   * embedding products (a matmul whose right operand is a (V, d) parameter: PAE and the adapter) and dense
+   * convolutions (the subsampler's).
+   */
+  int8?: ReadonlySet<Int8Scope>;
 }
 
 /** The largest int64: a slice end meaning "to the end". */
@@ -129,23 +133,29 @@ export class OnnxOps implements Ops<Value> {
   // ---- linear algebra and normalization ----------------------------------------------------------
 
   matmul(a: Value, b: Value): Value {
-    return this.g.op("MatMul", [a, b], {}, "float32");
+    // A parameter on the right is a weight stored as (in × out): quantized per column like a linear's Wᵀ.
+    const q = this.opts.int8?.has("embeddings") ? this.int8Weight(b, "table") : undefined;
+    return q !== undefined ? int8MatMul(this.g, a, q) : this.g.op("MatMul", [a, b], {}, "float32");
   }
   linear(x: Value, w: Value, b?: Value): Value {
-    const q = this.opts.int8Linear ? this.int8Weight(w) : undefined;
+    const q = this.opts.int8?.has("linear") ? this.int8Weight(w, "linear") : undefined;
     // The Transpose of an initializer is folded by onnxruntime when the session loads.
     const y = q !== undefined ? int8MatMul(this.g, x, q) : this.matmul(x, this.g.op("Transpose", [w], { perm: [1, 0] }, w.dtype));
     return b === undefined ? y : this.add(y, b);
   }
 
-  /** The int8 form of a parameter used as a linear weight, made once; undefined when it stays float. */
-  private int8Weight(w: Value): { weight: Value; scale: Value } | undefined {
+  /**
+   * The int8 form of a 2-D parameter used as a product's weight, stored (out × in) as a linear's or (in × out) as
+   * an embedding table, made once; undefined when it stays float (not a parameter, or a dimension < INT8_MIN_DIM).
+   */
+  private int8Weight(w: Value, form: "linear" | "table"): { weight: Value; scale: Value } | undefined {
     const hit = this.int8.get(w.name);
     if (hit !== undefined) return hit;
     const t = this.params.get(w.name) === w ? this.state.get(w.name) : undefined;
     if (t === undefined || t.dtype !== "float32" || t.shape.length !== 2 || Math.min(...t.shape) < INT8_MIN_DIM) return undefined;
-    const [out, inp] = t.shape as [number, number];
-    const q = int8Initializers(this.g, w.name, quantizeColumns(new Float32Array(t.data.slice().buffer), out, inp), out, inp);
+    const data = new Float32Array(t.data.slice().buffer);
+    const [out, inp] = (form === "linear" ? t.shape : [t.shape[1], t.shape[0]]) as [number, number];
+    const q = int8Initializers(this.g, w.name, quantizeColumns(form === "linear" ? data : transposed(data, inp, out), out, inp), out, inp, form);
     this.int8.set(w.name, q);
     return q;
   }
@@ -153,8 +163,41 @@ export class OnnxOps implements Ops<Value> {
     return this.g.op("LayerNormalization", [x, weight, bias], { axis: -1, epsilon: eps }, x.dtype);
   }
   conv1d(x: Value, w: Value, b: Value | undefined, opts: ConvOptions): Value {
+    const unfolded = this.opts.int8?.has("conv") && (opts.groups ?? 1) === 1 ? this.int8Conv1d(x, w, opts) : undefined;
+    if (unfolded !== undefined) return b === undefined ? unfolded : this.add(unfolded, this.unsqueeze(b, 1));
     const inputs = b === undefined ? [x, w] : [x, w, b];
     return this.g.op("Conv", inputs, { strides: [opts.stride], pads: [opts.padding, opts.padding], group: opts.groups ?? 1 }, x.dtype);
+  }
+  /**
+   * A dense Conv1d (x (B, C, T), weight (O, C, k)) as one integer product over unfolded windows: the k taps of
+   * each output frame side by side, (B, T_out, k·C), times the weight laid out tap-major, (k·C, O), and quantized
+   * per output channel like a linear's; (B, O, T_out). Undefined when the weight stays float (a dimension under
+   * INT8_MIN_DIM). onnxruntime fuses the product into DynamicQuantizeMatMul, as it does a linear layer's.
+   */
+  private int8Conv1d(x: Value, w: Value, opts: ConvOptions): Value | undefined {
+    const t = this.params.get(w.name) === w ? this.state.get(w.name) : undefined;
+    if (t === undefined || t.dtype !== "float32" || t.shape.length !== 3) return undefined;
+    const [out, channels, k] = t.shape as [number, number, number];
+    if (Math.min(out, channels * k) < INT8_MIN_DIM) return undefined;
+    let q = this.int8.get(w.name);
+    if (q === undefined) {
+      // (O, C, k) → (O, k, C): tap-major, the order of the unfolded windows.
+      const src = new Float32Array(t.data.slice().buffer);
+      const taps = new Float32Array(src.length);
+      for (let o = 0; o < out; o++) for (let c = 0; c < channels; c++) for (let j = 0; j < k; j++) taps[(o * k + j) * channels + c] = src[(o * channels + c) * k + j]!;
+      q = int8Initializers(this.g, w.name, quantizeColumns(taps, out, k * channels), out, k * channels, "taps", [k, channels, out]);
+      this.int8.set(w.name, q);
+    }
+    // (B, C, T) → (B, T + 2p, C); tap j of output frame i is input frame i·stride + j.
+    const padded = this.g.op("Pad", [this.transpose(x, [0, 2, 1]), this.g.ints([0, opts.padding, 0, 0, opts.padding, 0])], {}, x.dtype);
+    const frames = this.dim(padded, 1);
+    const outFrames = this.g.op("Add", [this.g.op("Div", [this.g.op("Sub", [frames, this.g.ints([k])], {}, "int64"), this.g.ints([opts.stride])], {}, "int64"), this.g.ints([1])], {}, "int64");
+    const taps: Value[] = [];
+    for (let j = 0; j < k; j++) {
+      const end = this.g.op("Add", [this.g.op("Mul", [this.g.op("Sub", [outFrames, this.g.ints([1])], {}, "int64"), this.g.ints([opts.stride])], {}, "int64"), this.g.ints([j + 1])], {}, "int64");
+      taps.push(this.g.op("Slice", [padded, this.g.ints([j]), end, this.g.ints([1]), this.g.ints([opts.stride])], {}, x.dtype));
+    }
+    return this.transpose(int8MatMul(this.g, this.cat(taps, 2), q), [0, 2, 1]); // (B,O,T_out)
   }
   batchNorm(x: Value, prefix: string, eps: number, _momentum: number): Value {
     const p = (s: string): Value => this.param(`${prefix}.${s}`);

@@ -10,7 +10,7 @@ import * as ort from "onnxruntime-node";
 import { GraphBuilder } from "../../src/export/graph.ts";
 import { OnnxOps } from "../../src/export/onnx-ops.ts";
 import { modelProto } from "../../src/formats/onnx-proto.ts";
-import { dequantizeColumns, quantizeColumns, INT8_MIN_DIM } from "../../src/export/int8.ts";
+import { dequantizeColumns, quantizeColumns, INT8_MIN_DIM, type Int8Scope } from "../../src/export/int8.ts";
 import { readOnnxWeights } from "../../src/export/onnx-weights.ts";
 import { readCheckpoint } from "../../src/export/checkpoint.ts";
 import { loadConfig, withVocabSize } from "../../src/model/config.ts";
@@ -46,7 +46,7 @@ test("an int8 linear layer in onnxruntime agrees with the float product; small w
   const v = Array.from({ length: small * inp }, () => rng.normal() * 0.1);
   const state = new Map([["w", floatTensor([out, inp], w)], ["b", floatTensor([out], b)], ["v", floatTensor([small, inp], v)]]);
   const g = new GraphBuilder();
-  const ops = new OnnxOps(g, state, { int8Linear: true });
+  const ops = new OnnxOps(g, state, { int8: new Set(["linear"] as const) });
   const x = g.input("x", "float32", [2, 5, inp]);
   g.output(ops.linear(x, ops.param("w"), ops.param("b")), "y");
   g.output(ops.linear(x, ops.param("v")), "z");
@@ -82,6 +82,50 @@ test("an int8 linear layer in onnxruntime agrees with the float product; small w
   assert.ok(worstZ < 1e-5, `float: max |Δ| ${worstZ}`);
 });
 
+test("int8 embedding products and convolutions in onnxruntime agree with the float ones, at every output frame", async () => {
+  const rng = new Rng(13);
+  const [V, d, C, O, k] = [96, 72, 80, 128, 5];
+  const table = Array.from({ length: V * d }, () => rng.normal() * 0.1);
+  const w = Array.from({ length: O * C * k }, () => rng.normal() * 0.05);
+  const b = Array.from({ length: O }, () => rng.normal() * 0.1);
+  const state = new Map([["table", floatTensor([V, d], table)], ["conv.weight", floatTensor([O, C, k], w)], ["conv.bias", floatTensor([O], b)]]);
+  const build = (int8: ReadonlySet<Int8Scope>): { def: ReturnType<GraphBuilder["model"]>; bytes: Buffer } => {
+    const g = new GraphBuilder();
+    const ops = new OnnxOps(g, state, { int8 });
+    const p = g.input("p", "float32", [2, "T", V]);
+    const x = g.input("x", "float32", [2, C, "T"]);
+    g.output(ops.matmul(ops.softmax(p, 2), ops.param("table")), "e");
+    g.output(ops.conv1d(x, ops.param("conv.weight"), ops.param("conv.bias"), { stride: 2, padding: 2 }), "y");
+    const def = g.model({ graphName: "t", metadata: {}, producerVersion: "t" });
+    return { def, bytes: Buffer.concat(modelProto(def)) };
+  };
+  const quantized = build(new Set(["embeddings", "conv"]));
+  assert.deepEqual(quantized.def.initializers.map((t) => t.name).filter((n) => /^(table|conv)/.test(n)).sort(), ["conv.bias", "conv.weight.int8-taps", "conv.weight.scale", "table.int8-table", "table.scale"]);
+  assert.ok(!quantized.def.nodes.some((n) => n.opType === "Conv"));
+  const float = await ort.InferenceSession.create(build(new Set()).bytes);
+  const int8 = await ort.InferenceSession.create(quantized.bytes, { graphOptimizationLevel: "all" });
+  // Odd and even lengths: the unfolded windows give the convolution's ⌊(T + 2·2 − 5)/2⌋ + 1 frames.
+  for (const T of [7, 8, 33]) {
+    const feeds = {
+      p: new ort.Tensor("float32", Float32Array.from({ length: 2 * T * V }, () => 3 * rng.normal()), [2, T, V]),
+      x: new ort.Tensor("float32", Float32Array.from({ length: 2 * C * T }, () => rng.normal()), [2, C, T]),
+    };
+    const [want, got] = [await float.run(feeds), await int8.run(feeds)];
+    for (const name of ["e", "y"]) {
+      assert.deepEqual(got[name]!.dims, want[name]!.dims, `${name} at T = ${T}`);
+      const [a, c] = [want[name]!.data as Float32Array, got[name]!.data as Float32Array];
+      let worst = 0;
+      let norm = 0;
+      a.forEach((v, i) => ((worst = Math.max(worst, Math.abs(v - c[i]!))), (norm = Math.max(norm, Math.abs(v)))));
+      // A tap out of place would be as large as the output itself; quantization moves it by a few %.
+      assert.ok(worst > 0 && worst < 0.05 * norm, `${name} at T = ${T}: max |Δ| ${worst} against max ${norm}`);
+    }
+    assert.equal(want.y!.dims[2], Math.floor((T - 1) / 2) + 1);
+  }
+  await float.release();
+  await int8.release();
+});
+
 const work = mkdtempSync(join(tmpdir(), "nast-int8-"));
 const cfg = withVocabSize(loadConfig("tiny"), 64);
 let spm = "";
@@ -92,7 +136,7 @@ after(() => rmSync(work, { recursive: true, force: true }));
 
 test("nast export --int8 [--fp16]: a smaller package, labelled, with log-probabilities close to float32", async () => {
   const paths: Record<string, string> = {};
-  for (const [name, flags] of [["f32", []], ["i8", ["--int8"]], ["i8h", ["--int8", "--fp16"]]] as const) {
+  for (const [name, flags] of [["f32", []], ["i8", ["--int8"]], ["i8h", ["--int8", "--fp16"]], ["i8l", ["--int8", "--int8-scope", "linear"]]] as const) {
     paths[name] = join(work, name);
     const r = nast(["export", ckpt, "-o", paths[name]!, "--spm", spm, ...flags]);
     assert.equal(r.code, 0, r.stderr);
@@ -101,9 +145,13 @@ test("nast export --int8 [--fp16]: a smaller package, labelled, with log-probabi
   assert.ok(size("i8") < 0.7 * size("f32") && size("i8h") < size("i8"), `${size("f32")} / ${size("i8")} / ${size("i8h")} bytes`);
   const info = readOnnxInfo(readFileSync(join(paths.i8h!, "model.onnx")));
   assert.equal(info.metadata["nast.weights"], "int8+float16");
-  assert.match(readFileSync(join(paths.i8h!, "MODEL_CARD.md"), "utf8"), /int8 for the linear layers \(dynamic quantization\), float16 for the rest/);
+  assert.equal(info.metadata["nast.int8"], "linear,embeddings,conv");
+  assert.match(readFileSync(join(paths.i8h!, "MODEL_CARD.md"), "utf8"), /int8 for the linear layers, the PAE and adapter embedding products and the subsampler's convolutions \(dynamic quantization\), float16 for the rest/);
+  assert.equal(readOnnxInfo(readFileSync(join(paths.i8l!, "model.onnx"))).metadata["nast.int8"], "linear");
+  assert.match(readFileSync(join(paths.i8l!, "MODEL_CARD.md"), "utf8"), /int8 for the linear layers \(dynamic quantization\), float32 for the rest/);
+  assert.ok(size("i8l") > size("i8"), "the tables and convolutions stay float32 with --int8-scope linear");
   const a = await logProbs(join(paths.f32!, "model.onnx"));
-  for (const name of ["i8", "i8h"]) {
+  for (const name of ["i8", "i8h", "i8l"]) {
     const b = await logProbs(join(paths[name]!, "model.onnx"));
     let worst = 0;
     a.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - b[i]!))));
@@ -121,21 +169,37 @@ test("nast export --int8 [--fp16]: a smaller package, labelled, with log-probabi
   assert.deepEqual(weights(i8), weights(f32));
   assert.ok(![...i8.keys()].some((k) => k.endsWith(".int8") || k.endsWith(".scale")));
   const values = (t: { data: Uint8Array }) => new Float32Array(t.data.slice().buffer);
+  const tables = new Set(["pae.src", "pae.tgt", "adapter.embed"]);
   let quantized = 0;
   for (const name of weights(i8)) {
     const t = i8.get(name)!;
     assert.deepEqual(t.shape, f32.get(name)!.shape, name);
     const want = values(source.get(name)!);
     const got = values(t);
-    if (t.shape.length === 2 && Math.min(...t.shape) >= INT8_MIN_DIM) {
-      quantized++;
-      const [out, inp] = t.shape as [number, number];
-      for (let j = 0; j < out; j++) {
-        let max = 0;
-        for (let i = 0; i < inp; i++) max = Math.max(max, Math.abs(want[j * inp + i]!));
-        for (let i = 0; i < inp; i++) assert.ok(Math.abs(got[j * inp + i]! - want[j * inp + i]!) <= max / 254 + 1e-7, `${name}[${j},${i}]`);
-      }
-    } else assert.deepEqual(got, want, name);
+    // Each quantized weight comes back within half a step of its channel's scale (max |w| / 127): a linear's
+    // channels are its rows, a table's its columns (d), a convolution's its output channels.
+    const channel = (i: number): number | undefined => {
+      if (t.shape.length === 3 && t.shape[0]! >= INT8_MIN_DIM && t.shape[1]! * t.shape[2]! >= INT8_MIN_DIM) return Math.floor(i / (t.shape[1]! * t.shape[2]!));
+      if (t.shape.length !== 2 || Math.min(...t.shape) < INT8_MIN_DIM) return undefined;
+      return tables.has(name) ? i % t.shape[1]! : Math.floor(i / t.shape[1]!);
+    };
+    if (channel(0) === undefined) {
+      assert.deepEqual(got, want, name);
+      continue;
+    }
+    quantized++;
+    const max = new Map<number, number>();
+    want.forEach((w, i) => max.set(channel(i)!, Math.max(max.get(channel(i)!) ?? 0, Math.abs(w))));
+    want.forEach((w, i) => assert.ok(Math.abs(got[i]! - w) <= max.get(channel(i)!)! / 254 + 1e-7, `${name}[${i}]`));
   }
-  assert.ok(quantized >= 10, `${quantized} quantized weights`);
+  const linearOnly = readOnnxWeights(join(paths.i8l!, "model.onnx")).tensors;
+  for (const name of [...tables, "subsampler.conv.0.weight", "subsampler.conv.1.weight"]) {
+    assert.notDeepEqual(values(i8.get(name)!), values(source.get(name)!), `${name} is quantized`);
+    assert.deepEqual(values(linearOnly.get(name)!), values(source.get(name)!), `${name} stays float with --int8-scope linear`);
+  }
+  assert.equal(nast(["export", ckpt, "-o", join(work, "bad"), "--spm", spm, "--int8-scope", "linear"]).code, 2);
+  const unknown = nast(["export", ckpt, "-o", join(work, "bad"), "--spm", spm, "--int8", "--int8-scope", "linear,attention"]);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /'attention' is not one of linear, embeddings, conv/);
+  assert.ok(quantized >= 15, `${quantized} quantized weights`);
 });
