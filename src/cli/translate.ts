@@ -235,7 +235,8 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const cacheDir = values["no-cache"] ? undefined : defaultCacheDir();
-  const pkg = await stages.time("package", () => loadModelPackage(values.model));
+  // The cache also remembers model.onnx's checks, so that a session from the cache never reads the model.
+  const pkg = await stages.time("package", () => loadModelPackage(values.model, cacheDir !== undefined ? { memoDir: cacheDir } : {}));
   const modelDir = values.model ?? pkg.dir;
   const session = await stages.time("session", () => openSession(pkg, { threads, ...(cacheDir !== undefined ? { cacheDir } : {}) }));
   if (session instanceof NastSession) stages.note("session", { cache: session.cache });

@@ -8,12 +8,19 @@
 // the package (no symbolic link, device, FIFO or directory in its place: readPackageFile), and model.onnx must be
 // self-contained (no tensor with external data, which would make onnxruntime open a file anywhere). onnxruntime
 // gets the checked bytes, never a path, so nothing outside the package is opened.
+//
+// Reading and walking a 30 MB model.onnx is a tenth of a short file's `nast translate`, and a session from the
+// cache of optimized graphs (src/infer/session-cache.ts) never needs its bytes. So, given a memo folder
+// (LoadOptions), the result of model.onnx's checks (its metadata, inputs and outputs) is remembered for the
+// file's identity (./file-memo.ts): a model.onnx unchanged since it was checked is then only stat'ed, and its bytes
+// are read when they are first asked for, refused unless the file is still the one that was checked.
 import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readSync, statSync, type BigIntStats } from "node:fs";
 import { join, resolve } from "node:path";
 import { packageRoot } from "../util/package-root.ts";
 import { embeddedModelConfig, isArConfig, validateModelConfig, type ModelConfig } from "../model/config.ts";
 import { SentencePiece } from "../text/sentencepiece.ts";
-import { readOnnxInfo } from "./onnx-info.ts";
+import { FileMemo, fileIdentity, sameIdentity, type FileIdentity } from "./file-memo.ts";
+import { isOnnxInfo, readOnnxInfo, type OnnxInfo } from "./onnx-info.ts";
 
 export class ModelPackageError extends Error {
   override name = "ModelPackageError";
@@ -23,35 +30,27 @@ export interface ModelPackage {
   dir: string;
   cfg: ModelConfig;
   sp: SentencePiece;
-  /** The bytes of model.onnx (onnxruntime loads the session from them): the whole model, or the AR encoder. */
-  onnx: Uint8Array;
+  /**
+   * The bytes of model.onnx (onnxruntime loads the session from them): the whole model, or the AR encoder. When
+   * its checks were remembered (LoadOptions.memoDir), it is read on first use, and a ModelPackageError if the file
+   * is no longer the one checked.
+   */
+  readonly onnx: Uint8Array;
   /** The bytes of decoder.onnx: the decoder step of an autoregressive model. */
   decoderOnnx?: Uint8Array;
   /** Seconds per output frame of the CTC heads. */
   frameSeconds: number;
   metadata: Record<string, string>;
   /**
-   * model.onnx as the file system knows it while its bytes were read (absent when it changed during the read):
+   * model.onnx as the file system knew it when it was checked (absent when it changed during the read):
    * src/infer/session-cache.ts hashes the bytes again only when the file is not the one it hashed before.
    */
   onnxFile?: { path: string; identity: FileIdentity };
 }
 
-/** What tells one version of a file from another without reading it: a change through the file system changes ctime. */
-export interface FileIdentity {
-  dev: string;
-  ino: string;
-  size: string;
-  mtimeNs: string;
-  ctimeNs: string;
-}
-
-export function fileIdentity(st: BigIntStats): FileIdentity {
-  return { dev: String(st.dev), ino: String(st.ino), size: String(st.size), mtimeNs: String(st.mtimeNs), ctimeNs: String(st.ctimeNs) };
-}
-
-export function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
-  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
+export interface LoadOptions {
+  /** Where the checks of model.onnx are remembered (`nast translate`: its cache directory); none: read and checked every time. */
+  memoDir?: string;
 }
 
 /** The largest file of each kind a package may hold: protobuf caps a message (model.onnx) at 2 GiB. */
@@ -70,8 +69,8 @@ export function readPackageFile(path: string, maxBytes: number, hint = "re-expor
   return readPackageFileWithIdentity(path, maxBytes, hint).bytes;
 }
 
-/** readPackageFile, with the file's identity when it did not change while it was read. */
-function readPackageFileWithIdentity(path: string, maxBytes: number, hint = "re-export it with `nast export CKPT -o MODEL_DIR`"): { bytes: Buffer; identity?: FileIdentity } {
+/** The status of a package file that may be read (readPackageFile's checks before it opens the file). */
+function checkPackageFile(path: string, maxBytes: number, hint: string): BigIntStats {
   const refuse = (why: string): never => {
     throw new ModelPackageError(`${path}: ${why}; ${hint}`);
   };
@@ -85,6 +84,15 @@ function readPackageFileWithIdentity(path: string, maxBytes: number, hint = "re-
   if (st.isSymbolicLink()) return refuse("is a symbolic link; a model package holds its files themselves (copy the file in instead of linking it)");
   if (!st.isFile()) return refuse("is not a regular file (a directory, device or FIFO)");
   if (st.size > maxBytes) return refuse(`is ${mib(Number(st.size))}, more than the ${mib(maxBytes)} such a file may be`);
+  return st;
+}
+
+/** readPackageFile, with the file's identity when it did not change while it was read. */
+function readPackageFileWithIdentity(path: string, maxBytes: number, hint = "re-export it with `nast export CKPT -o MODEL_DIR`"): { bytes: Buffer; identity?: FileIdentity } {
+  const refuse = (why: string): never => {
+    throw new ModelPackageError(`${path}: ${why}; ${hint}`);
+  };
+  const st = checkPackageFile(path, maxBytes, hint);
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -129,7 +137,38 @@ function canonical(x: unknown): string {
   return JSON.stringify(x);
 }
 
-export function loadModelPackage(dirArg: string | undefined): ModelPackage {
+/**
+ * model.onnx past its file checks: the facts its checks gave (OnnxInfo) when they are remembered for the file as it
+ * is now, else its bytes (and the identity they were read with, unless the file changed during the read), and
+ * when that read began.
+ */
+type CheckedOnnx = { remembered: OnnxInfo; identity: FileIdentity } | { bytes: Buffer; identity?: FileIdentity; readAt: number };
+
+function checkOnnx(path: string, hint: string, memo: FileMemo<OnnxInfo> | undefined): CheckedOnnx {
+  const limit = PACKAGE_FILE_LIMITS["model.onnx"];
+  if (memo !== undefined) {
+    const identity = fileIdentity(checkPackageFile(path, limit, hint));
+    const remembered = memo.recall(path, identity);
+    if (remembered !== undefined) return { remembered, identity };
+  }
+  const readAt = Date.now();
+  return { ...readPackageFileWithIdentity(path, limit, hint), readAt };
+}
+
+/** model.onnx's bytes, read when first asked for, and refused unless the file is still the one of identity `checked`. */
+function onnxOnDemand(path: string, hint: string, checked: FileIdentity): () => Uint8Array {
+  let bytes: Uint8Array | undefined;
+  return () => {
+    if (bytes === undefined) {
+      const read = readPackageFileWithIdentity(path, PACKAGE_FILE_LIMITS["model.onnx"], hint);
+      if (read.identity === undefined || !sameIdentity(read.identity, checked)) throw new ModelPackageError(`${path}: changed after it was checked; run the command again`);
+      bytes = read.bytes;
+    }
+    return bytes;
+  };
+}
+
+export function loadModelPackage(dirArg: string | undefined, opts: LoadOptions = {}): ModelPackage {
   const dir = resolve(dirArg ?? defaultModelDir());
   if (dirArg === undefined && !existsSync(join(dir, "model.onnx"))) {
     throw new ModelPackageError(
@@ -144,7 +183,8 @@ export function loadModelPackage(dirArg: string | undefined): ModelPackage {
   const spmPath = join(dir, "spm.model");
   const configPath = join(dir, "config.json");
   // Every file is checked before any is parsed.
-  const { bytes: onnx, identity: onnxIdentity } = readPackageFileWithIdentity(onnxPath, PACKAGE_FILE_LIMITS["model.onnx"], reexport);
+  const memo = opts.memoDir !== undefined ? new FileMemo(join(opts.memoDir, "onnx-checks"), isOnnxInfo) : undefined;
+  const onnxChecked = checkOnnx(onnxPath, reexport, memo);
   const spmBytes = readPackageFile(spmPath, PACKAGE_FILE_LIMITS["spm.model"], reexport);
   const configBytes = readPackageFile(configPath, PACKAGE_FILE_LIMITS["config.json"], reexport);
 
@@ -161,11 +201,20 @@ export function loadModelPackage(dirArg: string | undefined): ModelPackage {
     throw new ModelPackageError(`${(err as Error).message}; ${reexport}`);
   }
 
-  let info;
-  try {
-    info = readOnnxInfo(onnx);
-  } catch (err) {
-    throw new ModelPackageError(`${onnxPath}: not a readable ONNX model: ${(err as Error).message}; ${reexport}`);
+  let info: OnnxInfo;
+  let onnx: () => Uint8Array;
+  if ("remembered" in onnxChecked) {
+    info = onnxChecked.remembered;
+    onnx = onnxOnDemand(onnxPath, reexport, onnxChecked.identity);
+  } else {
+    const { bytes, identity, readAt } = onnxChecked;
+    try {
+      info = readOnnxInfo(bytes);
+    } catch (err) {
+      throw new ModelPackageError(`${onnxPath}: not a readable ONNX model: ${(err as Error).message}; ${reexport}`);
+    }
+    if (identity !== undefined) memo?.remember(onnxPath, identity, readAt, info);
+    onnx = () => bytes;
   }
   let embeddedCfg: ModelConfig | null;
   try {
@@ -209,8 +258,17 @@ export function loadModelPackage(dirArg: string | undefined): ModelPackage {
     );
   }
   const frameSeconds = Number(info.metadata["nast.frame_seconds"] ?? 0.01 * 2 ** cfg.subsampler.layers);
-  const onnxFile = onnxIdentity !== undefined ? { onnxFile: { path: onnxPath, identity: onnxIdentity } } : {};
-  if (!isArConfig(cfg)) return { dir, cfg, sp, onnx, frameSeconds, metadata: info.metadata, ...onnxFile };
+  const base = {
+    dir,
+    cfg,
+    sp,
+    get onnx() {
+      return onnx();
+    },
+    frameSeconds,
+    metadata: info.metadata,
+  };
+  if (!isArConfig(cfg)) return onnxChecked.identity !== undefined ? Object.assign(base, { onnxFile: { path: onnxPath, identity: onnxChecked.identity } }) : base;
   const decoderPath = join(dir, "decoder.onnx");
   const decoderOnnx = readPackageFile(decoderPath, PACKAGE_FILE_LIMITS["decoder.onnx"], reexport);
   let decoderCfg: ModelConfig | null;
@@ -222,5 +280,5 @@ export function loadModelPackage(dirArg: string | undefined): ModelPackage {
   if (decoderCfg === null || canonical(decoderCfg) !== canonical(cfg)) {
     throw new ModelPackageError(`${decoderPath}: was not exported with model.onnx (its "nast.config" differs); ${reexport}`);
   }
-  return { dir, cfg, sp, onnx, decoderOnnx, frameSeconds, metadata: info.metadata };
+  return Object.assign(base, { decoderOnnx });
 }

@@ -13,6 +13,27 @@ export interface OnnxInfo {
   outputs: { name: string; dims: (number | string)[] }[];
 }
 
+/** Whether `x` (e.g. parsed JSON) has OnnxInfo's form. */
+export function isOnnxInfo(x: unknown): x is OnnxInfo {
+  if (x === null || typeof x !== "object") return false;
+  const o = x as { [k: string]: unknown };
+  const strings = (v: unknown): boolean => Array.isArray(v) && v.every((e) => typeof e === "string");
+  const metadata = o.metadata as { [k: string]: unknown } | null;
+  return (
+    typeof o.irVersion === "number" &&
+    metadata !== null &&
+    typeof metadata === "object" &&
+    !Array.isArray(metadata) &&
+    Object.values(metadata).every((v) => typeof v === "string") &&
+    strings(o.inputs) &&
+    Array.isArray(o.outputs) &&
+    o.outputs.every((out: unknown) => {
+      const v = out as { [k: string]: unknown } | null;
+      return v !== null && typeof v === "object" && typeof v.name === "string" && Array.isArray(v.dims) && v.dims.every((d) => typeof d === "number" || typeof d === "string");
+    })
+  );
+}
+
 export class OnnxFormatError extends Error {
   override name = "OnnxFormatError";
 }

@@ -19,12 +19,10 @@
 // and file identity of the .ort), each written under a temporary name and renamed into place, the .json last.
 //
 // Hashing costs about as much as the optimizing it saves (SHA-256 of the shipped 30 MB model and of its 43 MB
-// optimized graph: ~60 ms of CPU), so each hash is taken once per version of a file, as git's index does for
-// the files of a work tree (git's Documentation/technical/racy-git.txt): a file whose identity (device, inode,
-// size, mtime and ctime in ns; any write through the file system changes ctime) is the one recorded when it was
-// last hashed, and whose ctime was already at least RACY_MS old then, is the file that was hashed; otherwise it is
-// hashed again (on libuv's thread pool, WebCrypto, while onnxruntime builds the session on this thread) and the
-// record renewed. A model's hash is remembered per path (`models/<sha256 of the path>.json`). A hit is used only
+// optimized graph: ~60 ms of CPU), so each hash is taken once per version of a file: its unchanged identity
+// stands for it (src/formats/file-memo.ts, after git's index); otherwise it is hashed again (on libuv's thread
+// pool, WebCrypto, while onnxruntime builds the session on this thread) and the record renewed. A model's hash is
+// remembered per path (a FileMemo in `models/`), so a hit reads neither the model nor its bytes. A hit is used only
 // when the record matches and the graph is, by identity or by hash, the one recorded; a session whose bytes do
 // not match is released before it runs anything. Anything wrong with the cache (missing, stale, corrupt,
 // unwritable, another process writing the same entry) falls back to an ordinary session at level "all",
@@ -35,19 +33,12 @@ import { cpus, homedir } from "node:os";
 import { join } from "node:path";
 import type { InferenceSession } from "onnxruntime-common";
 import { hiddenTempPath, writeFileAtomic } from "../formats/atomic-file.ts";
-import { fileIdentity, sameIdentity, type FileIdentity } from "../formats/model-package.ts";
+import { FileMemo, fileIdentity, isFileIdentity, sameIdentity, unchangedSince, type FileIdentity } from "../formats/file-memo.ts";
 
 /** Bumped when the layout of an entry changes: entries of another format are never read (2: ONNX graphs). */
 const CACHE_FORMAT = 3;
 /** The name ending of an entry's graph file (ORT format). */
 const GRAPH_EXT = ".ort";
-/**
- * A file changed within this long of being hashed could change again without its recorded ctime changing (file
- * system timestamps are coarser than their nanosecond fields), so its identity is trusted only once older.
- */
-const RACY_MS = 2000;
-/** Remembered model hashes (one per model path) kept. */
-const MAX_MODELS = 32;
 /** Entries kept; older ones (by last use) are removed when a new one is written. A small model's entry is ~3 MB, the shipped one's ~43 MB. */
 const MAX_ENTRIES = 6;
 /** Temporary files older than this are left over by killed processes and removed. */
@@ -134,26 +125,20 @@ interface EntryRecord extends KeyParts {
   graph: Hashed;
 }
 
-interface ModelRecord extends Hashed {
-  path: string;
-}
-
 function isHashed(h: unknown): h is Hashed {
   if (h === null || typeof h !== "object") return false;
   const o = h as { [k: string]: unknown };
-  const id = o.identity as { [k: string]: unknown } | null;
-  return typeof o.sha256 === "string" && typeof o.hashedAt === "number" && id !== null && typeof id === "object" && ["dev", "ino", "size", "mtimeNs", "ctimeNs"].every((k) => typeof id[k] === "string");
+  return isSha256(o.sha256) && typeof o.hashedAt === "number" && isFileIdentity(o.identity);
+}
+
+function isSha256(x: unknown): x is string {
+  return typeof x === "string" && /^[0-9a-f]{64}$/.test(x);
 }
 
 function sameParts(r: unknown, parts: KeyParts): r is EntryRecord {
   if (r === null || typeof r !== "object") return false;
   const o = r as { [k: string]: unknown };
   return (Object.keys(parts) as (keyof KeyParts)[]).every((k) => o[k] === parts[k]) && isHashed(o.graph);
-}
-
-/** Whether a file of identity `now` is, without reading it, the one `h` hashed. */
-function unchanged(h: Hashed, now: FileIdentity): boolean {
-  return sameIdentity(h.identity, now) && Number(BigInt(now.ctimeNs) / 1_000_000n) < h.hashedAt - RACY_MS;
 }
 
 /** The bytes of `path` and its identity, read through one descriptor; undefined when it changed meanwhile. */
@@ -183,31 +168,24 @@ function identityOf(path: string): FileIdentity {
  * The SHA-256 of a model's bytes: remembered for its file when the file is unchanged since it was hashed,
  * else computed (and remembered).
  */
-async function modelSha256(dir: string, model: Uint8Array, file: { path: string; identity: FileIdentity } | undefined): Promise<string> {
-  if (file === undefined) return sha256(model);
-  const memo = join(dir, "models", `${await sha256(Buffer.from(file.path))}.json`);
-  try {
-    const r = JSON.parse(readFileSync(memo, "utf8")) as unknown;
-    if (isHashed(r) && (r as ModelRecord).path === file.path && unchanged(r, file.identity)) return r.sha256;
-  } catch {
-    // No memo, or an unreadable one: hash.
-  }
+async function modelSha256(dir: string, model: () => Uint8Array, file: { path: string; identity: FileIdentity } | undefined): Promise<string> {
+  if (file === undefined) return sha256(model());
+  const memo = new FileMemo(join(dir, "models"), isSha256);
+  const known = memo.recall(file.path, file.identity);
+  if (known !== undefined) return known;
   const hashedAt = Date.now();
-  const digest = await sha256(model);
-  try {
-    mkdirSync(join(dir, "models"), { recursive: true });
-    const record: ModelRecord = { path: file.path, sha256: digest, identity: file.identity, hashedAt };
-    writeFileAtomic(memo, JSON.stringify(record), hiddenTempPath);
-  } catch {
-    // Unwritable: hashed again next time.
-  }
+  const digest = await sha256(model());
+  memo.remember(file.path, file.identity, hashedAt, digest);
   return digest;
 }
 
 export interface CachedSessionArgs {
   ort: OrtSessions;
-  /** The model's bytes, and the file they were read from with its identity then (src/formats/model-package.ts). */
-  model: Uint8Array;
+  /**
+   * The model's bytes, asked for only when they are needed (a model not hashed before, or an entry to build), and
+   * the file they come from with its identity (src/formats/model-package.ts).
+   */
+  model: () => Uint8Array;
   modelFile?: { path: string; identity: FileIdentity };
   /** Options for the level-"all" session; the cache decides the level and where onnxruntime writes. */
   options: InferenceSession.SessionOptions;
@@ -218,7 +196,7 @@ export interface CachedSessionArgs {
 /** A session of `model` at graph optimization level "all", from the cache when a valid entry is there. */
 export async function createCachedSession(a: CachedSessionArgs): Promise<{ session: InferenceSession; cache: CacheOutcome }> {
   const options: InferenceSession.SessionOptions = { ...a.options, graphOptimizationLevel: "all" };
-  if (a.dir === undefined) return { session: await a.ort.InferenceSession.create(a.model, options), cache: "off" };
+  if (a.dir === undefined) return { session: await a.ort.InferenceSession.create(a.model(), options), cache: "off" };
   const dir = a.dir;
   let parts: KeyParts;
   let key: string;
@@ -232,11 +210,11 @@ export async function createCachedSession(a: CachedSessionArgs): Promise<{ sessi
     };
     key = await sha256(Buffer.from(JSON.stringify(parts)));
   } catch {
-    return { session: await a.ort.InferenceSession.create(a.model, options), cache: "off" };
+    return { session: await a.ort.InferenceSession.create(a.model(), options), cache: "off" };
   }
   const hit = await fromCache(a.ort, dir, key, parts, options).catch(() => undefined);
   if (hit !== undefined) return { session: hit, cache: "hit" };
-  return intoCache(a.ort, a.model, dir, key, parts, options);
+  return intoCache(a.ort, a.model(), dir, key, parts, options);
 }
 
 /** The session of a valid entry, or undefined (a bad entry is removed). */
@@ -253,7 +231,7 @@ async function fromCache(ort: OrtSessions, dir: string, key: string, parts: KeyP
   }
   if (!sameParts(record, parts) || read === undefined || String(read.bytes.length) !== record.graph.identity.size) return drop(dir, key);
   const { bytes, identity } = read;
-  const trusted = unchanged(record.graph, identity);
+  const trusted = unchangedSince(record.graph.identity, record.graph.hashedAt, identity);
   const hashedAt = Date.now();
   const digest = trusted ? undefined : sha256(bytes);
   let session: InferenceSession | undefined;
@@ -270,7 +248,7 @@ async function fromCache(ort: OrtSessions, dir: string, key: string, parts: KeyP
   }
   try {
     if (!trusted) {
-      // Hashed and found intact: its identity now stands for the hash (once RACY_MS old).
+      // Hashed and found intact: its identity now stands for the hash (once old enough: src/formats/file-memo.ts).
       const renewed: EntryRecord = { ...record, graph: { sha256: record.graph.sha256, identity, hashedAt } };
       writeFileAtomic(recordPath, JSON.stringify(renewed), hiddenTempPath);
     } else {
@@ -322,7 +300,7 @@ async function intoCache(
     const graph = readFileSync(tmp);
     const digest = await sha256(graph);
     renameSync(tmp, graphPath);
-    // Written just now, so the next hit hashes it once more before trusting its identity (RACY_MS).
+    // Written just now, so the next hit hashes it once more before trusting its identity (RACY_MS, src/formats/file-memo.ts).
     const record: EntryRecord = { ...parts, graph: { sha256: digest, identity: identityOf(graphPath), hashedAt } };
     writeFileAtomic(join(dir, `${key}.json`), JSON.stringify(record), hiddenTempPath);
     prune(dir);
@@ -365,12 +343,4 @@ function prune(dir: string): void {
   }
   entries.sort((x, y) => y.used - x.used);
   for (const e of entries.slice(MAX_ENTRIES)) drop(dir, e.key);
-  const models = join(dir, "models");
-  try {
-    const memos = readdirSync(models).map((name) => ({ path: join(models, name), used: statSync(join(models, name)).mtimeMs }));
-    memos.sort((x, y) => y.used - x.used);
-    for (const m of memos.slice(MAX_MODELS)) remove(m.path);
-  } catch {
-    // No memos yet, or one removed meanwhile.
-  }
 }

@@ -79,7 +79,7 @@ export class NastSession extends OrtBatchRunner {
     let session: InferenceSession;
     let cache: CacheOutcome;
     try {
-      ({ session, cache } = await createCachedSession({ ort, model: pkg.onnx, options, dir: opts.cacheDir, ...(pkg.onnxFile ? { modelFile: pkg.onnxFile } : {}) }));
+      ({ session, cache } = await createCachedSession({ ort, model: () => pkg.onnx, options, dir: opts.cacheDir, ...(pkg.onnxFile ? { modelFile: pkg.onnxFile } : {}) }));
     } catch (err) {
       throw new ModelPackageError(`${pkg.dir}/model.onnx: onnxruntime cannot load it (${(err as Error).message}); re-export it with \`nast export CKPT -o MODEL_DIR\``);
     }

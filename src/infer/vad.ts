@@ -73,7 +73,7 @@ export class SileroVad extends SileroSegmenter {
     try {
       // One thread, as Silero's own wrapper: the network is tiny, and the translator's session keeps the cores.
       const options: InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: "sequential", logSeverityLevel: 3 };
-      ({ session } = await createCachedSession({ ort, model: graph, options, dir: cacheDir }));
+      ({ session } = await createCachedSession({ ort, model: () => graph, options, dir: cacheDir }));
     } catch (err) {
       throw new Error(`${path}: onnxruntime cannot load the sequence graph built from it (${errorMessage(err)})`);
     }

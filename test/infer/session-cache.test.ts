@@ -11,7 +11,7 @@ import { runInNewContext } from "node:vm";
 import { join } from "node:path";
 import ort from "onnxruntime-node";
 import { createCachedSession, defaultCacheDir } from "../../src/infer/session-cache.ts";
-import { fileIdentity, type FileIdentity } from "../../src/formats/model-package.ts";
+import { fileIdentity, type FileIdentity } from "../../src/formats/file-memo.ts";
 import { tinyModelPackage, type TinyModel } from "./fixtures.ts";
 import { runNast as nast } from "../helpers/cli.ts";
 
@@ -43,7 +43,7 @@ function entries(dir: string): string[] {
 }
 
 async function session(dir: string | undefined, model: Uint8Array = bytes, modelFile?: { path: string; identity: FileIdentity }) {
-  return createCachedSession({ ort, model, options: OPTIONS, dir, ...(modelFile ? { modelFile } : {}) });
+  return createCachedSession({ ort, model: () => model, options: OPTIONS, dir, ...(modelFile ? { modelFile } : {}) });
 }
 
 /** A record as if its graph had been hashed long after its last change: its identity is then trusted. */
