@@ -56,6 +56,8 @@ class FbankPlan {
     const melLow = mel(LOW_FREQ_HZ);
     const melHigh = mel(sampleRate / 2);
     const delta = (melHigh - melLow) / (FBANK_DIM + 1);
+    // Each FFT bin's mel value, once (every bank reads all of them: 80 × 256 logs otherwise, a cold start's cost).
+    const binMel = Float64Array.from({ length: numFftBins }, (_, k) => mel(binWidth * k));
     this.melStart = new Int32Array(FBANK_DIM);
     this.melWeights = [];
     for (let b = 0; b < FBANK_DIM; b++) {
@@ -65,7 +67,7 @@ class FbankPlan {
       const weights: number[] = [];
       let start = -1;
       for (let k = 0; k < numFftBins; k++) {
-        const m = mel(binWidth * k);
+        const m = binMel[k]!;
         const w = Math.max(0, Math.min((m - left) / (center - left), (right - m) / (right - center)));
         if (w > 0) {
           if (start < 0) start = k;

@@ -198,14 +198,23 @@ export async function* wavMonoBlocks(source: ByteSource, info: WavInfo, name: st
   }
 }
 
+/** Whether this machine stores an Int16Array's elements little-endian, as WAV does. */
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
 /**
  * 16-bit PCM, by far the most common WAV, read directly (little-endian signed integers, as wavefile
  * reads them) and mixed as above: the same values, several times faster than through wavefile.
  */
 function pcm16Mono(bytes: Uint8Array, count: number, channels: number): Float32Array {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const scale = 1 / 2 ** 15;
   const mono = new Float32Array(count);
+  if (channels === 1 && bytes.byteOffset % 2 === 0 && LITTLE_ENDIAN) {
+    // Mono samples read in place (the same values as the general loop: sum / 1 is sum).
+    const pcm = new Int16Array(bytes.buffer, bytes.byteOffset, count);
+    for (let i = 0; i < count; i++) mono[i] = pcm[i]! * scale;
+    return mono;
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let i = 0; i < count; i++) {
     let sum = 0;
     for (let c = 0; c < channels; c++) sum += view.getInt16(2 * (i * channels + c), true);
