@@ -1,10 +1,10 @@
 // Silero VAD's sequence graph (src/infer/silero-sequence.ts), which `nast translate` and `nast eval` run (a run of
 // windows per onnxruntime call), against the shipped silero_vad.onnx run window by window: by a plain loop here,
 // framed as Silero's OnnxWrapper frames it (github.com/snakers4/silero-vad, src/silero_vad/utils_vad.py), and
-// by the page's SileroWindowModel (src/web/silero-windows.ts). The probabilities agree within 1e-5 on the
-// shipped example and on a generated recording longer than one run (SILERO_RUN windows) whose length is not a
-// multiple of 512, also when it streams by in uneven pieces and is amplified; the segments are the same; the
-// windows really go in runs; and files that are not the 16 kHz Silero model are refused, naming the file.
+// by the page's SileroWindowModel (src/web/silero-windows.ts). The probabilities agree within SEQUENCE_TOLERANCE
+// (the page's path within 1e-5) on the shipped example and on a generated recording longer than one run
+// (SILERO_RUN windows) whose length is not a multiple of 512, also when it streams by in uneven pieces and is
+// amplified; the segments are the same; the windows really go in runs; and files that are not the 16 kHz Silero model are refused, naming the file.
 import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -114,19 +114,27 @@ async function recordedSequence(): Promise<{ segmenter: SileroSegmenter; runs: n
   return { segmenter: new SileroSegmenter(network), runs, probs };
 }
 
+/**
+ * How far the sequence graph's probabilities may be from the per-window model's. Its convolutions are banded
+ * products, whose sums go in another order than onnxruntime's Conv, and the LSTM carries that float32 rounding
+ * from window to window: 1.7e-5 at most on example.wav (1.2e-7 when the graph kept Silero's Conv nodes). A
+ * framing error moves them by more than 1e-3 (asserted below).
+ */
+const SEQUENCE_TOLERANCE = 1e-4;
+
 describe("Silero VAD as one sequence", () => {
-  test("example.wav: the probabilities of the per-window model, within 1e-5, on both paths", async () => {
+  test("example.wav: the probabilities of the per-window model, within SEQUENCE_TOLERANCE (the page's within 1e-5)", async () => {
     const want = await reference(example);
     assertInformative(want);
     const seq = await vad.probabilities(example);
     const d = maxDiff(seq, want);
-    assert.ok(d < 1e-5, `sequence graph: max |diff| ${d}`);
+    assert.ok(d < SEQUENCE_TOLERANCE, `sequence graph: max |diff| ${d}`);
     assert.ok(maxDiff(await page.probabilities(example), want) < 1e-5, "the page's window-by-window path");
     // A framing error (no context) moves the probabilities by far more than the tolerance.
     assert.ok(maxDiff(await reference(example, 1, false), want) > 1e-3, "the comparison tells a framing error");
   });
 
-  test("a generated recording, not a multiple of 512 samples: within 1e-5, in runs of at most SILERO_RUN windows", async () => {
+  test("a generated recording, not a multiple of 512 samples: within SEQUENCE_TOLERANCE, in runs of at most SILERO_RUN windows", async () => {
     const gain = vadGain(generated, RATE);
     const want = await reference(generated, gain);
     assertInformative(want);
@@ -135,7 +143,7 @@ describe("Silero VAD as one sequence", () => {
     const { segmenter, runs } = await recordedSequence();
     try {
       const d = maxDiff(await segmenter.probabilities(generated, gain), want);
-      assert.ok(d < 1e-5, `max |diff| ${d}`);
+      assert.ok(d < SEQUENCE_TOLERANCE, `max |diff| ${d}`);
       // The complete windows in runs of at most SILERO_RUN, then the zero-padded last one (finish).
       assert.deepEqual(runs, [SILERO_RUN, want.length - SILERO_RUN - 1, 1]);
     } finally {
@@ -167,7 +175,7 @@ describe("Silero VAD as one sequence", () => {
         for (const b of blocks) got.push(...(await stream.push(b)));
         got.push(...(await stream.finish()));
         const d = maxDiff(Float32Array.from(probs), want);
-        assert.ok(d < 1e-5, `max |diff| ${d}`);
+        assert.ok(d < SEQUENCE_TOLERANCE, `max |diff| ${d}`);
         // The windows a piece completes go together (in runs of at most SILERO_RUN), never one call per window.
         assert.ok(runs.length <= blocks.length + 2 && runs.includes(SILERO_RUN) && Math.max(...runs) <= SILERO_RUN, `runs ${runs.join(" ")}`);
         const whole = await page.segment(samples, RATE, opts);
