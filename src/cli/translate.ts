@@ -275,6 +275,9 @@ export async function run(argv: string[]): Promise<number> {
     }
     bar?.finish();
   }, { inputs: inputs.length });
+  // Where the translation's time went: reading audio (and segmenting it), features, the network, CTC decoding.
+  const spent = translator.timings;
+  stages.note("translate", { audio_ms: ms(spent.audio), features_ms: ms(spent.features), network_ms: ms(spent.network), ctc_ms: ms(spent.ctc) });
   if (jsonArray && jsonArray.elements > 0) toStdout("\n]\n");
   await stages.time("release", async () => {
     await session.release();
@@ -283,4 +286,9 @@ export async function run(argv: string[]): Promise<number> {
   stages.total();
   if (failed > 0) process.stderr.write(`nast translate: ${failed} of ${inputs.length} inputs failed\n`);
   return failed === 0 ? 0 : 1;
+}
+
+/** Seconds as milliseconds to 0.1. */
+function ms(seconds: number): number {
+  return Math.round(seconds * 10000) / 10;
 }

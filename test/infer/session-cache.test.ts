@@ -232,6 +232,9 @@ test("nast translate with the shipped model: the same json with the cache filled
   const filled = nast([...args, "--timings"], undefined, { env });
   assert.equal(filled.code, 0, filled.stderr);
   assert.match(filled.stderr, /"cache":"hit"/);
+  // --timings also says where the translation's time went, stage by stage.
+  const spent = /\{"event":"note","stage":"translate",("audio_ms":[\d.]+,"features_ms":[\d.]+,"network_ms":([\d.]+),"ctc_ms":[\d.]+)\}/.exec(filled.stderr);
+  assert.ok(spent !== null && Number(spent[2]) > 0, filled.stderr);
   for (const f of entries(dir).filter((n) => n.endsWith(".ort"))) {
     const b = readFileSync(join(dir, f));
     b[b.length - 100] ^= 1;
