@@ -28,7 +28,7 @@ const engines = [
 
 /** Fetches the log-probabilities too, and keeps every batch's outputs. */
 function recording(inner: BatchRunner, batches: BatchOutput[]): BatchRunner {
-  return { run: async (items) => (batches[batches.length] = await inner.run(items, true)) };
+  return { run: async (items) => (batches[batches.length] = await inner.run(items, "logProbs")) };
 }
 
 const runs: { name: string; batches: BatchOutput[]; translation: string }[] = [];

@@ -13,7 +13,7 @@ import { randomStateDict } from "../export/random-state.ts";
 import type { StoredTensor } from "../export/checkpoint.ts";
 import type { ModelPackage } from "../formats/model-package.ts";
 import { NastSession } from "../infer/session.ts";
-import { type BatchOutput, type BatchRunner, type Features } from "../infer/batch-runner.ts";
+import { type BatchOutput, type BatchRunner, type Features, type OutputReads } from "../infer/batch-runner.ts";
 import { Translator } from "../infer/translator.ts";
 import { loadConfig, PRESETS, type NastConfig } from "../model/config.ts";
 import { SentencePiece } from "../text/sentencepiece.ts";
@@ -93,7 +93,8 @@ async function torchRunner(cfg: NastConfig, state: Map<string, StoredTensor>, th
   for (const [name, t] of state) params.set(name, torch.keep(torch.Tensor.fromBytes(t.data, t.shape, t.dtype as "float32")));
   const ops = new EagerOps(params, false);
   return {
-    async run(items: readonly Features[], wantLogProbs = false): Promise<BatchOutput> {
+    // No alternatives to the blank here: a blank penalty reads the log-probabilities (BatchOutput).
+    async run(items: readonly Features[], reads: OutputReads = "greedy"): Promise<BatchOutput> {
       const B = items.length;
       const T = Math.max(...items.map((x) => x.frames));
       const D = cfg.inputDim;
@@ -116,7 +117,7 @@ async function torchRunner(cfg: NastConfig, state: Map<string, StoredTensor>, th
             tgtIds: copyIds(out.tgtLogits.argmax(2).data() as BigInt64Array),
             tgtScores: Float32Array.from(logProbs.max(2).data() as Float32Array),
             srcIds: copyIds(out.srcLogits.argmax(2).data() as BigInt64Array),
-            ...(wantLogProbs ? { tgtLogProbs: Float32Array.from(logProbs.data() as Float32Array) } : {}),
+            ...(reads !== "greedy" ? { tgtLogProbs: Float32Array.from(logProbs.data() as Float32Array) } : {}),
           };
         }),
       );

@@ -10,7 +10,8 @@ import { basename, dirname, join, resolve } from "node:path";
 import { embeddedModelConfig, isArConfig, type EncoderConfig, type ModelConfig, type NastConfig } from "../model/config.ts";
 import { forward } from "../model/nast.ts";
 import { checkParams, paramSpecs } from "../model/params.ts";
-import { GraphBuilder } from "./graph.ts";
+import { GraphBuilder, type Value } from "./graph.ts";
+import { BLANK } from "../infer/ctc.ts";
 import { arModelCard, modelCard } from "./model-card.ts";
 import { buildArOnnxModels } from "./ar-export.ts";
 import { OnnxOps } from "./onnx-ops.ts";
@@ -65,14 +66,28 @@ export function buildOnnxModel(cfg: NastConfig, state: ReadonlyMap<string, Store
   const lengths = g.input(INPUTS.lengths, "int64", ["B"]);
   const out = forward(ops, cfg, feats, lengths);
   const logProbs = ops.logSoftmax(out.tgtLogits, 2);
+  // The two most likely tokens per frame (TopK orders equal values by index, as ArgMax takes the first): the first
+  // is the greedy choice; the blank's log-probability and the best other token are what a blank penalty decides
+  // between (src/infer/ctc.ts greedyDecodeAlternatives), so that it need not read the (B, T', V) log-probabilities.
+  if (cfg.vocabSize < 2) throw new Error(`a vocabulary of ${cfg.vocabSize} has no token besides the blank`);
+  const [topScores, topIds] = g.node("TopK", [logProbs, g.ints([2])], { axis: 2, largest: 1, sorted: 1 }, ["float32", "int64"]) as [Value, Value];
+  const first = g.scalar("int64", 0);
+  const second = g.scalar("int64", 1);
+  const [bestId, nextId] = [ops.gather(topIds, first, 2), ops.gather(topIds, second, 2)]; // (B,T')
+  const [bestScore, nextScore] = [ops.gather(topScores, first, 2), ops.gather(topScores, second, 2)];
+  const blankFirst = g.op("Equal", [bestId, g.scalar("int64", BLANK)], {}, "bool");
   const values = {
-    tgt_ids: ops.argmax(out.tgtLogits, 2),
-    tgt_scores: ops.max(logProbs, 2),
+    tgt_ids: bestId,
+    tgt_scores: bestScore,
     src_ids: ops.argmax(out.srcLogits, 2),
     out_lengths: out.outLengths,
+    tgt_blank_scores: ops.gather(logProbs, g.scalar("int64", BLANK), 2),
+    tgt_alt_ids: ops.where(blankFirst, nextId, bestId),
+    tgt_alt_scores: ops.where(blankFirst, nextScore, bestScore),
     tgt_log_probs: logProbs,
   };
-  const dims = { tgt_ids: ["B", "T_out"], tgt_scores: ["B", "T_out"], src_ids: ["B", "T_out"], out_lengths: ["B"], tgt_log_probs: ["B", "T_out", cfg.vocabSize] };
+  const frames = ["B", "T_out"];
+  const dims = { tgt_ids: frames, tgt_scores: frames, src_ids: frames, out_lengths: ["B"], tgt_blank_scores: frames, tgt_alt_ids: frames, tgt_alt_scores: frames, tgt_log_probs: ["B", "T_out", cfg.vocabSize] };
   for (const name of OUTPUTS) g.output(values[name], name, dims[name]);
   let parameters = 0;
   for (const name of ops.used) parameters += state.get(name)!.shape.reduce((a, b) => a * b, 1);

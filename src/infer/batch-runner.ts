@@ -18,13 +18,24 @@ export interface BatchOutput {
   tgtIds: BigInt64Array;
   tgtScores: Float32Array;
   srcIds: BigInt64Array;
-  /** (B × T' × V), only when asked for (beam search). */
+  /**
+   * (B × T') each, when asked for (a blank penalty) and the engine has them: the blank's log-probability, and the
+   * most likely other token (the lowest id among equals) and its log-probability.
+   */
+  tgtAlternatives?: { blank: Float32Array; ids: BigInt64Array; scores: Float32Array };
+  /** (B × T' × V), when asked for (beam search), or for alternatives the engine does not have. */
   tgtLogProbs?: Float32Array;
 }
 
+/**
+ * What a batch's decoding reads beyond the per-frame argmax: nothing (greedy), the alternatives to the blank (a
+ * blank penalty), or the whole log-probabilities (beam search).
+ */
+export type OutputReads = "greedy" | "alternatives" | "logProbs";
+
 /** What the translator needs of an engine: one padded batch in, the CTC outputs out. */
 export interface BatchRunner {
-  run(items: readonly Features[], wantLogProbs?: boolean): Promise<BatchOutput>;
+  run(items: readonly Features[], reads?: OutputReads): Promise<BatchOutput>;
 }
 
 /** The autoregressive counterpart's outputs for one padded batch. */

@@ -68,6 +68,24 @@ export function greedyDecodePenalized(logProbs: Float32Array, vocab: number, len
   return greedyDecode(ids, scores, length);
 }
 
+/**
+ * greedyDecodePenalized from three numbers per frame instead of its whole row of V: the blank's log-probability
+ * and the most likely other token with its log-probability (the graph's TopK of two: the first token, or the
+ * second where the first is the blank; among equal log-probabilities the lowest id, as the row scan keeps it). The
+ * other token wins where it beats the lowered blank, as in the scan: the same ids, the same scores.
+ */
+export function greedyDecodeAlternatives(blank: ArrayLike<number>, altIds: ArrayLike<number | bigint>, altScores: ArrayLike<number>, length: number, blankPenalty: number): CtcHypothesis {
+  const ids = new Int32Array(length);
+  const scores = new Float32Array(length);
+  for (let t = 0; t < length; t++) {
+    const other = altScores[t]!;
+    const wins = other > blank[t]! - blankPenalty;
+    ids[t] = wins ? Number(altIds[t]) : BLANK;
+    scores[t] = wins ? other : blank[t]!;
+  }
+  return greedyDecode(ids, scores, length);
+}
+
 function logAdd(a: number, b: number): number {
   if (a === -Infinity) return b;
   if (b === -Infinity) return a;

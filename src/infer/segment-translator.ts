@@ -7,9 +7,9 @@ import { fbank, fbankFrameCount, FBANK_DIM } from "../audio/fbank.ts";
 import { utteranceCmvn } from "../audio/cmvn.ts";
 import { AudioMeter, type AudioStats, type SpeechSegment } from "../audio/segment.ts";
 import { InputError, UsageError } from "../util/errors.ts";
-import { beamDecode, greedyDecode, greedyDecodePenalized, type CtcToken } from "./ctc.ts";
+import { beamDecode, greedyDecode, greedyDecodeAlternatives, greedyDecodePenalized, type CtcToken } from "./ctc.ts";
 import type { SentencePieceCodec } from "../text/sentencepiece-codec.ts";
-import { isSearchRunner, type BatchRunner, type Features, type SearchRunner } from "./batch-runner.ts";
+import { isSearchRunner, type BatchRunner, type Features, type OutputReads, type SearchRunner } from "./batch-runner.ts";
 import { energySegmenter, type Segmenter } from "./segmenters.ts";
 import { round3, tokensToWords } from "./words.ts";
 import type { ResultSink, SegmentResult } from "./result-formats.ts";
@@ -110,14 +110,15 @@ export class SegmentTranslator {
     }
     this.batchSize = Math.max(1, opts.batchSize ?? 8);
     // Beam search reads the full log-probabilities back, B × T/4 × V floats = B·T·V bytes for T input
-    // frames: keep that near 64 MB per batch (V = 10000: 6400 padded frames, three 20 s segments).
+    // frames: keep that near 64 MB per batch (V = 10000: 6400 padded frames, three 20 s segments). So does a blank
+    // penalty on an engine without the alternatives to the blank.
     const frameBudget = opts.maxBatchFrames ?? 16000;
-    this.maxBatchFrames = this.readsLogProbs() && !isSearchRunner(session) ? Math.min(frameBudget, Math.floor(64e6 / pkg.cfg.vocabSize)) : frameBudget;
+    this.maxBatchFrames = this.reads() !== "greedy" && !isSearchRunner(session) ? Math.min(frameBudget, Math.floor(64e6 / pkg.cfg.vocabSize)) : frameBudget;
   }
 
-  /** Beam search and a blank penalty need the whole T × V log-probabilities; plain greedy, the graph's argmax. */
-  private readsLogProbs(): boolean {
-    return this.beam > 1 || this.blankPenalty !== 0;
+  /** Beam search reads the whole T × V log-probabilities; a blank penalty, the alternatives to the blank; plain greedy, the graph's argmax. */
+  private reads(): OutputReads {
+    return this.beam > 1 ? "logProbs" : this.blankPenalty !== 0 ? "alternatives" : "greedy";
   }
 
   /** Features of one stretch of 16 kHz samples: Kaldi fbank, then utterance CMVN. */
@@ -171,7 +172,7 @@ export class SegmentTranslator {
     if (isSearchRunner(this.session)) return this.searchBatch(this.session, items);
     const useBeam = this.beam > 1;
     let t0 = performance.now();
-    const out = await this.session.run(items, this.readsLogProbs());
+    const out = await this.session.run(items, this.reads());
     this.timings.network += (performance.now() - t0) / 1000;
     t0 = performance.now();
     const { steps, vocab } = out;
@@ -181,7 +182,9 @@ export class SegmentTranslator {
       const hyp = useBeam
         ? beamDecode(out.tgtLogProbs!.subarray(from * vocab, (from + steps) * vocab), vocab, len, { width: this.beam, topK: this.topK, blankPenalty: this.blankPenalty })
         : this.blankPenalty !== 0
-          ? greedyDecodePenalized(out.tgtLogProbs!.subarray(from * vocab, (from + steps) * vocab), vocab, len, this.blankPenalty)
+          ? out.tgtAlternatives !== undefined
+            ? greedyDecodeAlternatives(out.tgtAlternatives.blank.subarray(from, from + steps), out.tgtAlternatives.ids.subarray(from, from + steps), out.tgtAlternatives.scores.subarray(from, from + steps), len, this.blankPenalty)
+            : greedyDecodePenalized(out.tgtLogProbs!.subarray(from * vocab, (from + steps) * vocab), vocab, len, this.blankPenalty)
           : greedyDecode(out.tgtIds.subarray(from, from + steps), out.tgtScores.subarray(from, from + steps), len);
       const src = greedyDecode(out.srcIds.subarray(from, from + steps), undefined, len);
       return {

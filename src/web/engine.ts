@@ -5,7 +5,7 @@
 // the wasm files come from the page's own server (`nast serve`: /ort/).
 import * as ort from "onnxruntime-web/wasm";
 import { OrtBatchRunner, checkNastSession } from "../infer/ort-runner.ts";
-import type { BatchOutput, BatchRunner, Features } from "../infer/batch-runner.ts";
+import type { BatchOutput, BatchRunner, Features, OutputReads } from "../infer/batch-runner.ts";
 import { SileroSegmenter } from "../infer/segmenters.ts";
 import { SileroWindowModel, checkSileroSession } from "./silero-windows.ts";
 import type { FetchedModel } from "./model-fetch.ts";
@@ -44,8 +44,8 @@ export async function createEngine(pkg: FetchedModel, vadModel: Uint8Array, wasm
 class PaintingRunner implements BatchRunner {
   constructor(private readonly inner: BatchRunner) {}
 
-  async run(items: readonly Features[], wantLogProbs?: boolean): Promise<BatchOutput> {
+  async run(items: readonly Features[], reads?: OutputReads): Promise<BatchOutput> {
     await new Promise((resolve) => setTimeout(resolve, 0));
-    return this.inner.run(items, wantLogProbs);
+    return this.inner.run(items, reads);
   }
 }

@@ -11,6 +11,9 @@ import { readCheckpoint, toHostTensors } from "../../src/export/checkpoint.ts";
 import { resolveSafetensorsPath } from "../../src/formats/checkpoint-path.ts";
 import { encodeSafetensors } from "../../src/formats/safetensors.ts";
 import { readOnnxInfo } from "../../src/formats/onnx-info.ts";
+import * as ort from "onnxruntime-node";
+import { GraphBuilder } from "../../src/export/graph.ts";
+import { modelProto } from "../../src/formats/onnx-proto.ts";
 import { exportFixture, logProbs } from "./helpers.ts";
 import { runNast as nast } from "../helpers/cli.ts";
 
@@ -39,7 +42,16 @@ test("export writes model.onnx, spm.model, config.json and MODEL_CARD.md; the co
   assert.deepEqual(info.inputs, ["feats", "lengths"]);
   assert.deepEqual(
     info.outputs.map((o) => [o.name, o.dims]),
-    [["tgt_ids", ["B", "T_out"]], ["tgt_scores", ["B", "T_out"]], ["src_ids", ["B", "T_out"]], ["out_lengths", ["B"]], ["tgt_log_probs", ["B", "T_out", 64]]],
+    [
+      ["tgt_ids", ["B", "T_out"]],
+      ["tgt_scores", ["B", "T_out"]],
+      ["src_ids", ["B", "T_out"]],
+      ["out_lengths", ["B"]],
+      ["tgt_blank_scores", ["B", "T_out"]],
+      ["tgt_alt_ids", ["B", "T_out"]],
+      ["tgt_alt_scores", ["B", "T_out"]],
+      ["tgt_log_probs", ["B", "T_out", 64]],
+    ],
   );
   const card = readFileSync(join(out, "MODEL_CARD.md"), "utf8");
   assert.match(card, /LiSA attention sharing: acoustic layers 2; textual layers 2/);
@@ -125,4 +137,61 @@ test("a checkpoint may be named by its experiment directory (latest.json) or a d
   writeFileSync(join(single, "other.safetensors"), "");
   assert.throws(() => resolveSafetensorsPath(single), /holds several checkpoints \(avg\.safetensors, other\.safetensors\); name one/);
   assert.throws(() => resolveSafetensorsPath(join(work, "nothing-here")), /no such checkpoint/);
+});
+
+/** All outputs of a package's model.onnx for a fixed batch of two (120 and 77 frames). */
+async function allOutputs(modelPath: string): Promise<Record<string, ort.Tensor>> {
+  const session = await ort.InferenceSession.create(modelPath);
+  const T = 120;
+  const feats = Float32Array.from({ length: 2 * T * 80 }, (_, i) => Math.sin(i * 0.11) + Math.cos(i * 0.017));
+  const out = await session.run({ feats: new ort.Tensor("float32", feats, [2, T, 80]), lengths: new ort.Tensor("int64", BigInt64Array.from([BigInt(T), 77n]), [2]) });
+  await session.release();
+  return out;
+}
+
+test("the graph's per-frame outputs are its log-probabilities' argmax and max, the blank's, and the best other token's", async () => {
+  // Random weights rarely put the blank first: raise its bias by the median margin, so that about half the frames do.
+  const first = await allOutputs(join(work, "model", "model.onnx"));
+  const V = first.tgt_log_probs!.dims[2]!;
+  const firstLp = first.tgt_log_probs!.data as Float32Array;
+  const margins = Array.from({ length: firstLp.length / V }, (_, f) => Math.max(...firstLp.subarray(f * V, (f + 1) * V)) - firstLp[f * V]!).sort((x, y) => x - y);
+  const state = readCheckpoint(ckpt).tensors;
+  const bias = new Float32Array(state.get("ctc.tgt_bias")!.data.slice().buffer);
+  bias[0] = bias[0]! + margins[margins.length >> 1]!;
+  state.set("ctc.tgt_bias", { dtype: "float32", shape: [V], data: new Uint8Array(bias.buffer) });
+  const raised = join(work, "raised.safetensors");
+  writeFileSync(raised, encodeSafetensors(toHostTensors(state), readCheckpoint(ckpt).metadata));
+  assert.equal(nast(["export", raised, "-o", join(work, "raised"), "--spm", spm]).code, 0);
+
+  const out = await allOutputs(join(work, "raised", "model.onnx"));
+  const lp = out.tgt_log_probs!.data as Float32Array;
+  const frames = lp.length / V;
+  const [ids, scores, blank, altIds, altScores] = ["tgt_ids", "tgt_scores", "tgt_blank_scores", "tgt_alt_ids", "tgt_alt_scores"].map((n) => out[n]!.data as Float32Array | BigInt64Array);
+  let blankFirst = 0;
+  for (let f = 0; f < frames; f++) {
+    const row = lp.subarray(f * V, (f + 1) * V);
+    let best = 0;
+    for (let v = 1; v < V; v++) if (row[v]! > row[best]!) best = v;
+    let other = 1;
+    for (let v = 2; v < V; v++) if (row[v]! > row[other]!) other = v;
+    assert.equal(Number(ids[f]), best, `frame ${f}`);
+    assert.equal(scores[f], row[best]);
+    assert.equal(blank[f], row[0]);
+    assert.equal(Number(altIds[f]), other, `frame ${f}`);
+    assert.equal(altScores[f], row[other]);
+    if (best === 0) blankFirst++;
+  }
+  assert.ok(blankFirst > frames / 4 && blankFirst < (3 * frames) / 4, `${blankFirst} of ${frames} frames have the blank first`);
+});
+
+test("onnxruntime's TopK puts equal values in index order, as ArgMax takes the first (what tgt_ids relies on)", async () => {
+  const g = new GraphBuilder();
+  const x = g.input("x", "float32", [2, 4]);
+  const [values, indices] = g.node("TopK", [x, g.ints([2])], { axis: 1, largest: 1, sorted: 1 }, ["float32", "int64"]);
+  g.output(values!, "values");
+  g.output(indices!, "indices");
+  const session = await ort.InferenceSession.create(Buffer.concat(modelProto(g.model({ graphName: "t", metadata: {}, producerVersion: "t" }))));
+  const out = await session.run({ x: new ort.Tensor("float32", Float32Array.from([1, 3, 3, 0, 2, 2, 2, 2]), [2, 4]) });
+  await session.release();
+  assert.deepEqual(Array.from(out.indices!.data as BigInt64Array, Number), [1, 2, 0, 1]);
 });

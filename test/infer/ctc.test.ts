@@ -1,7 +1,7 @@
 // CTC decoding against hand-worked examples and against brute force over every alignment.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { beamDecode, greedyDecode, greedyDecodePenalized, type CtcHypothesis } from "../../src/infer/ctc.ts";
+import { beamDecode, greedyDecode, greedyDecodeAlternatives, greedyDecodePenalized, type CtcHypothesis } from "../../src/infer/ctc.ts";
 
 /** Greedy decoding from full log-probabilities (T × V): the per-frame argmax, then greedyDecode. */
 function greedyFromLogProbs(lp: Float32Array, V: number, T: number): CtcHypothesis {
@@ -159,4 +159,32 @@ test("blank penalty in the beam search: the same as searching log-probabilities 
   // Here the penalty makes the search find a longer labeling: 2,3,2 instead of 3,2.
   assert.deepEqual(beamDecode(lp, V, T, { width: 8, topK: V }).tokens.map((t) => t.id), [3, 2]);
   assert.deepEqual(a.tokens.map((t) => t.id), [2, 3, 2]);
+});
+
+test("blank penalty from the alternatives to the blank (the graph's TopK of two) decodes as the scan of whole rows, ties included", () => {
+  // Log-probabilities on a coarse grid, so that tokens tie with each other and with the blank.
+  let seed = 7;
+  const next = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const [T, V] = [300, 6];
+  const lp = Float32Array.from({ length: T * V }, () => -Math.round(next() * 8) / 2);
+  // What the graph hands over: the blank's log-probability, and the best other token (lowest id among equals).
+  const blank = new Float32Array(T);
+  const ids = new BigInt64Array(T);
+  const scores = new Float32Array(T);
+  for (let t = 0; t < T; t++) {
+    blank[t] = lp[t * V]!;
+    let best = 1;
+    for (let v = 2; v < V; v++) if (lp[t * V + v]! > lp[t * V + best]!) best = v;
+    ids[t] = BigInt(best);
+    scores[t] = lp[t * V + best]!;
+  }
+  let changed = 0;
+  for (const penalty of [-1, 0, 0.25, 0.5, 0.75, 3]) {
+    for (const length of [T, 123]) {
+      const want = greedyDecodePenalized(lp, V, length, penalty);
+      assert.deepEqual(greedyDecodeAlternatives(blank, ids, scores, length, penalty), want, `penalty ${penalty}, ${length} frames`);
+      if (want.tokens.length !== greedyDecodePenalized(lp, V, length, 0).tokens.length) changed++;
+    }
+  }
+  assert.ok(changed >= 4, "the penalties change the hypotheses");
 });
