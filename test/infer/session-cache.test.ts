@@ -14,6 +14,7 @@ import { createCachedSession, defaultCacheDir } from "../../src/infer/session-ca
 import { fileIdentity, type FileIdentity } from "../../src/formats/file-memo.ts";
 import { tinyModelPackage, type TinyModel } from "./fixtures.ts";
 import { runNast as nast } from "../helpers/cli.ts";
+import { OUTPUTS } from "../../src/infer/model-io.ts";
 
 let work = "";
 let model: TinyModel;
@@ -191,7 +192,7 @@ test("another model gets its own entry; an unwritable cache gives an ordinary se
   writeFileSync(blocked, "not a directory");
   const u = await session(join(blocked, "cache"));
   assert.equal(u.cache, "unwritable");
-  assert.equal((await outputs(u.session)).length, 5);
+  assert.equal((await outputs(u.session)).length, OUTPUTS.length);
   await u.session.release();
 });
 
