@@ -65,7 +65,9 @@ export function buildOnnxModel(cfg: NastConfig, state: ReadonlyMap<string, Store
   const feats = g.input(INPUTS.feats, "float32", ["B", "T", cfg.inputDim]);
   const lengths = g.input(INPUTS.lengths, "int64", ["B"]);
   const out = forward(ops, cfg, feats, lengths);
-  const logProbs = ops.logSoftmax(out.tgtLogits, 2);
+  // Named as the output it is, so that no Identity copies the (B, T', V) tensor on every run (onnxruntime runs every
+  // node, fetched or not).
+  const [logProbs] = g.node("LogSoftmax", [out.tgtLogits], { axis: 2 }, ["float32"], ["tgt_log_probs" satisfies (typeof OUTPUTS)[number]]) as [Value];
   // The two most likely tokens per frame (TopK orders equal values by index, as ArgMax takes the first): the first
   // is the greedy choice; the blank's log-probability and the best other token are what a blank penalty decides
   // between (src/infer/ctc.ts greedyDecodeAlternatives), so that it need not read the (B, T', V) log-probabilities.
