@@ -2,20 +2,22 @@
 // per call and carries its LSTM state from call to call (./segmenters.ts), so a minute of audio is 1,875
 // calls of ~120 µs each on this machine, mostly per-call and per-node overhead: a quarter of `nast translate`'s
 // time for a 60 s file. Only the LSTM needs the windows in order; the STFT and the four convolutions before it
-// see each window (and its 64 samples of context) alone. This graph keeps those nodes of Silero's own file as
-// they are, batched over N windows, and runs the LSTM over the N windows as one sequence (ONNX LSTM, seq_length
+// see each window (and its 64 samples of context) alone. This graph keeps those nodes of Silero's own file (but
+// for the convolutions, below), batched over N windows, and runs the LSTM over the N windows as one sequence (ONNX LSTM, seq_length
 // N) followed by the decoder (ReLU, the 1x1 convolution as a MatMul, sigmoid):
 //
-//   input (N, 576) → Silero's STFT + encoder (convolutions as products over all N windows) → (N, 128, 1) → (N, 1, 128) → LSTM from state → (N, 128)
-//     → ReLU → ·w + b → sigmoid → output (N, 1);   stateN (2, 1, 128) = the LSTM's last h and c
+//   input (N, 576) → Silero's STFT + encoder, each convolution one product over the N windows → (N, 128, 1)
+//     → (N, 1, 128) → LSTM from state → (N, 128) → ReLU → ·w + b → sigmoid → output (N, 1)
+//   stateN (2, 1, 128) = the LSTM's last h and c
 //
 // Silero's five convolutions (the STFT's basis, then the encoder's) each make a handful of frames per window (4,
 // 4, 2, 1, 1), and onnxruntime's Conv runs them window by window as N tiny products: 80% of the graph's time on a
 // minute of audio. Each is rewritten as one product over all N windows with its weights laid out as a banded
-// matrix (bandedConv), which onnxruntime makes from them when it builds the session. Same weights, same operations (and the padding's zero products); the LSTM's input
-// products are one (N×128)·(128×512) GEMM instead of N vector products, and the convolutions' sums are taken in
-// another order, so the probabilities agree to rounding (test/infer/silero-sequence.test.ts: within 1e-5 of
-// the shipped model run window by window, the same segments). It is built from the 16 kHz file of the npm
+// matrix (bandedConv), which onnxruntime makes from them when it builds the session. Same weights, same
+// operations (and the padding's zero products); the LSTM's input products are one (N×128)·(128×512) GEMM instead
+// of N vector products, and the convolutions' sums are taken in another order, so the probabilities agree to
+// rounding (test/infer/silero-sequence.test.ts: within 1e-4, 1.7e-5 measured, of the shipped model run window
+// by window, the same segments). It is built from the 16 kHz file of the npm
 // package (weights/silero_vad_16k_op15.onnx: the network of silero_vad.onnx without its sample-rate switch,
 // the same probabilities), whose PyTorch-exported layout is checked here node by node; any other file is
 // refused with the reason (./vad.ts names the file, and `nast translate` then segments by energy).
