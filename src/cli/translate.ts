@@ -14,7 +14,7 @@ import { OutputFile, checkOutputDir, checkOutputTarget, fsReason } from "../infe
 import { FORMATS, resultWriter, teeSink, type Format, type ResultSink } from "../infer/result-formats.ts";
 import { UsageError, errorMessage } from "../util/errors.ts";
 import { Progress } from "../util/progress.ts";
-import { StageTimes } from "../util/stage-times.ts";
+import { StageTimes, roundMs } from "../util/stage-times.ts";
 import { booleanFlags, intFlag, numberFlag, parseFlags, stringFlags } from "./args.ts";
 import { expandInputs } from "./input-files.ts";
 
@@ -277,6 +277,7 @@ export async function run(argv: string[]): Promise<number> {
   }, { inputs: inputs.length });
   // Where the translation's time went: reading audio (and segmenting it), features, the network, CTC decoding.
   const spent = translator.timings;
+  const ms = (seconds: number): number => roundMs(seconds * 1000);
   stages.note("translate", { audio_ms: ms(spent.audio), features_ms: ms(spent.features), network_ms: ms(spent.network), ctc_ms: ms(spent.ctc) });
   if (jsonArray && jsonArray.elements > 0) toStdout("\n]\n");
   await stages.time("release", async () => {
@@ -286,9 +287,4 @@ export async function run(argv: string[]): Promise<number> {
   stages.total();
   if (failed > 0) process.stderr.write(`nast translate: ${failed} of ${inputs.length} inputs failed\n`);
   return failed === 0 ? 0 : 1;
-}
-
-/** Seconds as milliseconds to 0.1. */
-function ms(seconds: number): number {
-  return Math.round(seconds * 10000) / 10;
 }

@@ -13,7 +13,8 @@ export interface StageRecord {
   [extra: string]: unknown;
 }
 
-const round = (ms: number): number => Math.round(ms * 10) / 10;
+/** Milliseconds to 0.1, as every record gives them. */
+export const roundMs = (ms: number): number => Math.round(ms * 10) / 10;
 
 /** Records stages and writes each as a JSON line when it ends; does nothing when not enabled. */
 export class StageTimes {
@@ -26,8 +27,8 @@ export class StageTimes {
   startup(): void {
     if (!this.enabled) return;
     const boot = performance.nodeTiming.bootstrapComplete;
-    this.emit({ event: "stage", stage: "node", start_ms: 0, ms: round(boot) });
-    this.emit({ event: "stage", stage: "load-command", start_ms: round(boot), ms: round(performance.now() - boot) });
+    this.emit({ event: "stage", stage: "node", start_ms: 0, ms: roundMs(boot) });
+    this.emit({ event: "stage", stage: "load-command", start_ms: roundMs(boot), ms: roundMs(performance.now() - boot) });
   }
 
   /** Times `fn` (sync or async) as the stage `name`; `extra` fields are added to its record. */
@@ -37,7 +38,7 @@ export class StageTimes {
     try {
       return await fn();
     } finally {
-      this.emit({ event: "stage", stage: name, start_ms: round(start), ms: round(performance.now() - start), ...extra });
+      this.emit({ event: "stage", stage: name, start_ms: roundMs(start), ms: roundMs(performance.now() - start), ...extra });
     }
   }
 
@@ -48,7 +49,7 @@ export class StageTimes {
 
   /** The whole process so far, as the stage "total". */
   total(): void {
-    if (this.enabled) this.emit({ event: "stage", stage: "total", start_ms: 0, ms: round(performance.now()) });
+    if (this.enabled) this.emit({ event: "stage", stage: "total", start_ms: 0, ms: roundMs(performance.now()) });
   }
 
   private emit(r: StageRecord): void {
